@@ -1,0 +1,1 @@
+"""Flux-compatible reconcile engine: kustomize, source and kustomization controllers, image automation, CLI."""
