@@ -1,0 +1,1 @@
+"""Lab clusters: the embedded API server (offline default), kind, or any kubeconfig."""
