@@ -1,1 +1,3 @@
-"""Shared pytest configuration; fixtures for lab clusters live in workshop.testing (registered below)."""
+"""Shared pytest configuration: the lab-cluster fixtures come from workshop.testing."""
+
+pytest_plugins = ["workshop.testing"]
