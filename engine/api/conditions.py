@@ -1,0 +1,129 @@
+"""Status conditions the way Flux's runtime writes them (fluxcd/pkg/runtime/conditions).
+
+`Ready` has positive polarity; `Reconciling` and `Stalled` are negative and only present while True.
+`set_condition` keeps `lastTransitionTime` when the status does not change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+READY = "Ready"
+RECONCILING = "Reconciling"
+STALLED = "Stalled"
+HEALTHY = "Healthy"
+ARTIFACT_IN_STORAGE = "ArtifactInStorage"
+ARTIFACT_OUTDATED = "ArtifactOutdated"
+FETCH_FAILED = "FetchFailed"
+STORAGE_OPERATION_FAILED = "StorageOperationFailed"
+INCLUDE_UNAVAILABLE = "IncludeUnavailable"
+SOURCE_VERIFIED = "SourceVerified"
+
+TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"
+
+# Reasons shared by the toolkit (fluxcd/pkg/apis/meta).
+SUCCEEDED = "Succeeded"
+FAILED = "Failed"
+PROGRESSING = "Progressing"
+PROGRESSING_WITH_RETRY = "ProgressingWithRetry"
+DEPENDENCY_NOT_READY = "DependencyNotReady"
+
+Condition = dict[str, Any]
+
+
+def now_rfc3339() -> str:
+    """The current UTC time as Kubernetes writes metav1.Time (second precision, `Z`)."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def conditions_of(obj: dict[str, Any]) -> list[Condition]:
+    """The live list `status.conditions` of an object, created if missing."""
+    status = obj.setdefault("status", {})
+    if not isinstance(status.get("conditions"), list):
+        status["conditions"] = []
+    return status["conditions"]
+
+
+def get_condition(obj: dict[str, Any], type_: str) -> Condition | None:
+    for cond in (obj.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == type_:
+            return cond
+    return None
+
+
+def is_true(obj: dict[str, Any], type_: str) -> bool:
+    cond = get_condition(obj, type_)
+    return bool(cond and cond.get("status") == TRUE)
+
+
+def is_ready(obj: dict[str, Any]) -> bool:
+    return is_true(obj, READY)
+
+
+def set_condition(obj: dict[str, Any], type_: str, status: str, reason: str, message: str) -> Condition:
+    """Add or update a condition; `lastTransitionTime` changes only when `status` changes."""
+    conds = conditions_of(obj)
+    generation = (obj.get("metadata") or {}).get("generation")
+    for cond in conds:
+        if cond.get("type") == type_:
+            if cond.get("status") != status:
+                cond["lastTransitionTime"] = now_rfc3339()
+            cond.update(status=status, reason=reason, message=message)
+            if generation is not None:
+                cond["observedGeneration"] = generation
+            return cond
+    cond = {"type": type_, "status": status}
+    if generation is not None:
+        cond["observedGeneration"] = generation
+    cond.update(lastTransitionTime=now_rfc3339(), message=message, reason=reason)
+    conds.append(cond)
+    _sort(conds)
+    return cond
+
+
+def mark_true(obj: dict[str, Any], type_: str, reason: str, message: str) -> Condition:
+    return set_condition(obj, type_, TRUE, reason, message)
+
+
+def mark_false(obj: dict[str, Any], type_: str, reason: str, message: str) -> Condition:
+    return set_condition(obj, type_, FALSE, reason, message)
+
+
+def mark_unknown(obj: dict[str, Any], type_: str, reason: str, message: str) -> Condition:
+    return set_condition(obj, type_, UNKNOWN, reason, message)
+
+
+def delete_condition(obj: dict[str, Any], type_: str) -> None:
+    status = obj.get("status") or {}
+    conds = status.get("conditions")
+    if isinstance(conds, list):
+        status["conditions"] = [c for c in conds if c.get("type") != type_]
+
+
+def mark_reconciling(obj: dict[str, Any], reason: str, message: str) -> None:
+    """Reconciling=True (negative polarity) and Stalled removed, as Flux's `MarkReconciling`."""
+    delete_condition(obj, STALLED)
+    mark_true(obj, RECONCILING, reason, message)
+
+
+def mark_stalled(obj: dict[str, Any], reason: str, message: str) -> None:
+    """Stalled=True and Reconciling removed, as Flux's `MarkStalled`."""
+    delete_condition(obj, RECONCILING)
+    mark_true(obj, STALLED, reason, message)
+
+
+_ORDER = {READY: 0, RECONCILING: 1, STALLED: 2}
+
+
+def _sort(conds: list[Condition]) -> None:
+    """Flux keeps Ready first, then the kstatus conditions, then the rest in insertion order."""
+    conds.sort(key=lambda c: _ORDER.get(c.get("type", ""), 3))
+
+
+def summary(obj: dict[str, Any]) -> tuple[str, str, str]:
+    """(status, reason, message) of Ready, or ('False', '', 'waiting to be reconciled') like `flux get`."""
+    cond = get_condition(obj, READY)
+    if cond is None:
+        return FALSE, "", "waiting to be reconciled"
+    return cond.get("status", UNKNOWN), cond.get("reason", ""), cond.get("message", "")
