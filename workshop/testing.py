@@ -1,21 +1,154 @@
-"""pytest plugin: fixtures that give each test a lab cluster, the way pytest-kind does for kind."""
+"""pytest plugin: fixtures that give each test a lab cluster, the way pytest-kind does for kind.
+
+* `embedded_cluster`: a fresh embedded API server per test (fast, no Docker).
+* `kind_cluster`: one kind cluster per session (marker `kind`; skipped with the reason when Docker or
+  kind is missing). Options: --kind-cluster-name, --kind-image, --keep-kind-cluster.
+* `lab_cluster`: parametrized over every backend (embedded always, kind where it can run), for tests
+  that must hold on any cluster.
+* `fake_apiserver`: a stand-in API answering only /version and the default ServiceAccount, for tests of
+  the providers and the CLI that must not depend on a real server.
+"""
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+
+from workshop.cluster.base import LabCluster
+
+LAB_BACKENDS = ("embedded", "kind")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("workshop", "lab clusters")
+    group.addoption("--kind-cluster-name", default="workshop-test", help="name of the kind cluster for tests")
+    group.addoption("--kind-image", default=None, help="kind node image (default: the kit's pinned 1.32 image)")
+    group.addoption("--keep-kind-cluster", action="store_true", help="do not delete the kind cluster afterwards")
+
+
+def _new_embedded(workdir: Path) -> Any:
+    from workshop.cluster.embedded import EmbeddedCluster
+
+    return EmbeddedCluster(name="test", workdir=workdir)
 
 
 @pytest.fixture
-def embedded_cluster(tmp_path: Path) -> Iterator[object]:
+def embedded_cluster(tmp_path: Path) -> Iterator[Any]:
     """A fresh embedded Kubernetes API server for one test (fast: no Docker)."""
-    from workshop.cluster.embedded import EmbeddedCluster
-
-    cluster = EmbeddedCluster(name="test", workdir=tmp_path / "cluster")
+    cluster = _new_embedded(tmp_path / "cluster")
     cluster.start()
     try:
         yield cluster
     finally:
         cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def kind_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabCluster]:
+    """A real kind cluster shared by the session; skips with the reason when Docker or kind is missing."""
+    from workshop.cluster.kind import KIND_NODE_IMAGE, KindLabCluster, kind_unavailable_reason
+
+    reason = kind_unavailable_reason()
+    if reason:
+        pytest.skip(f"kind cluster unavailable: {reason}")
+    config = request.config
+    cluster = KindLabCluster(
+        config.getoption("kind_cluster_name"),
+        workdir=tmp_path_factory.mktemp("kind"),
+        image=config.getoption("kind_image") or KIND_NODE_IMAGE,
+        keep=config.getoption("keep_kind_cluster"),
+    )
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=[
+    pytest.param("embedded", id="embedded"),
+    pytest.param("kind", id="kind", marks=pytest.mark.kind),
+])
+def lab_cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LabCluster]:
+    """Each available lab cluster backend in turn: a fresh embedded server, or the session's kind cluster."""
+    if request.param == "kind":
+        yield request.getfixturevalue("kind_cluster")
+        return
+    cluster = _new_embedded(tmp_path / "cluster")
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+_FAKE_ANSWERS = {
+    "/version": {
+        "major": "1", "minor": "32", "gitVersion": "v1.32.2", "gitCommit": "fake", "gitTreeState": "clean",
+        "buildDate": "2025-02-12T00:00:00Z", "goVersion": "go1.23", "compiler": "gc", "platform": "linux/amd64",
+    },
+    "/api/v1/namespaces/default/serviceaccounts/default": {
+        "kind": "ServiceAccount", "apiVersion": "v1", "metadata": {"name": "default", "namespace": "default"},
+    },
+}
+
+
+class _FakeHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        path = self.path.split("?", 1)[0].rstrip("/")
+        body = _FAKE_ANSWERS.get(path)
+        data = json.dumps(body or {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 404,
+                                   "reason": "NotFound", "message": f"{path} not found"}).encode()
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class FakeApiServer:
+    """Serves /version and the default ServiceAccount on 127.0.0.1:<random port> until close()."""
+
+    def __init__(self) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _FakeHandler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def write_kubeconfig(path: Path, contexts: dict[str, str], current: str) -> Path:
+    """Write a kubeconfig with one context (and cluster of the same name) per name -> server URL."""
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": n, "cluster": {"server": url}} for n, url in contexts.items()],
+        "contexts": [{"name": n, "context": {"cluster": n, "user": "u"}} for n in contexts],
+        "users": [{"name": "u", "user": {}}],
+        "current-context": current,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture
+def fake_apiserver() -> Iterator[FakeApiServer]:
+    """A stand-in Kubernetes API that only answers /version and the default ServiceAccount."""
+    server = FakeApiServer()
+    try:
+        yield server
+    finally:
+        server.close()
