@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import math
 import re
 from typing import Any
 
@@ -17,22 +20,6 @@ _TIMESTAMP_RE = re.compile(
 )
 _YAML_STYLE_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
-
-class _Loader(yaml.CSafeLoader):
-    """CSafeLoader with go-yaml v3 implicit typing (no YAML 1.1 yes/no/on/off booleans)."""
-
-    yaml_implicit_resolvers: dict = {}
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:null", re.compile(r"^(?:~|null|Null|NULL|)$"), ["~", "n", "N", ""]
-)
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_Loader.add_implicit_resolver(_NUMBER_TAG, re.compile(r"^[-+.0-9]"), list("-+.0123456789"))
-_Loader.add_implicit_resolver("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), ["<"])
 
 
 def timestamp_string(text: str) -> str | None:
@@ -100,44 +87,145 @@ def resolve_plain_number(text: str) -> Any:
     return text
 
 
-def _construct_number(loader: _Loader, node: yaml.ScalarNode) -> Any:
-    value = resolve_plain_number(node.value)
-    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        mark = node.start_mark
-        raise yaml.constructor.ConstructorError(
-            None,
-            None,
-            f"json: unsupported value: {'NaN' if value != value else ('+Inf' if value > 0 else '-Inf')}"
-            f" (the plain scalar {node.value!r} on line {mark.line + 1}; quote it to keep a string)",
-            mark,
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_MERGE = "tag:yaml.org,2002:merge"
+_BINARY = "tag:yaml.org,2002:binary"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_NULL_WORDS = frozenset(("", "~", "null", "Null", "NULL"))
+_BOOL_WORDS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_NUMBER_START = frozenset("-+.0123456789")
+
+
+class _Composer(yaml.CSafeLoader):
+    """libyaml parser and composer; tags plain scalars with go-yaml v3's implicit types."""
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if not implicit[0]:
+                return _STR
+            if value in _NULL_WORDS:
+                return _NULL
+            first = value[0]
+            if first in _NUMBER_START:
+                return _NUMBER_TAG
+            if value in _BOOL_WORDS:
+                return _BOOL
+            if value == "<<":
+                return _MERGE
+            return _STR
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+
+class _DecodeError(Exception):
+    """A document composed fine but cannot be turned into JSON-like data."""
+
+    def __init__(self, message: str, node: yaml.Node) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = node.start_mark.line + 1
+
+
+def _scalar_value(node: yaml.ScalarNode) -> Any:
+    tag = node.tag
+    value = node.value
+    if tag == _STR:
+        return value
+    if tag == _NUMBER_TAG:
+        result = resolve_plain_number(value)
+    elif tag == _NULL:
+        return None
+    elif tag == _BOOL:
+        if value in _BOOL_WORDS:
+            return _BOOL_WORDS[value]
+        raise _DecodeError(f"cannot decode !!str `{value}` as a !!bool", node)
+    elif tag in (_INT, _FLOAT):
+        result = resolve_plain_number(value) if value and value[0] in _NUMBER_START else value
+        wanted = int if tag == _INT else (int, float)
+        if isinstance(result, bool) or not isinstance(result, wanted):
+            raise _DecodeError(f"cannot decode !!str `{value}` as a !!{tag.rsplit(':', 1)[1]}", node)
+    elif tag == _TIMESTAMP:
+        stamp = timestamp_string(value)
+        if stamp is None:
+            raise _DecodeError(f"cannot decode !!str `{value}` as a !!timestamp", node)
+        return stamp
+    elif tag == _BINARY:
+        try:
+            return base64.b64decode("".join(value.split()), validate=True).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            raise _DecodeError(f"!!binary value contains invalid base64 data: {value!r}", node) from None
+    else:
+        return value
+    if isinstance(result, float) and (math.isnan(result) or math.isinf(result)):
+        raise _DecodeError(
+            f"json: unsupported value: {_go_special(result)} (the plain scalar `{value}`; "
+            "quote it to keep it as a string)",
+            node,
         )
-    return value
+    return result
 
 
-def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
-    stamp = timestamp_string(node.value)
-    return node.value if stamp is None else stamp
+def _go_special(value: float) -> str:
+    if math.isnan(value):
+        return "NaN"
+    return "+Inf" if value > 0 else "-Inf"
 
 
-def _construct_unknown_tag(loader: _Loader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node, deep=True)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    return node.value
+def _build(node: yaml.Node, active: set[int]) -> Any:
+    """Plain Python data for a composed node; aliases become independent copies."""
+    cls = type(node)
+    if cls is yaml.ScalarNode:
+        return _scalar_value(node)  # type: ignore[arg-type]
+    key = id(node)
+    if key in active:
+        raise _DecodeError("an alias refers to a node that contains it (recursive anchor)", node)
+    active.add(key)
+    try:
+        if cls is yaml.SequenceNode:
+            return [_build(item, active) for item in node.value]
+        return _build_mapping(node, active)  # type: ignore[arg-type]
+    finally:
+        active.discard(key)
 
 
-def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> Any:
-    value = resolve_plain_number(node.value) if node.value else node.value
-    return value
+def _build_mapping(node: yaml.MappingNode, active: set[int]) -> dict:
+    out: dict = {}
+    lines: dict = {}
+    merges: list[yaml.Node] = []
+    for key_node, value_node in node.value:
+        if type(key_node) is not yaml.ScalarNode:
+            raise _DecodeError(
+                "a mapping key is itself a mapping or list; keys must be plain strings", key_node
+            )
+        if key_node.tag == _MERGE:
+            merges.append(value_node)
+            continue
+        key = key_node.value if key_node.tag in (_STR, _NUMBER_TAG) else _scalar_value(key_node)  # type: ignore[arg-type]
+        if not isinstance(key, str):
+            key = key_node.value
+        line = key_node.start_mark.line + 1
+        if key in lines:
+            raise _DecodeError(
+                f'yaml: unmarshal errors:\n  line {line}: mapping key "{key}" already defined at line {lines[key]}',
+                key_node,
+            )
+        lines[key] = line
+        out[key] = _build(value_node, active)
+    for merge in merges:
+        sources = merge.value if type(merge) is yaml.SequenceNode else [merge]
+        for source in sources:
+            merged = _build(source, active)
+            if not isinstance(merged, dict):
+                raise _DecodeError("map merge requires map or sequence of maps as the value", source)
+            for k, v in merged.items():
+                out.setdefault(k, v)
+    return out
 
-
-_Loader.add_constructor(_NUMBER_TAG, _construct_number)
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_Loader.add_constructor("tag:yaml.org,2002:float", _construct_number)
-_Loader.add_multi_constructor("!", _construct_unknown_tag)
-_Loader.add_multi_constructor("tag:", _construct_unknown_tag)
 
 _GO_PROBLEMS = (
     ("mapping values are not allowed here", "mapping values are not allowed in this context"),
@@ -175,20 +263,36 @@ def _go_problem(err: yaml.MarkedYAMLError) -> str:
     return f"yaml: line {mark.line + 1}: {text}"
 
 
+def _decode_text(err: _DecodeError) -> str:
+    if err.message.startswith("yaml:"):
+        return err.message
+    return f"yaml: line {err.line}: {err.message}"
+
+
 def _parse(text: str) -> list[Any]:
-    return list(yaml.load_all(text, Loader=_Loader))
+    loader = _Composer(text)
+    try:
+        docs = []
+        while loader.check_node():
+            node = loader.get_node()
+            docs.append(None if node is None else _build(node, set()))
+        return docs
+    finally:
+        loader.dispose()
 
 
 def load_documents(text: str, *, source: str) -> list[dict]:
     """All non-empty documents of a multi-document YAML (or JSON) file; a non-mapping document is an error."""
     try:
         docs = _parse(text)
-    except yaml.constructor.ConstructorError as err:
+    except _DecodeError as err:
         raise KustomizeError(
-            f"MalformedYAMLError: {err.problem} in File: {source}", path=source
+            f"MalformedYAMLError: {_decode_text(err)} in File: {source}", path=source
         ) from None
     except yaml.MarkedYAMLError as err:
-        raise KustomizeError(f"MalformedYAMLError: {_go_problem(err)} in File: {source}", path=source) from None
+        raise KustomizeError(
+            f"MalformedYAMLError: {_go_problem(err)} in File: {source}", path=source
+        ) from None
     except yaml.YAMLError as err:
         raise KustomizeError(f"MalformedYAMLError: yaml: {err} in File: {source}", path=source) from None
     out: list[dict] = []
@@ -209,8 +313,8 @@ def load_mapping(text: str, *, source: str) -> dict:
     """The single mapping of a kustomization file ({} for an empty or comment-only file)."""
     try:
         docs = _parse(text)
-    except yaml.constructor.ConstructorError as err:
-        raise KustomizeError(f"invalid Kustomization: {err.problem}", path=source) from None
+    except _DecodeError as err:
+        raise KustomizeError(f"invalid Kustomization: {_decode_text(err)}", path=source) from None
     except yaml.MarkedYAMLError as err:
         raise KustomizeError(f"invalid Kustomization: {_go_problem(err)}", path=source) from None
     except yaml.YAMLError as err:
