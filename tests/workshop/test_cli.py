@@ -1,0 +1,136 @@
+"""`workshop up|status|down` driven as a learner would: as a subprocess, with WORKSHOP_HOME as the lab dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from workshop import cli
+from workshop.testing import FakeApiServer, write_kubeconfig
+
+
+def workshop(home: Path, *args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "WORKSHOP_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "workshop", *args], capture_output=True, text=True,
+                          env=env, timeout=timeout)
+
+
+def test_up_status_down_with_an_existing_kubeconfig(tmp_path: Path, fake_apiserver: FakeApiServer) -> None:
+    home = tmp_path / "lab"
+    config = write_kubeconfig(tmp_path / "config", {"other": "http://127.0.0.1:1", "mine": fake_apiserver.url}, "other")
+
+    up = workshop(home, "up", "--cluster", "kubeconfig", "--kubeconfig", str(config), "--context", "mine")
+    assert up.returncode == 0, up.stderr
+    export = up.stdout.strip().splitlines()[-1]
+    assert export.startswith("export KUBECONFIG=")
+    derived = Path(export.split("=", 1)[1])
+    assert derived.is_file() and derived.is_relative_to(home)
+
+    status = workshop(home, "status")
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert "kubeconfig cluster 'workshop'" in status.stdout
+    assert f"API {fake_apiserver.url}: answering (v1.32.2)" in status.stdout
+
+    down = workshop(home, "down")
+    assert down.returncode == 0 and "is down" in down.stdout
+    assert not derived.exists() and not (home / "cluster.json").exists()
+    assert config.is_file(), "the user's own kubeconfig is never removed"
+
+
+def test_status_reports_a_cluster_that_stopped_answering(tmp_path: Path) -> None:
+    server = FakeApiServer()
+    home = tmp_path / "lab"
+    config = write_kubeconfig(tmp_path / "config", {"c": server.url}, "c")
+    assert workshop(home, "up", "--cluster", "kubeconfig", "--kubeconfig", str(config)).returncode == 0
+    server.close()
+    status = workshop(home, "status")
+    assert status.returncode == 1
+    assert "not answering" in status.stdout
+
+
+def test_nothing_up(tmp_path: Path) -> None:
+    status = workshop(tmp_path, "status")
+    assert status.returncode == 1 and "no lab cluster is up" in status.stdout
+    down = workshop(tmp_path, "down")
+    assert down.returncode == 0 and "nothing to stop" in down.stdout
+
+
+def test_unreachable_cluster_is_an_error_with_advice(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = write_kubeconfig(tmp_path / "config", {"c": f"http://127.0.0.1:{port}"}, "c")
+    up = workshop(tmp_path / "lab", "up", "--cluster", "kubeconfig", "--kubeconfig", str(config))
+    assert up.returncode == 1
+    assert up.stderr.startswith("workshop: cannot reach the Kubernetes API at http://127.0.0.1:")
+    assert "Traceback" not in up.stderr
+    assert not (tmp_path / "lab" / "cluster.json").exists()
+
+
+def test_kind_without_docker_or_kind_says_what_to_install(tmp_path: Path) -> None:
+    env = {**os.environ, "WORKSHOP_HOME": str(tmp_path / "lab"), "PATH": str(tmp_path / "empty")}
+    up = subprocess.run([sys.executable, "-m", "workshop", "up", "--cluster", "kind"],
+                        capture_output=True, text=True, env=env, timeout=60)
+    assert up.returncode == 1
+    assert "no `kind` binary on PATH: install kind v0.27.0" in up.stderr
+
+
+def test_kubeconfig_flags_only_with_the_kubeconfig_backend(tmp_path: Path) -> None:
+    up = workshop(tmp_path, "up", "--context", "x")
+    assert up.returncode == 2 and "only apply to --cluster kubeconfig" in up.stderr
+
+
+def test_unknown_backend_is_rejected_by_the_parser(tmp_path: Path) -> None:
+    up = workshop(tmp_path, "up", "--cluster", "minikube")
+    assert up.returncode == 2 and "invalid choice: 'minikube'" in up.stderr
+
+
+def test_lab_home_defaults_to_the_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WORKSHOP_HOME", raising=False)
+    assert cli.lab_home() == Path(cli.__file__).resolve().parent.parent / ".lab"
+
+
+def test_damaged_state_file_is_explained(tmp_path: Path) -> None:
+    (tmp_path / "cluster.json").write_text("{not json")
+    status = workshop(tmp_path, "status")
+    assert status.returncode == 1 and "is damaged" in status.stderr and "delete it" in status.stderr
+
+
+def test_state_round_trip(tmp_path: Path) -> None:
+    state = cli.LabState(backend="embedded", name="w", kubeconfig="/k", pid=12, port=34, state_dir="/s",
+                         owns_state_dir=True, log="/l")
+    state.save(tmp_path)
+    assert json.loads((tmp_path / "cluster.json").read_text())["pid"] == 12
+    assert cli.LabState.load(tmp_path) == state
+
+
+def test_commands_package_modules_add_subcommands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package_dir = tmp_path / "commands"
+    package_dir.mkdir()
+    (package_dir / "check.py").write_text(
+        "def register(sub):\n"
+        "    p = sub.add_parser('check', help='check an exercise')\n"
+        "    p.add_argument('number')\n"
+        "    p.set_defaults(func=lambda args: 7 if args.number == '03' else 0)\n"
+    )
+    package = types.ModuleType("workshop.commands")
+    package.__path__ = [str(package_dir)]
+    monkeypatch.setitem(sys.modules, "workshop.commands", package)
+    monkeypatch.delitem(sys.modules, "workshop.commands.check", raising=False)
+    assert cli.main(["check", "03"]) == 7
+    assert "check" in cli.build_parser().format_help()
+
+
+def test_pid_alive_tells_running_from_gone() -> None:
+    assert cli.pid_alive(os.getpid())
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    assert not cli.pid_alive(proc.pid)
+    assert not cli.pid_alive(None)
