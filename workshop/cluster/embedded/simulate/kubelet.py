@@ -1,0 +1,396 @@
+"""The scheduler and the kubelet of the lab's single node: bind pods, pull images, start and finish containers.
+
+A pod moves one visible step per reconcile (Pending -> ContainerCreating -> Running), so `kubectl get pods -w`
+shows the same progression as on kind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import re
+import shlex
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from workshop.cluster.embedded.api import Obj, ObjectStore, WatchEvent
+
+from . import images
+from .common import NODE_IP, NODE_NAME, NODES, PODS, deep, deleting
+from .core import Context
+
+POD_CIDR = ipaddress.ip_network("10.244.0.0/24")
+SCHEDULER = "default-scheduler"
+BACKOFF_START = 10.0
+BACKOFF_MAX = 300.0
+
+_EXIT = re.compile(r"\bexit\s+(\d+)")
+
+
+def pod_ip_for(namespace: str, name: str, used: set[str]) -> str:
+    """A pod IP in 10.244.0.0/24 derived from the pod's identity, skipping addresses in use."""
+    hosts = POD_CIDR.num_addresses - 3
+    start = int.from_bytes(hashlib.sha256(f"{namespace}/{name}".encode()).digest()[:4], "big") % hosts
+    for step in range(hosts):
+        candidate = str(POD_CIDR.network_address + 2 + (start + step) % hosts)
+        if candidate not in used:
+            return candidate
+    raise RuntimeError("pod CIDR 10.244.0.0/24 is exhausted")
+
+
+def container_id(pod: Obj, container: str, restart: int = 0) -> str:
+    seed = f"{pod['metadata'].get('uid', '')}/{pod['metadata']['name']}/{container}/{restart}"
+    return "containerd://" + hashlib.sha256(seed.encode()).hexdigest()
+
+
+def exit_code(container: dict[str, Any]) -> int | None:
+    """How the simulated process ends: `exit N`, `false`, `true` in command/args; None runs until stopped."""
+    words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
+    text = " ".join(words)
+    match = _EXIT.search(text)
+    if match:
+        return int(match.group(1))
+    try:
+        tokens = shlex.split(text)
+    except ValueError:
+        tokens = words
+    if tokens and tokens[0].rsplit("/", 1)[-1] == "false":
+        return 1
+    if tokens and tokens[0].rsplit("/", 1)[-1] == "true":
+        return 0
+    return None
+
+
+def runs_to_completion(pod: Obj) -> bool:
+    """Job pods and restartPolicy Never/OnFailure pods with a command finish; servers keep running."""
+    spec = pod.get("spec") or {}
+    if spec.get("restartPolicy", "Always") == "Always":
+        return False
+    refs = (pod.get("metadata") or {}).get("ownerReferences") or []
+    if any(r.get("kind") == "Job" for r in refs):
+        return True
+    return any(c.get("command") or c.get("args") for c in spec.get("containers") or [])
+
+
+def _cond(type_: str, status: str, now: str, reason: str | None = None, message: str | None = None,
+          old: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    previous = next((c for c in old or [] if c.get("type") == type_), None)
+    cond: dict[str, Any] = {"lastProbeTime": None, "lastTransitionTime": now, "status": status, "type": type_}
+    if previous is not None and previous.get("status") == status:
+        cond["lastTransitionTime"] = previous.get("lastTransitionTime", now)
+    if reason:
+        cond["reason"] = reason
+    if message:
+        cond["message"] = message
+    return cond
+
+
+def _conditions(pod: Obj, now: str, *, sandbox: bool, ready: bool, unready: list[str],
+                finished: str | None = None) -> list[dict[str, Any]]:
+    old = (pod.get("status") or {}).get("conditions") or []
+    if finished:
+        return [
+            _cond("PodReadyToStartContainers", "False", now, old=old),
+            _cond("Initialized", "True", now, "PodCompleted", old=old),
+            _cond("Ready", "False", now, finished, old=old),
+            _cond("ContainersReady", "False", now, finished, old=old),
+            _cond("PodScheduled", "True", now, old=old),
+        ]
+    message = f"containers with unready status: [{' '.join(unready)}]"
+    return [
+        _cond("PodReadyToStartContainers", "True" if sandbox else "False", now, old=old),
+        _cond("Initialized", "True", now, old=old),
+        _cond("Ready", "True", now, old=old) if ready else
+        _cond("Ready", "False", now, "ContainersNotReady", message, old=old),
+        _cond("ContainersReady", "True", now, old=old) if ready else
+        _cond("ContainersReady", "False", now, "ContainersNotReady", message, old=old),
+        _cond("PodScheduled", "True", now, old=old),
+    ]
+
+
+def _mounts(container: dict[str, Any]) -> list[dict[str, Any]]:
+    mounts = []
+    for mount in container.get("volumeMounts") or []:
+        entry = {"mountPath": mount.get("mountPath"), "name": mount.get("name")}
+        if mount.get("readOnly"):
+            entry["readOnly"] = True
+            entry["recursiveReadOnly"] = "Disabled"
+        mounts.append(entry)
+    return mounts
+
+
+def _base_status(container: dict[str, Any]) -> dict[str, Any]:
+    status: dict[str, Any] = {"image": container.get("image", ""), "imageID": "", "lastState": {},
+                              "name": container.get("name", ""), "ready": False, "restartCount": 0,
+                              "started": False}
+    mounts = _mounts(container)
+    if mounts:
+        status["volumeMounts"] = mounts
+    return status
+
+
+class Kubelet:
+    """Scheduler + kubelet for every pod in the lab."""
+
+    name = "kubelet"
+
+    def __init__(self) -> None:
+        self._images: set[str] = set()
+        self._backoff: dict[tuple[str, str], float] = {}
+
+    def keys_for(self, event: WatchEvent) -> Iterable[tuple[str | None, str]]:
+        if event.gvr == PODS and event.type != "DELETED":
+            meta = event.obj.get("metadata") or {}
+            yield meta.get("namespace"), meta.get("name", "")
+
+    def resync(self, store: ObjectStore) -> Iterable[tuple[str | None, str]]:
+        for pod in store.list(PODS):
+            yield pod["metadata"]["namespace"], pod["metadata"]["name"]
+
+    def reconcile(self, ctx: Context, namespace: str | None, name: str) -> None:
+        pod = ctx.store.get(PODS, namespace, name)
+        if pod is None or deleting(pod):
+            return
+        spec = pod.get("spec") or {}
+        status = pod.get("status") or {}
+        if status.get("phase") in ("Succeeded", "Failed"):
+            return
+        if not spec.get("nodeName"):
+            self._schedule(ctx, pod)
+        elif not any(c.get("type") == "PodScheduled" and c.get("status") == "True"
+                     for c in status.get("conditions") or []) and not status.get("containerStatuses"):
+            self._mark_scheduled(ctx, pod)
+        elif not status.get("containerStatuses"):
+            self._create_sandbox(ctx, pod)
+        else:
+            self._progress(ctx, pod)
+
+    # ------------------------------------------------------------ scheduler
+    def _schedule(self, ctx: Context, pod: Obj) -> None:
+        if (pod.get("spec") or {}).get("schedulerName", SCHEDULER) != SCHEDULER:
+            return
+        if ctx.store.get(NODES, None, NODE_NAME) is None:
+            return
+        bound = deep(pod)
+        bound["spec"]["nodeName"] = NODE_NAME
+        bound = ctx.store.update(PODS, bound)
+        self._mark_scheduled(ctx, bound)
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        ctx.event(bound, "Scheduled", f"Successfully assigned {ns}/{name} to {NODE_NAME}", component=SCHEDULER)
+
+    def _mark_scheduled(self, ctx: Context, pod: Obj) -> None:
+        updated = deep(pod)
+        status = updated.setdefault("status", {})
+        status.setdefault("phase", "Pending")
+        status["conditions"] = [_cond("PodScheduled", "True", ctx.clock.stamp())]
+        ctx.store.update(PODS, updated, subresource="status")
+
+    # ------------------------------------------------------------ kubelet
+    def _create_sandbox(self, ctx: Context, pod: Obj) -> None:
+        now = ctx.clock.stamp()
+        updated = deep(pod)
+        spec = updated.get("spec") or {}
+        status = updated.setdefault("status", {})
+        containers = spec.get("containers") or []
+        statuses = []
+        for container in containers:
+            entry = _base_status(container)
+            entry["state"] = {"waiting": {"reason": "ContainerCreating"}}
+            statuses.append(entry)
+        status.update({
+            "conditions": _conditions(pod, now, sandbox=False, ready=False,
+                                      unready=[c.get("name", "") for c in containers]),
+            "containerStatuses": statuses,
+            "hostIP": NODE_IP,
+            "hostIPs": [{"ip": NODE_IP}],
+            "phase": "Pending",
+            "startTime": now,
+        })
+        if spec.get("initContainers"):
+            status["initContainerStatuses"] = []
+            for container in spec["initContainers"]:
+                entry = _base_status(container)
+                entry["state"] = {"waiting": {"reason": "PodInitializing"}}
+                status["initContainerStatuses"].append(entry)
+        ctx.store.update(PODS, updated, subresource="status")
+
+    def _pod_ip(self, ctx: Context, pod: Obj) -> str:
+        current = (pod.get("status") or {}).get("podIP")
+        if current:
+            return current
+        used = {(p.get("status") or {}).get("podIP") for p in ctx.store.list(PODS)
+                if (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")}
+        return pod_ip_for(pod["metadata"]["namespace"], pod["metadata"]["name"], {u for u in used if u})
+
+    def _pull(self, ctx: Context, pod: Obj, container: dict[str, Any]) -> tuple[str, str] | str:
+        """Pull (or find) the image: the normalised reference, or (reason, message) on failure."""
+        image = container.get("image", "")
+        try:
+            normalized = images.normalize(image)
+        except images.InvalidImageName as err:
+            ctx.event(pod, "InspectFailed", str(err), type_="Warning", component="kubelet")
+            ctx.event(pod, "Failed", "Error: InvalidImageName", type_="Warning", component="kubelet")
+            return "InvalidImageName", str(err)
+        policy = container.get("imagePullPolicy", "IfNotPresent")
+        if policy == "IfNotPresent" and normalized in self._images or policy == "Never":
+            if policy == "Never" and normalized not in self._images and not ctx.image_available(image):
+                message = f'Container image "{image}" is not present with pull policy of Never'
+                ctx.event(pod, "ErrImageNeverPull", message, type_="Warning", component="kubelet")
+                return "ErrImageNeverPull", message
+            ctx.event(pod, "Pulled", f'Container image "{image}" already present on machine', component="kubelet")
+            return normalized
+        ctx.event(pod, "Pulling", f'Pulling image "{image}"', component="kubelet")
+        if not ctx.image_available(image):
+            detail = images.pull_error(image, normalized)
+            ctx.event(pod, "Failed", f'Failed to pull image "{image}": {detail}', type_="Warning",
+                      component="kubelet")
+            ctx.event(pod, "Failed", "Error: ErrImagePull", type_="Warning", component="kubelet")
+            return "ErrImagePull", detail
+        self._images.add(normalized)
+        seconds = 0.5 + (images.image_size(normalized) % 1500) / 1000
+        ctx.event(pod, "Pulled", f'Successfully pulled image "{image}" in {seconds:.3f}s ({seconds:.3f}s '
+                  f"including waiting). Image size: {images.image_size(normalized)} bytes.", component="kubelet")
+        return normalized
+
+    def _start(self, ctx: Context, pod: Obj, container: dict[str, Any], entry: dict[str, Any], now: str,
+               normalized: str) -> None:
+        name = container.get("name", "")
+        entry["imageID"] = images.image_id(normalized)
+        entry["image"] = normalized if "@" not in normalized else entry["image"]
+        entry["containerID"] = container_id(pod, name, entry.get("restartCount", 0))
+        entry["state"] = {"running": {"startedAt": now}}
+        entry["ready"] = True
+        entry["started"] = True
+        ctx.event(pod, "Created", f"Created container {name}", component="kubelet")
+        ctx.event(pod, "Started", f"Started container {name}", component="kubelet")
+
+    def _progress(self, ctx: Context, pod: Obj) -> None:
+        now = ctx.clock.stamp()
+        updated = deep(pod)
+        spec = updated.get("spec") or {}
+        status = updated["status"]
+        containers = {c.get("name"): c for c in spec.get("containers") or []}
+        statuses: list[dict[str, Any]] = status.get("containerStatuses") or []
+        changed = False
+        for init in status.get("initContainerStatuses") or []:
+            if "waiting" in (init.get("state") or {}):
+                spec_init = next((c for c in spec.get("initContainers") or [] if c.get("name") == init["name"]),
+                                 {})
+                pulled = self._pull(ctx, pod, spec_init)
+                if isinstance(pulled, tuple):
+                    init["state"] = {"waiting": {"reason": pulled[0], "message": pulled[1]}}
+                    continue
+                self._start(ctx, pod, spec_init, init, now, pulled)
+                init["ready"] = True
+                init["started"] = False
+                init["state"] = {"terminated": {"containerID": init["containerID"], "exitCode": 0,
+                                                "finishedAt": now, "reason": "Completed", "startedAt": now}}
+                changed = True
+        if any("terminated" not in (i.get("state") or {}) for i in status.get("initContainerStatuses") or []):
+            if changed:
+                ctx.store.update(PODS, updated, subresource="status")
+            return
+        for entry in statuses:
+            container = containers.get(entry.get("name"), {})
+            waiting = (entry.get("state") or {}).get("waiting")
+            running = (entry.get("state") or {}).get("running")
+            if waiting is not None:
+                changed |= self._advance_waiting(ctx, pod, container, entry, waiting, now)
+            elif running is not None and self._finishes(pod, container):
+                code = exit_code(container) or 0
+                entry["state"] = {"terminated": {"containerID": entry.get("containerID"), "exitCode": code,
+                                                 "finishedAt": now, "reason": "Completed" if code == 0 else "Error",
+                                                 "startedAt": running.get("startedAt", now)}}
+                entry["ready"] = False
+                entry["started"] = False
+                changed = True
+        if not changed:
+            return
+        self._summarise(pod, updated, now)
+        if status.get("podIP") is None and any("waiting" not in (e.get("state") or {}) or
+                                               e["state"]["waiting"].get("reason") != "ContainerCreating"
+                                               for e in statuses):
+            ip = self._pod_ip(ctx, pod)
+            status["podIP"] = ip
+            status["podIPs"] = [{"ip": ip}]
+        ctx.store.update(PODS, updated, subresource="status")
+
+    def _finishes(self, pod: Obj, container: dict[str, Any]) -> bool:
+        policy = (pod.get("spec") or {}).get("restartPolicy", "Always")
+        if runs_to_completion(pod):
+            return True
+        return policy == "Always" and exit_code(container) is not None
+
+    def _advance_waiting(self, ctx: Context, pod: Obj, container: dict[str, Any], entry: dict[str, Any],
+                         waiting: dict[str, Any], now: str) -> bool:
+        reason = waiting.get("reason")
+        image = container.get("image", "")
+        key = (pod["metadata"]["uid"] if "uid" in pod["metadata"] else pod["metadata"]["name"],
+               container.get("name", ""))
+        if reason in ("ContainerCreating", "PodInitializing"):
+            pulled = self._pull(ctx, pod, container)
+            if isinstance(pulled, tuple):
+                entry["state"] = {"waiting": {"reason": pulled[0], "message": pulled[1]}}
+                return True
+            self._start(ctx, pod, container, entry, now, pulled)
+            return True
+        if reason == "ErrImagePull":
+            message = f'Back-off pulling image "{image}"'
+            ctx.event(pod, "BackOff", message, component="kubelet")
+            ctx.event(pod, "Failed", "Error: ImagePullBackOff", type_="Warning", component="kubelet")
+            entry["state"] = {"waiting": {"reason": "ImagePullBackOff", "message": message}}
+            self._retry_later(ctx, pod, key)
+            return True
+        if reason == "ImagePullBackOff":
+            if not ctx.image_available(image):
+                self._retry_later(ctx, pod, key)
+                return False
+            pulled = self._pull(ctx, pod, container)
+            if isinstance(pulled, tuple):
+                return False
+            self._backoff.pop(key, None)
+            self._start(ctx, pod, container, entry, now, pulled)
+            return True
+        if reason == "CrashLoopBackOff":
+            return False
+        return False
+
+    def _retry_later(self, ctx: Context, pod: Obj, key: tuple[str, str]) -> None:
+        delay = self._backoff.get(key, BACKOFF_START / 2) * 2
+        delay = min(delay, BACKOFF_MAX)
+        self._backoff[key] = delay
+        ctx.schedule((self.name, pod["metadata"]["namespace"], pod["metadata"]["name"]),
+                     ctx.clock.now() + timedelta(seconds=delay))
+
+    def _summarise(self, pod: Obj, updated: Obj, now: str) -> None:
+        """Phase and conditions from the container states (and restart policy)."""
+        status = updated["status"]
+        statuses = status.get("containerStatuses") or []
+        names = [e.get("name", "") for e in statuses]
+        policy = (updated.get("spec") or {}).get("restartPolicy", "Always")
+        terminated = [e["state"]["terminated"] for e in statuses if "terminated" in (e.get("state") or {})]
+        if statuses and len(terminated) == len(statuses):
+            failed = any(t.get("exitCode") != 0 for t in terminated)
+            if policy == "Never" or not failed and policy == "OnFailure":
+                status["phase"] = "Failed" if failed else "Succeeded"
+                status["conditions"] = _conditions(pod, now, sandbox=False, ready=False, unready=names,
+                                                   finished="PodFailed" if failed else "PodCompleted")
+                return
+            for entry in statuses:
+                last = entry["state"]["terminated"]
+                entry["lastState"] = {"terminated": last}
+                entry["restartCount"] = entry.get("restartCount", 0) + 1
+                entry["state"] = {"waiting": {"reason": "CrashLoopBackOff", "message":
+                                              f"back-off 10s restarting failed container={entry['name']} "
+                                              f"pod={updated['metadata']['name']}_"
+                                              f"{updated['metadata']['namespace']}"
+                                              f"({updated['metadata'].get('uid', '')})"}}
+        ready = bool(statuses) and all(e.get("ready") for e in statuses)
+        unready = [e.get("name", "") for e in statuses if not e.get("ready")]
+        running = any("running" in (e.get("state") or {}) for e in statuses) or any(
+            e.get("restartCount") for e in statuses)
+        status["phase"] = "Running" if running else "Pending"
+        sandbox = any((e.get("state") or {}).get("waiting", {}).get("reason") != "ContainerCreating"
+                      for e in statuses)
+        status["conditions"] = _conditions(pod, now, sandbox=sandbox, ready=ready, unready=unready)

@@ -1,0 +1,136 @@
+"""The ReplicaSet controller: keeps spec.replicas pods, names them `<rs>-xxxxx`, reports status."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from workshop.cluster.embedded.api import Obj, ObjectStore, WatchEvent
+
+from .common import (
+    PODS,
+    REPLICASETS,
+    condition,
+    controller_of,
+    deep,
+    deleting,
+    owned_by,
+    owner_reference,
+    pod_active,
+    pod_ready,
+    selector_matches,
+    stable_name_suffix,
+)
+from .core import Context
+
+
+def pod_from_template(owner: Obj, template: dict[str, Any], name: str, generate_name: str,
+                      extra_labels: dict[str, str] | None = None) -> Obj:
+    """A Pod as a workload controller creates it from its pod template."""
+    tmeta = template.get("metadata") or {}
+    labels = dict(tmeta.get("labels") or {})
+    labels.update(extra_labels or {})
+    metadata: dict[str, Any] = {"name": name, "generateName": generate_name,
+                                "namespace": owner["metadata"]["namespace"], "labels": labels,
+                                "ownerReferences": [owner_reference(owner)]}
+    if tmeta.get("annotations"):
+        metadata["annotations"] = dict(tmeta["annotations"])
+    if tmeta.get("finalizers"):
+        metadata["finalizers"] = list(tmeta["finalizers"])
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": deep(template.get("spec") or {})}
+
+
+def unique_pod_name(ctx: Context, owner: Obj, prefix: str, taken: set[str]) -> str:
+    """`<prefix><5 chars>`: the first stable candidate not used by a live pod."""
+    namespace = owner["metadata"]["namespace"]
+    for attempt in range(1000):
+        name = prefix + stable_name_suffix(namespace, owner["metadata"]["name"], attempt)
+        if name not in taken and ctx.store.get(PODS, namespace, name) is None:
+            taken.add(name)
+            return name
+    raise RuntimeError(f"no free pod name for {prefix}")
+
+
+def deletion_rank(pod: Obj) -> tuple[int, int, int, str, str]:
+    """Lower sorts first for deletion: unscheduled, pending, not ready, then newest."""
+    status = pod.get("status") or {}
+    phase_rank = {"Pending": 0, "Unknown": 1, "Running": 2}.get(status.get("phase", "Pending"), 0)
+    created = (pod.get("metadata") or {}).get("creationTimestamp") or ""
+    inverted = "".join(chr(0x10FFFF - ord(c)) for c in created)
+    name = pod["metadata"]["name"]
+    return (1 if pod.get("spec", {}).get("nodeName") else 0, phase_rank, 1 if pod_ready(pod) else 0,
+            inverted, "".join(chr(0x10FFFF - ord(c)) for c in name))
+
+
+def owned_pods(ctx: Context, owner: Obj) -> list[Obj]:
+    pods = ctx.store.list(PODS, owner["metadata"]["namespace"])
+    return sorted((p for p in pods if owned_by(p, owner)), key=lambda p: p["metadata"]["name"])
+
+
+def compact_status(status: dict[str, Any], keep: tuple[str, ...]) -> dict[str, Any]:
+    """Drop zero-valued omitempty integer fields, as the Go types serialise."""
+    return {k: v for k, v in status.items() if k in keep or v not in (0, None, [], "")}
+
+
+def write_status(ctx: Context, gvr: Any, obj: Obj, status: dict[str, Any]) -> Obj:
+    if obj.get("status") == status:
+        return obj
+    updated = deep(obj)
+    updated["status"] = status
+    return ctx.store.update(gvr, updated, subresource="status")
+
+
+class ReplicaSetController:
+    name = "replicaset"
+
+    def keys_for(self, event: WatchEvent) -> Iterable[tuple[str | None, str]]:
+        meta = event.obj.get("metadata") or {}
+        if event.gvr == REPLICASETS:
+            yield meta.get("namespace"), meta.get("name", "")
+        elif event.gvr == PODS:
+            ref = controller_of(event.obj)
+            if ref and ref.get("kind") == "ReplicaSet":
+                yield meta.get("namespace"), ref["name"]
+
+    def resync(self, store: ObjectStore) -> Iterable[tuple[str | None, str]]:
+        for rs in store.list(REPLICASETS):
+            yield rs["metadata"]["namespace"], rs["metadata"]["name"]
+
+    def reconcile(self, ctx: Context, namespace: str | None, name: str) -> None:
+        rs = ctx.store.get(REPLICASETS, namespace, name)
+        if rs is None or deleting(rs):
+            return
+        spec = rs.get("spec") or {}
+        pods = [p for p in owned_pods(ctx, rs) if pod_active(p)]
+        want = int(spec.get("replicas", 1))
+        if len(pods) < want:
+            taken: set[str] = set()
+            for _ in range(want - len(pods)):
+                pod_name = unique_pod_name(ctx, rs, f"{name}-", taken)
+                pod = pod_from_template(rs, spec.get("template") or {}, pod_name, f"{name}-")
+                ctx.store.create(PODS, pod)
+                ctx.event(rs, "SuccessfulCreate", f"Created pod: {pod_name}", component="replicaset-controller")
+            return
+        if len(pods) > want:
+            for pod in sorted(pods, key=deletion_rank)[: len(pods) - want]:
+                ctx.store.delete(PODS, namespace, pod["metadata"]["name"])
+                ctx.event(rs, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
+                          component="replicaset-controller")
+            return
+        self._status(ctx, rs, pods)
+
+    def _status(self, ctx: Context, rs: Obj, pods: list[Obj]) -> None:
+        labels = ((rs.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
+        ready = [p for p in pods if pod_ready(p)]
+        status: dict[str, Any] = {
+            "replicas": len(pods),
+            "fullyLabeledReplicas": sum(1 for p in pods if selector_matches({"matchLabels": labels},
+                                                                             p["metadata"].get("labels"))),
+            "readyReplicas": len(ready),
+            "availableReplicas": len(ready),
+            "observedGeneration": rs["metadata"].get("generation", 1),
+        }
+        failure = condition(rs, "ReplicaFailure")
+        if failure is not None:
+            status["conditions"] = [failure]
+        write_status(ctx, REPLICASETS, rs, compact_status(status, ("replicas",)))
