@@ -1,17 +1,19 @@
-# The two commands a learner or CI needs: `make lab` and `make test`.
+# The two commands a learner or CI needs: `make lab` and `make test`. Both run `make setup` first.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+LAB_ARGS ?=
 
 .PHONY: setup system-deps venv lab test lint bench clean
 
+## setup: system packages (graphviz, git, python venv, docker-registry) and .venv with the kit installed
 setup: system-deps venv
 
 system-deps:
 	@bash tools/install-system-deps.sh
 
 $(VENV)/.installed: pyproject.toml
-	@test -x $(PY) || python3 -m venv $(VENV)
+	@test -x $(PY) || "$$(bash tools/find-python.sh)" -m venv $(VENV)
 	@$(PY) -m pip install -q --upgrade pip
 	@$(PY) -m pip install -q -e ".[dev]"
 	@$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (workshop)" >/dev/null
@@ -19,14 +21,16 @@ $(VENV)/.installed: pyproject.toml
 
 venv: $(VENV)/.installed
 
+## lab: set up, then start JupyterLab on notebooks/ (LAB_ARGS="--ip=0.0.0.0 --no-browser" in containers)
 lab: setup
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
 
+## test: set up, then every test: unit, conformance, project checks, nbval on notebooks/*.ipynb
 test: setup
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv
-	$(VENV)/bin/ruff check engine workshop tests
+	$(VENV)/bin/ruff check engine workshop tests bench
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
@@ -34,4 +38,4 @@ bench: venv
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .lab

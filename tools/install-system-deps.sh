@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
-# Install the system packages the kit uses: graphviz (dot), git, and Debian's docker-registry
-# (CNCF distribution, the lab's real OCI registry). Where that is not possible (no root, no apt,
-# macOS), print the exact command to run and carry on: the kit falls back where it can.
+# Install the system packages the kit uses: graphviz (dot), git, Python's venv support, and Debian's
+# docker-registry (CNCF distribution, the lab's real OCI registry). Where that is not possible (no root,
+# no apt, macOS), print the exact command to run and carry on: the kit falls back where it can.
 set -u
-packages=(graphviz git)
-optional=(docker-registry)
+here="$(cd "$(dirname "$0")" && pwd)"
 
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 command -v git >/dev/null 2>&1 || missing+=(git)
-opt_missing=()
-[ -x /usr/bin/docker-registry ] || opt_missing+=(docker-registry)
+if python=$("$here/find-python.sh" 2>/dev/null); then
+  if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
+    case "$python" in
+      /usr/bin/*) missing+=("$("$python" -c 'import sys; print(f"python{sys.version_info[0]}.{sys.version_info[1]}-venv")')") ;;
+      *) echo "system packages: $python cannot create virtual environments (no ensurepip); install its venv support" ;;
+    esac
+  fi
+fi
+optional=()
+[ -x /usr/bin/docker-registry ] || optional+=(docker-registry)
 
-if [ ${#missing[@]} -eq 0 ] && [ ${#opt_missing[@]} -eq 0 ]; then
-  echo "system packages: ${packages[*]} ${optional[*]} present"
+if [ ${#missing[@]} -eq 0 ] && [ ${#optional[@]} -eq 0 ]; then
+  echo "system packages: graphviz git python-venv docker-registry present"
   exit 0
 fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "system packages: no apt-get here. Please install: ${missing[*]} ${opt_missing[*]}"
+  echo "system packages: no apt-get here. Please install: ${missing[*]} (docker-registry is optional)"
   echo "  macOS:  brew install graphviz git   (the lab uses its embedded registry instead of docker-registry)"
   exit 0
 fi
@@ -29,7 +36,7 @@ if [ "$(id -u)" -ne 0 ]; then
     sudo="sudo"
   else
     echo "system packages: not root. Please run:"
-    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]} ${opt_missing[*]}"
+    echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]} ${optional[*]}"
     exit 0
   fi
 fi
@@ -38,11 +45,11 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq >/dev/null || echo "system packages: apt-get update failed; trying the install anyway"
 if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-    || { echo "system packages: could not install ${missing[*]}: run 'sudo apt-get install -y ${missing[*]}'"; }
+    || echo "system packages: could not install ${missing[*]}: run 'sudo apt-get install -y ${missing[*]}'"
 fi
-if [ ${#opt_missing[@]} -gt 0 ]; then
-  # docker-registry's maintainer script may try to start a service; the lab starts its own on loopback.
-  $sudo apt-get install -y -qq --no-install-recommends "${opt_missing[@]}" >/dev/null 2>&1 \
+if [ ${#optional[@]} -gt 0 ]; then
+  # The package's maintainer script may try to start a system service; the lab starts its own on loopback.
+  $sudo apt-get install -y -qq --no-install-recommends "${optional[@]}" >/dev/null 2>&1 \
     || echo "system packages: docker-registry not available here; the lab will use its embedded registry"
 fi
 echo "system packages: done"
