@@ -67,7 +67,7 @@ def common_status(extra: dict[str, Schema]) -> Schema:
 
 
 GIT_REPOSITORY_SPEC = obj({
-    "url": string(r"^(http|https|ssh)://.*$"),
+    "url": string(r"^(http|https|ssh|file)://.*$"),  # file:// added for lab remotes
     "secretRef": LOCAL_REF,
     "provider": string(enum=["generic", "aws", "azure", "github"]),
     "serviceAccountName": string(),
