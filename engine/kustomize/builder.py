@@ -1,0 +1,472 @@
+"""kustomize's builder: load -> accumulate (resources, generators, components) -> transform -> emit."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .config import TransformerConfig
+from .errors import KustomizeError
+from .fieldspec import FieldSpec
+from .kustfile import Kustomization, load_kustomization
+from .loader import Loader, is_remote
+from .ordering import ORDER_FIRST, ORDER_LAST, legacy_sort
+from .resid import Gvk
+from .resmap import ResMap
+from .resource import Resource
+from .transformers.images import ImageUpdater
+from .transformers.labels import add_pairs
+from .transformers.namereference import fix_name_references
+from .transformers.names import add_affix
+from .transformers.namespace import set_namespace
+from .transformers.patches import (
+    Patch,
+    apply_json_to,
+    apply_legacy_sm,
+    apply_patch,
+    config_yaml,
+    load_legacy_sm,
+    load_patch,
+)
+from .transformers.replicas import set_replicas
+from .yamlio import load_documents
+
+GO_POINTER = "0xc000000000"
+ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
+LOCAL_CONFIG_ANNOTATION = "config.kubernetes.io/local-config"
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+
+
+@dataclass
+class Accumulator:
+    """Resources gathered so far plus the transformer configuration they carry."""
+
+    resmap: ResMap = field(default_factory=ResMap)
+    config: TransformerConfig = field(default_factory=TransformerConfig.default)
+
+
+@dataclass
+class BuildResult:
+    objects: list[dict[str, Any]]
+    warnings: list[str]
+
+
+def _go_map(d: Any) -> str:
+    if not isinstance(d, dict):
+        return "map[]"
+    return "map[" + " ".join(f"{k}:{d[k]}" for k in sorted(d, key=str)) + "]"
+
+
+def _check_object(obj: dict[str, Any]) -> None:
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    if not meta.get("name"):
+        av, kind = obj.get("apiVersion") or "", obj.get("kind") or ""
+        name, ns = meta.get("name") or "", meta.get("namespace") or ""
+        raise KustomizeError(
+            f"missing metadata.name in object {{{{{av} {kind}}} {{{{{name} {ns}}} "
+            f"{_go_map(meta.get('labels'))} {_go_map(meta.get('annotations'))}}}}}"
+        )
+    if not obj.get("kind"):
+        raise KustomizeError(
+            f"missing kind in object named '{meta.get('name')}': every resource needs apiVersion and kind"
+        )
+
+
+def expand_lists(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Replace `kind: *List` objects by their items, recursively."""
+    out: list[dict[str, Any]] = []
+    for d in docs:
+        kind = d.get("kind")
+        if isinstance(kind, str) and kind.endswith("List") and isinstance(d.get("items"), list):
+            out.extend(expand_lists([i for i in d["items"] if isinstance(i, dict)]))
+        else:
+            out.append(d)
+    return out
+
+
+def _join_origin(base: str, rel: str) -> str:
+    return os.path.normpath(os.path.join(base, rel)) if base else os.path.normpath(rel)
+
+
+class KustTarget:
+    """One kustomization directory being built (kustomize's KustTarget)."""
+
+    def __init__(self, ldr: Loader, *, origin_dir: str = "", warn: Callable[[str], None]) -> None:
+        self.ldr = ldr
+        self.origin_dir = origin_dir
+        self.warn = warn
+        self.kust: Kustomization
+
+    def load(self) -> None:
+        self.kust = load_kustomization(self.ldr)
+        for w in self.kust.warnings:
+            self.warn(w)
+
+    # -- accumulation ---------------------------------------------------------------------------------
+    def accumulate_target(self, ra: Accumulator) -> Accumulator:
+        k = self.kust
+        resources = list(k.get("resources", [])) + list(k.get("bases", []))
+        try:
+            for path in resources:
+                self._accumulate_resource(ra, path)
+        except KustomizeError as e:
+            raise KustomizeError(f"accumulating resources: {e}", path=e.path) from None
+        for cfg_path in k.get("configurations", []):
+            text = self.ldr.load_text(cfg_path)
+            ra.config.merge(TransformerConfig.from_yaml(text, source=cfg_path))
+        for crd in k.get("crds", []):
+            self.ldr.resolve_file(crd)
+        self._run_generators(ra)
+        try:
+            for path in k.get("components", []):
+                self._accumulate_component(ra, path)
+        except KustomizeError as e:
+            raise KustomizeError(f"accumulating components: {e}", path=e.path) from None
+        self._run_transformers(ra)
+        return ra
+
+    def _accumulate_resource(self, ra: Accumulator, path: str) -> None:
+        if is_remote(path):
+            raise KustomizeError(
+                f"remote resource '{path}' is not supported: this build runs offline; "
+                "vendor it into the repository and list it by relative path",
+                path=path,
+            )
+        try:
+            self._accumulate_file(ra, path)
+            return
+        except KustomizeError as err_file:
+            err_f = err_file
+        malformed = "MalformedYAMLError" in err_f.message
+        try:
+            sub = self.ldr.new(path)
+        except KustomizeError as e:
+            if malformed:
+                raise err_f from None
+            raise KustomizeError(f"accumulation err='{err_f}': {e}", path=e.path or err_f.path) from None
+        try:
+            self._accumulate_directory(ra, sub, _join_origin(self.origin_dir, path), component=False)
+        except KustomizeError as e:
+            if malformed:
+                raise err_f from None
+            raise KustomizeError(f"accumulation err='{err_f}': {e}", path=e.path or err_f.path) from None
+
+    def _accumulate_file(self, ra: Accumulator, path: str) -> None:
+        try:
+            data = self.ldr.load_bytes(path)
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise KustomizeError(f"'{path}' is not UTF-8 text") from None
+            objs = expand_lists(load_documents(text, source=path))
+            for obj in objs:
+                _check_object(obj)
+        except KustomizeError as e:
+            raise KustomizeError(f"accumulating resources from '{path}': {e}", path=e.path or path) from None
+        origin = _join_origin(self.origin_dir, path)
+        try:
+            ra.resmap.append_all(Resource(o, origin=f"path: {origin}\n") for o in objs)
+        except KustomizeError as e:
+            raise KustomizeError(f"merging resources from '{path}': {e}", path=path) from None
+
+    def _accumulate_directory(
+        self, ra: Accumulator, ldr: Loader, origin_dir: str, *, component: bool
+    ) -> None:
+        sub = KustTarget(ldr, origin_dir=origin_dir, warn=self.warn)
+        try:
+            sub.load()
+        except KustomizeError as e:
+            raise KustomizeError(f"couldn't make target for path '{ldr.root}': {e}", path=e.path) from None
+        if component and sub.kust.kind != "Component":
+            raise KustomizeError(
+                f"expected kind 'Component' for path '{ldr.root}' but got '{sub.kust.kind}'", path=ldr.root
+            )
+        if not component and sub.kust.kind == "Component":
+            raise KustomizeError(f"expected kind != 'Component' for path '{ldr.root}'", path=ldr.root)
+        if component:
+            try:
+                sub.accumulate_target(ra)
+            except KustomizeError as e:
+                raise KustomizeError(
+                    f"recursed accumulation of path '{ldr.root}': {e}", path=e.path
+                ) from None
+            return
+        try:
+            sub_ra = sub.accumulate_target(Accumulator())
+        except KustomizeError as e:
+            raise KustomizeError(f"recursed accumulation of path '{ldr.root}': {e}", path=e.path) from None
+        try:
+            ra.resmap.append_all(sub_ra.resmap.resources())
+        except KustomizeError as e:
+            raise KustomizeError(f"recursed merging from path '{ldr.root}': {e}", path=ldr.root) from None
+        ra.config.merge(sub_ra.config)
+
+    def _accumulate_component(self, ra: Accumulator, path: str) -> None:
+        try:
+            sub = self.ldr.new(path)
+        except KustomizeError as e:
+            raise KustomizeError(f'loader.New "{e}"', path=e.path) from None
+        try:
+            self._accumulate_directory(ra, sub, _join_origin(self.origin_dir, path), component=True)
+        except KustomizeError as e:
+            raise KustomizeError(f'accumulateDirectory: "{e}"', path=e.path) from None
+
+    # -- generators -----------------------------------------------------------------------------------
+    def _run_generators(self, ra: Accumulator) -> None:
+        k = self.kust
+        if k.get("helmCharts") or k.get("helmChartInflationGenerator"):
+            charts = k.get("helmCharts") or k.get("helmChartInflationGenerator")
+            chart = dict(sorted(charts[0].items())) if isinstance(charts[0], dict) else charts[0]
+            raise KustomizeError(
+                "trouble configuring builtin HelmChartInflationGenerator with config: `\n"
+                + yaml.safe_dump(chart, default_flow_style=False, sort_keys=True, allow_unicode=True)
+                + "`: must specify --enable-helm",
+                path=k.path,
+            )
+        options = k.get("generatorOptions")
+        configured_in = _join_origin(self.origin_dir, k.file_name)
+        for kind, key in (("ConfigMap", "configMapGenerator"), ("Secret", "secretGenerator")):
+            for args in k.get(key, []):
+                from .generators import generate
+
+                obj = generate(kind, args, self.ldr, options)
+                res = Resource(
+                    obj,
+                    origin=(
+                        f"configuredIn: {configured_in}\nconfiguredBy:\n  apiVersion: builtin\n"
+                        f"  kind: {kind}Generator\n"
+                    ),
+                )
+                res.behavior = args.get("behavior") or "create"
+                local = args.get("options") or {}
+                res.needs_hash = not (
+                    local.get("disableNameSuffixHash") or (options or {}).get("disableNameSuffixHash")
+                )
+                try:
+                    self._absorb(ra.resmap, res)
+                except KustomizeError as e:
+                    raise KustomizeError(
+                        f"merging from generator &{{{GO_POINTER} <nil>}}: {e}", path=k.path
+                    ) from None
+
+    @staticmethod
+    def _absorb(resmap: ResMap, res: Resource) -> None:
+        """Add a generated object, or merge/replace it into the one it names (kustomize's appendReplaceOrMerge)."""
+        rid = res.cur_id()
+        matches = resmap.by_any_id(rid.equals)
+        if not matches:
+            if res.behavior in ("merge", "replace"):
+                raise KustomizeError(f"id {rid.go_repr()} does not exist; cannot merge or replace")
+            if res.behavior != "create":
+                raise KustomizeError(
+                    f"unknown generator behavior '{res.behavior}': use create, merge or replace"
+                )
+            resmap.append(res)
+            return
+        if len(matches) > 1:
+            raise KustomizeError(
+                f"found multiple objects {[str(m.cur_id()) for m in matches]} that could accept merge of {rid}"
+            )
+        old = matches[0]
+        if res.behavior not in ("merge", "replace"):
+            raise KustomizeError(f"id {rid.go_repr()} exists; behavior must be merge or replace")
+        labels = {**old.labels(), **res.labels()}
+        annotations = {**old.annotations(), **res.annotations()}
+        if labels:
+            res.meta["labels"] = labels
+        if annotations:
+            res.meta["annotations"] = annotations
+        res.meta["name"] = old.name
+        if old.namespace:
+            res.meta["namespace"] = old.namespace
+        else:
+            res.meta.pop("namespace", None)
+        res.prev_ids, res.prefixes, res.suffixes = list(old.prev_ids), list(old.prefixes), list(old.suffixes)
+        res.needs_hash = res.needs_hash or old.needs_hash
+        if res.behavior == "merge":
+            res.origin = old.origin
+            for key in ("data", "binaryData"):
+                merged = {**(old.obj.get(key) or {}), **(res.obj.get(key) or {})}
+                if merged:
+                    res.obj[key] = merged
+        resmap.replace(old, res)
+
+    # -- transformers ---------------------------------------------------------------------------------
+    def _configure(self, name: str, entry: Any, fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except KustomizeError as e:
+            shown = config_yaml(entry) if isinstance(entry, dict) else f"{entry}\n"
+            raise KustomizeError(
+                f"trouble configuring builtin {name} with config: `\n{shown}`: {e}",
+                path=e.path or self.kust.path,
+            ) from None
+
+    def _run_transformers(self, ra: Accumulator) -> None:
+        k, cfg, rm = self.kust, ra.config, ra.resmap
+        legacy_sm: list[dict[str, Any]] = []
+        for entry in k.get("patchesStrategicMerge", []):
+            legacy_sm.extend(
+                self._configure(
+                    "PatchStrategicMergeTransformer", entry, lambda e=entry: load_legacy_sm(self.ldr, e)
+                )
+            )
+        patches: list[Patch] = [
+            self._configure("PatchTransformer", entry, lambda e=entry: load_patch(self.ldr, e))
+            for entry in k.get("patches", [])
+        ]
+        legacy_json: list[Patch] = []
+        for entry in k.get("patchesJson6902", []):
+            p = self._configure("PatchJson6902Transformer", entry, lambda e=entry: self._legacy_json(e))
+            legacy_json.append(p)
+        replacements = self._load_replacements(k.get("replacements", []))
+
+        if legacy_sm:
+            apply_legacy_sm(rm, legacy_sm)
+        for p in patches:
+            apply_patch(rm, p)
+        set_namespace(rm, k.get("namespace", ""), cfg.get("namespace"))
+        add_affix(rm, k.get("namePrefix", ""), cfg.get("namePrefix"), suffix=False)
+        add_affix(rm, k.get("nameSuffix", ""), cfg.get("nameSuffix"), suffix=True)
+        for label in k.get("labels", []):
+            specs = [
+                FieldSpec.from_dict(f, where=f"{k.path}: labels.fields") for f in label.get("fields") or []
+            ]
+            if label.get("includeSelectors"):
+                specs += cfg.get("commonLabels")
+            else:
+                specs.append(FieldSpec(Gvk("", "", ""), "metadata/labels", True))
+                if label.get("includeTemplates"):
+                    specs += cfg.get("templateLabels")
+            add_pairs(rm, label.get("pairs") or {}, specs)
+        add_pairs(rm, k.get("commonLabels", {}), cfg.get("commonLabels"))
+        add_pairs(rm, k.get("commonAnnotations", {}), cfg.get("commonAnnotations"), what="annotations")
+        for p in legacy_json:
+            assert p.target is not None
+            apply_json_to(p.target.select(rm.resources()), p.ops or [])
+        for entry in k.get("replicas", []):
+            set_replicas(rm, entry, cfg.get("replicas"))
+        for entry in k.get("images", []):
+            ImageUpdater(entry).apply(rm, cfg.get("images"))
+        if replacements:
+            from .replacements import apply_replacements
+
+            resources = rm.resources()
+            objs = apply_replacements([r.obj for r in resources], replacements)
+            for r, obj in zip(resources, objs, strict=True):
+                r.obj = obj
+        for name in ("generators", "transformers", "validators"):
+            if k.get(name):
+                raise KustomizeError(
+                    f"'{name}' (kustomize plugins) is not supported by this builder; "
+                    "use the builtin kustomization fields instead",
+                    path=k.path,
+                )
+
+    def _legacy_json(self, entry: dict[str, Any]) -> Patch:
+        p = load_patch(
+            self.ldr, {"path": entry.get("path"), "patch": entry.get("patch"), "target": entry.get("target")}
+        )
+        if p.target is None:
+            raise KustomizeError(f"must specify a target for patch {p.text}")
+        if p.ops is None:
+            raise KustomizeError(
+                f"patchesJson6902 entry is not a JSON 6902 patch (a list of operations): {p.text}"
+            )
+        return p
+
+    def _load_replacements(self, entries: list[Any]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for entry in entries:
+            if isinstance(entry, dict) and entry.get("path"):
+                if len(entry) > 1:
+                    raise KustomizeError(
+                        f"replacement with path '{entry['path']}' may not also set source/targets",
+                        path=self.kust.path,
+                    )
+                text = self.ldr.load_text(entry["path"])
+                try:
+                    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+                except yaml.YAMLError as e:
+                    raise KustomizeError(
+                        f"invalid replacement file {entry['path']}: {e}", path=entry["path"]
+                    ) from None
+                items = data if isinstance(data, list) else [data]
+                out.extend(i for i in items if isinstance(i, dict))
+            elif isinstance(entry, dict):
+                out.append(entry)
+            else:
+                raise KustomizeError(f"replacements entries must be maps, got {entry!r}", path=self.kust.path)
+        return out
+
+
+def _hash_names(resmap: ResMap) -> None:
+    from .hashing import hash_suffix
+
+    for r in resmap.resources():
+        if r.needs_hash:
+            h = hash_suffix(r.obj)
+            r.store_previous_id()
+            r.name = f"{r.name}-{h.lstrip('-')}"
+
+
+def _sort(target: KustTarget, resources: list[Resource]) -> list[Resource]:
+    opts = target.kust.get("sortOptions") or {}
+    order = opts.get("order") or "legacy"
+    if order == "fifo":
+        if opts.get("legacySortOptions"):
+            raise KustomizeError(
+                "the field 'sortOptions.legacySortOptions' is set but the specified sort order is 'fifo', not 'legacy'"
+            )
+        return resources
+    if order != "legacy":
+        raise KustomizeError(f"the field 'sortOptions.order' must be one of [fifo, legacy], got '{order}'")
+    legacy = opts.get("legacySortOptions")
+    if legacy:
+        return legacy_sort(resources, legacy.get("orderFirst") or [], legacy.get("orderLast") or [])
+    return legacy_sort(resources, ORDER_FIRST, ORDER_LAST)
+
+
+def build_result(path: str | Path, *, warn: Callable[[str], None] | None = None) -> BuildResult:
+    """Build the kustomization in directory `path`; deprecation warnings go to `warn` and the result."""
+    warnings: list[str] = []
+
+    def _warn(msg: str) -> None:
+        warnings.append(msg)
+        if warn is not None:
+            warn(msg)
+
+    ldr = Loader.at(path)
+    target = KustTarget(ldr, warn=_warn)
+    target.load()
+    ra = target.accumulate_target(Accumulator())
+    _hash_names(ra.resmap)
+    fix_name_references(ra.resmap, ra.config.name_reference)
+    resources = [
+        r
+        for r in ra.resmap.resources()
+        if str(r.annotations().get(LOCAL_CONFIG_ANNOTATION, "")).lower() != "true"
+    ]
+    resources = _sort(target, resources)
+    metadata = target.kust.get("buildMetadata", [])
+    for r in resources:
+        if "originAnnotations" in metadata and r.origin:
+            r.meta.setdefault("annotations", {})
+            if r.meta["annotations"] is None:
+                r.meta["annotations"] = {}
+            r.meta["annotations"][ORIGIN_ANNOTATION] = r.origin
+        if "managedByLabel" in metadata:
+            labels = r.meta.get("labels") or {}
+            labels[MANAGED_BY_LABEL] = "kustomize-(devel)"
+            r.meta["labels"] = labels
+    return BuildResult([r.obj for r in resources], warnings)
+
+
+def build(path: str | Path) -> list[dict[str, Any]]:
+    """The objects `kustomize build path` prints, in its output order."""
+    return build_result(path).objects

@@ -1,0 +1,295 @@
+"""Reading a kustomization file: kustomize's strict field decoding, legacy fix-ups and deprecation notes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import KustomizeError
+from .loader import Loader
+from .yamlio import load_mapping
+
+KUSTOMIZATION_VERSION = "kustomize.config.k8s.io/v1beta1"
+COMPONENT_VERSION = "kustomize.config.k8s.io/v1alpha1"
+
+# Go types of the Kustomization struct, as kustomize v5.5 decodes it (json tags, DisallowUnknownFields).
+_STR, _BOOL, _INT, _ANY = "string", "bool", "int64", "any"
+_STRS = ("list", _STR)
+_STRMAP = ("map", _STR)
+_FIELDSPEC = (
+    "struct",
+    "FieldSpec",
+    {"group": _STR, "version": _STR, "kind": _STR, "path": _STR, "create": _BOOL},
+)
+_SELECTOR = (
+    "struct",
+    "Selector",
+    {
+        k: _STR
+        for k in ("group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector")
+    },
+)
+_PATCH = ("struct", "Patch", {"path": _STR, "patch": _STR, "target": _SELECTOR, "options": ("map", _BOOL)})
+_GEN_OPTIONS = (
+    "struct",
+    "GeneratorOptions",
+    {"labels": _STRMAP, "annotations": _STRMAP, "disableNameSuffixHash": _BOOL, "immutable": _BOOL},
+)
+_GEN_ARGS = {
+    "namespace": _STR,
+    "name": _STR,
+    "behavior": _STR,
+    "literals": _STRS,
+    "files": _STRS,
+    "envs": _STRS,
+    "env": _STR,
+    "options": _GEN_OPTIONS,
+}
+_IMAGE = (
+    "struct",
+    "Image",
+    {"name": _STR, "newName": _STR, "newTag": _STR, "digest": _STR, "tagSuffix": _STR},
+)
+_LABEL = (
+    "struct",
+    "Label",
+    {"pairs": _STRMAP, "includeSelectors": _BOOL, "includeTemplates": _BOOL, "fields": ("list", _FIELDSPEC)},
+)
+_VAR = (
+    "struct",
+    "Var",
+    {
+        "name": _STR,
+        "objref": (
+            "struct",
+            "Target",
+            {
+                "group": _STR,
+                "version": _STR,
+                "kind": _STR,
+                "name": _STR,
+                "namespace": _STR,
+                "apiVersion": _STR,
+            },
+        ),
+        "fieldref": ("struct", "FieldSelector", {"fieldpath": _STR}),
+    },
+)
+SCHEMA: dict[str, Any] = {
+    "apiVersion": _STR,
+    "kind": _STR,
+    "metadata": _ANY,
+    "openapi": _STRMAP,
+    "namePrefix": _STR,
+    "nameSuffix": _STR,
+    "namespace": _STR,
+    "commonLabels": _STRMAP,
+    "labels": ("list", _LABEL),
+    "commonAnnotations": _STRMAP,
+    "patchesStrategicMerge": _STRS,
+    "patchesJson6902": ("list", _PATCH),
+    "patches": ("list", _PATCH),
+    "images": ("list", _IMAGE),
+    "imageTags": ("list", _IMAGE),
+    "replacements": ("list", _ANY),
+    "replicas": ("list", ("struct", "Replica", {"name": _STR, "count": _INT})),
+    "vars": ("list", _VAR),
+    "sortOptions": (
+        "struct",
+        "SortOptions",
+        {
+            "order": _STR,
+            "legacySortOptions": ("struct", "LegacySortOptions", {"orderFirst": _STRS, "orderLast": _STRS}),
+        },
+    ),
+    "resources": _STRS,
+    "components": _STRS,
+    "crds": _STRS,
+    "bases": _STRS,
+    "configMapGenerator": ("list", ("struct", "ConfigMapArgs", _GEN_ARGS)),
+    "secretGenerator": ("list", ("struct", "SecretArgs", {**_GEN_ARGS, "type": _STR})),
+    "helmGlobals": _ANY,
+    "helmCharts": ("list", _ANY),
+    "helmChartInflationGenerator": ("list", _ANY),
+    "generatorOptions": _GEN_OPTIONS,
+    "configurations": _STRS,
+    "generators": _STRS,
+    "transformers": _STRS,
+    "validators": _STRS,
+    "buildMetadata": _STRS,
+}
+
+_DEPRECATED = (
+    ("bases", "resources"),
+    ("commonLabels", "labels"),
+    ("imageTags", "images"),
+    ("patchesJson6902", "patches"),
+    ("patchesStrategicMerge", "patches"),
+    ("vars", "replacements"),
+)
+
+
+def _json_kind(v: Any) -> str:
+    if isinstance(v, bool):
+        return "bool"
+    if isinstance(v, (int, float)):
+        return "number"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, list):
+        return "array"
+    if isinstance(v, dict):
+        return "object"
+    return "null"
+
+
+def _go_type(t: Any) -> str:
+    if isinstance(t, str):
+        return {"any": "interface {}"}.get(t, t)
+    if t[0] == "list":
+        return "[]" + _go_type(t[1])
+    if t[0] == "map":
+        return "map[string]" + _go_type(t[1])
+    return "types." + t[1]
+
+
+class _Decoder:
+    """Mimics encoding/json with DisallowUnknownFields on the YAML->JSON form: the first error wins."""
+
+    def __init__(self) -> None:
+        self.error: str | None = None
+
+    def fail(self, msg: str) -> None:
+        if self.error is None:
+            self.error = msg
+
+    def check(self, value: Any, t: Any, struct: str, fieldpath: str) -> Any:
+        if value is None or t == _ANY:
+            return value
+        kind = _json_kind(value)
+        mismatch = (
+            f"json: cannot unmarshal {kind} into Go struct field {struct}.{fieldpath} of type {_go_type(t)}"
+        )
+        if t == _STR:
+            if kind != "string":
+                self.fail(mismatch)
+            return value
+        if t == _BOOL:
+            if kind != "bool":
+                self.fail(mismatch)
+            return value
+        if t == _INT:
+            if kind != "number" or isinstance(value, float) and not value.is_integer():
+                self.fail(mismatch)
+            return value
+        if t[0] == "list":
+            if kind != "array":
+                self.fail(mismatch)
+                return value
+            return [self.check(v, t[1], struct, fieldpath) for v in value]
+        if t[0] == "map":
+            if kind != "object":
+                self.fail(mismatch)
+                return value
+            return {str(k): self.check(v, t[1], struct, fieldpath) for k, v in value.items()}
+        if kind != "object":
+            self.fail(mismatch)
+            return value
+        fields = t[2]
+        for k in sorted(value, key=str):
+            ks = str(k)
+            if ks not in fields:
+                self.fail(f'json: unknown field "{ks}"')
+                continue
+            self.check(value[k], fields[ks], t[1], f"{fieldpath}.{ks}")
+        return value
+
+
+@dataclass
+class Kustomization:
+    """A decoded kustomization file."""
+
+    data: dict[str, Any]
+    root: str
+    file_name: str
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return self.data.get("kind") or "Kustomization"
+
+    @property
+    def path(self) -> str:
+        return f"{self.root}/{self.file_name}"
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.data.get(key)
+        return default if value is None else value
+
+
+def _decode(raw: dict[str, Any]) -> None:
+    dec = _Decoder()
+    for key in sorted(raw, key=str):
+        ks = str(key)
+        if ks not in SCHEMA:
+            dec.fail(f'json: unknown field "{ks}"')
+            continue
+        dec.check(raw[key], SCHEMA[ks], "Kustomization", ks)
+    if dec.error:
+        raise KustomizeError(f"invalid Kustomization: {dec.error}")
+
+
+def load_kustomization(ldr: Loader) -> Kustomization:
+    """Find, parse and validate the kustomization file in `ldr.root`."""
+    name = ldr.kustomization_file()
+    path = f"{ldr.root}/{name}"
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise KustomizeError(f"cannot read kustomization file {path}: {e}", path=path) from None
+    raw = load_mapping(text, source=path)
+    raw = {str(k): v for k, v in raw.items()}
+    # Legacy: imageTags is read as images; a `patches` list of plain strings means patchesStrategicMerge.
+    if "imageTags" in raw and "images" not in raw:
+        raw["images"] = raw.pop("imageTags")
+    patches = raw.get("patches")
+    if isinstance(patches, list) and patches and all(isinstance(p, str) for p in patches):
+        raw["patchesStrategicMerge"] = raw.pop("patches")
+    try:
+        _decode(raw)
+    except KustomizeError as e:
+        raise KustomizeError(e.message, path=path) from None
+    warnings = [
+        f"# Warning: '{old}' is deprecated. Please use '{new}' instead. "
+        "Run 'kustomize edit fix' to update your Kustomization automatically."
+        for old, new in _DEPRECATED
+        if raw.get(old) is not None
+    ]
+    if all(raw.get(k) is None for k in SCHEMA if k not in ("apiVersion", "kind")):
+        raise KustomizeError("kustomization.yaml is empty", path=path)
+    errs = []
+    kind = raw.get("kind") or ""
+    if kind and kind not in ("Kustomization", "Component"):
+        errs.append("kind should be Kustomization or Component")
+    required = COMPONENT_VERSION if kind == "Component" else KUSTOMIZATION_VERSION
+    api_version = raw.get("apiVersion") or ""
+    if api_version and api_version != required:
+        errs.append(f"apiVersion for {kind or 'Kustomization'} should be {required}")
+    if errs:
+        raise KustomizeError(
+            f"Failed to read kustomization file under {ldr.root}:\n" + "\n".join(errs), path=path
+        )
+    return Kustomization(data=raw, root=ldr.root, file_name=name, warnings=warnings)
+
+
+def go_yaml(value: Any) -> str:
+    """A config echoed into an error message the way kustomize marshals it (block YAML)."""
+    import yaml
+
+    return yaml.safe_dump(value, default_flow_style=False, sort_keys=False, allow_unicode=True)
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True)

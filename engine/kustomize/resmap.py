@@ -1,0 +1,71 @@
+"""The ordered collection of resources a kustomization accumulates (kustomize's ResMap)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from .errors import KustomizeError
+from .resid import ResId
+from .resource import Resource
+
+
+class ResMap:
+    """Resources in accumulation order; ids are unique by `ResId.equals`."""
+
+    def __init__(self, resources: Iterable[Resource] = ()) -> None:
+        self._list: list[Resource] = []
+        for r in resources:
+            self.append(r)
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(list(self._list))
+
+    def __len__(self) -> int:
+        return len(self._list)
+
+    def resources(self) -> list[Resource]:
+        return list(self._list)
+
+    def append(self, res: Resource) -> None:
+        cur = res.cur_id()
+        key = cur.key()
+        for r in self._list:
+            if r.cur_id().key() == key:
+                raise KustomizeError(f"may not add resource with an already registered id: {cur}")
+        self._list.append(res)
+
+    def append_all(self, resources: Iterable[Resource]) -> None:
+        existing = {r.cur_id().key() for r in self._list}
+        for res in resources:
+            cur = res.cur_id()
+            key = cur.key()
+            if key in existing:
+                raise KustomizeError(f"may not add resource with an already registered id: {cur}")
+            existing.add(key)
+            self._list.append(res)
+
+    def replace_all(self, resources: list[Resource]) -> None:
+        self._list = list(resources)
+
+    def remove(self, res: Resource) -> None:
+        self._list = [r for r in self._list if r is not res]
+
+    def replace(self, old: Resource, new: Resource) -> None:
+        self._list = [new if r is old else r for r in self._list]
+
+    def by_any_id(self, pred: Callable[[ResId], bool]) -> list[Resource]:
+        return [r for r in self._list if any(pred(i) for i in r.all_ids())]
+
+    def by_current_id(self, pred: Callable[[ResId], bool]) -> list[Resource]:
+        return [r for r in self._list if pred(r.cur_id())]
+
+    def get_by_id(self, rid: ResId) -> Resource:
+        """The one resource any of whose ids equals `rid` (kustomize's GetById)."""
+        found = self.by_any_id(rid.equals)
+        if len(found) == 1:
+            return found[0]
+        if found:
+            raise KustomizeError(
+                f"multiple matches for Id {rid}; failed to find unique target for patch {rid}"
+            )
+        raise KustomizeError(f"no matches for Id {rid}; failed to find unique target for patch {rid}")

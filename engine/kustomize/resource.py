@@ -1,0 +1,90 @@
+"""One object in a build plus the history kustomize keeps for it (earlier ids, prefixes, generator options)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from .resid import Gvk, ResId, split_api_version
+
+
+class Resource:
+    """A Kubernetes object (`obj`) and build-time bookkeeping that never reaches the output."""
+
+    __slots__ = ("obj", "prev_ids", "prefixes", "suffixes", "behavior", "needs_hash", "origin")
+
+    def __init__(self, obj: dict[str, Any], *, origin: str | None = None) -> None:
+        self.obj = obj
+        self.prev_ids: list[ResId] = []
+        self.prefixes: list[str] = []
+        self.suffixes: list[str] = []
+        self.behavior = "create"
+        self.needs_hash = False
+        self.origin = origin
+
+    # -- identity -------------------------------------------------------------------------------------
+    @property
+    def meta(self) -> dict[str, Any]:
+        m = self.obj.get("metadata")
+        if not isinstance(m, dict):
+            m = {}
+            self.obj["metadata"] = m
+        return m
+
+    @property
+    def kind(self) -> str:
+        k = self.obj.get("kind")
+        return k if isinstance(k, str) else ""
+
+    @property
+    def name(self) -> str:
+        n = self.meta.get("name")
+        return n if isinstance(n, str) else ("" if n is None else str(n))
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self.meta["name"] = value
+
+    @property
+    def namespace(self) -> str:
+        n = self.meta.get("namespace")
+        return n if isinstance(n, str) else ("" if n is None else str(n))
+
+    @property
+    def gvk(self) -> Gvk:
+        group, version = split_api_version(self.obj.get("apiVersion"))
+        return Gvk(group, version, self.kind)
+
+    def cur_id(self) -> ResId:
+        group, version = split_api_version(self.obj.get("apiVersion"))
+        return ResId(group, version, self.kind, self.name, self.namespace)
+
+    def org_id(self) -> ResId:
+        return self.prev_ids[0] if self.prev_ids else self.cur_id()
+
+    def all_ids(self) -> list[ResId]:
+        return [self.cur_id(), *self.prev_ids]
+
+    def store_previous_id(self) -> None:
+        self.prev_ids.append(self.cur_id())
+
+    def labels(self) -> dict[str, Any]:
+        v = self.meta.get("labels")
+        return v if isinstance(v, dict) else {}
+
+    def annotations(self) -> dict[str, Any]:
+        v = self.meta.get("annotations")
+        return v if isinstance(v, dict) else {}
+
+    # -- copies -----------------------------------------------------------------------------------------
+    def copy(self) -> Resource:
+        other = Resource(copy.deepcopy(self.obj), origin=self.origin)
+        other.prev_ids = list(self.prev_ids)
+        other.prefixes = list(self.prefixes)
+        other.suffixes = list(self.suffixes)
+        other.behavior = self.behavior
+        other.needs_hash = self.needs_hash
+        return other
+
+    def __repr__(self) -> str:
+        return f"Resource({self.cur_id()})"

@@ -1,0 +1,1 @@
+"""kustomize's builtin transformers; each acts on a ResMap through field specs."""

@@ -1,0 +1,141 @@
+"""Name references: after renames, point every referring field at the referred object's final name."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from ..errors import KustomizeError
+from ..fieldspec import FieldSpec, visit
+from ..resid import Gvk
+from ..resmap import ResMap
+from ..resource import Resource
+
+
+def _ends_alike(a: list[str], b: list[str]) -> bool:
+    n = min(len(a), len(b))
+    return n == 0 or a[-n:] == b[-n:]
+
+
+def _rolebinding_namespaces(r: Resource) -> set[str]:
+    if r.kind != "RoleBinding":
+        return set()
+    out = set()
+    for s in r.obj.get("subjects") or []:
+        if isinstance(s, dict) and s.get("kind") == "ServiceAccount" and isinstance(s.get("namespace"), str):
+            out.add(s["namespace"])
+    return out
+
+
+class _Referrer:
+    """Resolves names for one referring object (kustomize's nameref.Filter)."""
+
+    def __init__(self, referrer: Resource, by_prev_name: dict[str, list[Resource]]) -> None:
+        self.referrer = referrer
+        self.cur = referrer.cur_id()
+        self.by_prev_name = by_prev_name
+        self.rb_namespaces = _rolebinding_namespaces(referrer)
+
+    def _could_be_referenced(self, c: Resource) -> bool:
+        if self.cur.cluster_scoped:
+            return True
+        cid = c.cur_id()
+        if cid.cluster_scoped or cid.effective_namespace == self.cur.effective_namespace:
+            return True
+        return c.namespace in self.rb_namespaces
+
+    def _same_namespace(self, c: Resource) -> bool:
+        if self.cur.cluster_scoped:
+            return True
+        cid = c.cur_id()
+        return (
+            cid.cluster_scoped
+            or c.kind == "ServiceAccount"
+            or cid.effective_namespace == self.cur.effective_namespace
+        )
+
+    def select(self, old: str, target: Gvk, fs: FieldSpec, *, with_namespace: bool) -> Resource | None:
+        cands = [c for c in self.by_prev_name.get(old, ()) if self._could_be_referenced(c)]
+        cands = [c for c in cands if any(p.name == old for p in c.prev_ids)]
+        cands = [c for c in cands if any(p.gvk.is_selected_by(target) for p in c.prev_ids)]
+        if fs.path.endswith("roleRef/name"):
+            ref = self.referrer.obj.get("roleRef")
+            kind = ref.get("kind") if isinstance(ref, dict) else None
+            if isinstance(kind, str) and kind:
+                cands = [c for c in cands if any(p.kind == kind for p in c.prev_ids)]
+        cands = [c for c in cands if self._same_namespace(c)]
+        if len(cands) == 1:
+            return cands[0]
+        cands = [
+            c
+            for c in cands
+            if _ends_alike(c.prefixes, self.referrer.prefixes)
+            and _ends_alike(c.suffixes, self.referrer.suffixes)
+        ]
+        if len(cands) == 1:
+            return cands[0]
+        if not cands:
+            return None
+        if len({(c.name, c.namespace if with_namespace else "") for c in cands}) == 1:
+            return cands[0]
+        ids = ", ".join(str(c.cur_id()) for c in cands)
+        raise KustomizeError(f"found multiple possible referrals: [{ids}] for {fs.path} in {self.cur}")
+
+    def set_field(self, parent: Any, key: Any, target: Gvk, fs: FieldSpec) -> None:
+        value = parent[key]
+        if isinstance(value, str):
+            parent[key] = self._name(value, target, fs)
+        elif isinstance(value, dict):
+            self._mapping(value, target, fs)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, str):
+                    value[i] = self._name(item, target, fs)
+                elif isinstance(item, dict):
+                    self._mapping(item, target, fs)
+
+    def _name(self, old: str, target: Gvk, fs: FieldSpec) -> str:
+        ref = self.select(old, target, fs, with_namespace=False)
+        return old if ref is None else ref.name
+
+    def _mapping(self, node: dict[str, Any], target: Gvk, fs: FieldSpec) -> None:
+        old = node.get("name")
+        if not isinstance(old, str):
+            return
+        kind = node.get("kind")
+        if isinstance(kind, str) and target.kind and kind != target.kind:
+            return
+        ref = self.select(old, target, fs, with_namespace=True)
+        if ref is None:
+            return
+        node["name"] = ref.name
+        if ref.namespace:
+            node["namespace"] = ref.namespace
+
+
+def fix_name_references(resmap: ResMap, name_refs: dict[Gvk, list[FieldSpec]]) -> None:
+    """Rewrite references to renamed objects (kustomize's FixBackReferences)."""
+    resources = resmap.resources()
+    by_prev_name: dict[str, list[Resource]] = defaultdict(list)
+    for r in resources:
+        for name in dict.fromkeys(p.name for p in r.prev_ids):
+            by_prev_name[name].append(r)
+    if not by_prev_name:
+        return
+    per_gvk: dict[Gvk, list[tuple[Gvk, FieldSpec]]] = {}
+    for referrer in resources:
+        gvk = referrer.gvk
+        pairs = per_gvk.get(gvk)
+        if pairs is None:
+            pairs = [(t, fs) for t, specs in name_refs.items() for fs in specs if fs.applies_to(gvk)]
+            per_gvk[gvk] = pairs
+        if not pairs:
+            continue
+        ctx = _Referrer(referrer, by_prev_name)
+        for target, fs in pairs:
+            visit(
+                referrer.obj,
+                fs.parts,
+                lambda p, k, t=target, f=fs, c=ctx: c.set_field(p, k, t, f),
+                create=False,
+            )

@@ -1,0 +1,51 @@
+"""The `namespace:` field: metadata.namespace of namespaced objects, Namespace names, `default` subjects."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from ..errors import KustomizeError
+from ..fieldspec import FieldSpec, visit
+from ..resmap import ResMap
+
+_BINDINGS = ("RoleBinding", "ClusterRoleBinding")
+
+
+def set_namespace(resmap: ResMap, namespace: str, specs: list[FieldSpec]) -> None:
+    """Move every namespaced object into `namespace`; two objects ending with one id is an error."""
+    if not namespace:
+        return
+    specs = [fs for fs in specs if fs.path != "metadata/namespace"]
+
+    def setter(parent: Any, key: Any) -> None:
+        parent[key] = namespace
+
+    resources = resmap.resources()
+    counts = Counter(r.cur_id().key() for r in resources)
+    for r in resources:
+        before = r.cur_id().key()
+        r.store_previous_id()
+        gvk = r.gvk
+        if not r.cur_id().cluster_scoped:
+            r.meta["namespace"] = namespace
+        if gvk.kind in _BINDINGS:
+            subjects = r.obj.get("subjects")
+            if isinstance(subjects, list):
+                for s in subjects:
+                    if isinstance(s, dict) and s.get("name") == "default":
+                        s["namespace"] = namespace
+        for fs in specs:
+            if not fs.applies_to(gvk):
+                continue
+            if fs.path == "metadata/name" and gvk.group != "":
+                continue
+            visit(r.obj, fs.parts, setter, create=fs.create, create_leaf=str)
+        after = r.cur_id().key()
+        counts[before] -= 1
+        counts[after] += 1
+        if counts[after] != 1:
+            clash = [x for x in resources if x.cur_id().key() == after]
+            dump = " ".join(json.dumps(x.obj, sort_keys=True, separators=(",", ":")) for x in clash)
+            raise KustomizeError(f"namespace transformation produces ID conflict: [{dump}]")

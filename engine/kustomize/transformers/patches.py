@@ -1,0 +1,198 @@
+"""patches, patchesStrategicMerge and patchesJson6902: load each patch, detect its type, apply it to targets."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from ...patch import PatchError, apply_json_patch
+from ..errors import KustomizeError
+from ..loader import Loader
+from ..resmap import ResMap
+from ..resource import Resource
+from ..selector import Selector
+from ..yamlio import load_documents
+
+_SELECTOR_ORDER = ("group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector")
+
+
+def _apply_smp(obj: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any] | None:
+    from ...patch import apply_strategic_merge_patch  # type: ignore[attr-defined]
+
+    return apply_strategic_merge_patch(obj, patch)
+
+
+def config_yaml(entry: dict[str, Any]) -> str:
+    """A patch entry as kustomize echoes it in configuration errors (struct field order, block YAML)."""
+    ordered: dict[str, Any] = {}
+    for key in ("path", "patch"):
+        if entry.get(key):
+            ordered[key] = entry[key]
+    target = entry.get("target")
+    if isinstance(target, dict) and target:
+        ordered["target"] = {k: target[k] for k in _SELECTOR_ORDER if target.get(k)}
+    if entry.get("options"):
+        ordered["options"] = dict(sorted(entry["options"].items()))
+    return yaml.safe_dump(
+        ordered, default_flow_style=False, sort_keys=False, allow_unicode=True, width=1 << 20
+    )
+
+
+def _parse_json_ops(text: str) -> list[Any] | None:
+    try:
+        ops = json.loads(text)
+    except ValueError:
+        try:
+            ops = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        except yaml.YAMLError:
+            return None
+    return ops if isinstance(ops, list) else None
+
+
+def _parse_sm(text: str, source: str) -> list[dict[str, Any]] | None:
+    try:
+        docs = load_documents(text, source=source)
+    except KustomizeError:
+        return None
+    return docs or None
+
+
+@dataclass
+class Patch:
+    """One loaded patch: strategic-merge documents or JSON6902 operations, an optional target and options."""
+
+    sm: list[dict[str, Any]] | None = None
+    ops: list[Any] | None = None
+    target: Selector | None = None
+    allow_name_change: bool = False
+    allow_kind_change: bool = False
+    text: str = ""
+    origin: str = field(default="")
+
+
+def load_patch(ldr: Loader, entry: dict[str, Any]) -> Patch:
+    """A `patches:` entry: inline `patch` or a file `path`; SMP vs JSON6902 decided as kustomize does."""
+    text = (entry.get("patch") or "").strip()
+    path = entry.get("path") or ""
+    if not text and not path:
+        raise KustomizeError(f"must specify one of patch and path in\n{config_yaml(entry)}")
+    if text and path:
+        raise KustomizeError(f"patch and path can't be set at the same time\n{config_yaml(entry)}")
+    if path:
+        try:
+            text = ldr.load_bytes(path).decode("utf-8")
+        except KustomizeError as e:
+            raise KustomizeError(
+                f"failed to get the patch file from path({path}): {e}", path=e.path
+            ) from None
+        except UnicodeDecodeError:
+            raise KustomizeError(f"failed to get the patch file from path({path}): not UTF-8 text") from None
+    source = path or "inline patch"
+    sm = _parse_sm(text, source)
+    ops = None if sm is not None else _parse_json_ops(text)
+    if sm is None and ops is None:
+        raise KustomizeError(f"unable to parse SM or JSON patch from {text}")
+    options = entry.get("options") or {}
+    target = entry.get("target")
+    return Patch(
+        sm=sm,
+        ops=ops,
+        target=Selector(target) if isinstance(target, dict) else None,
+        allow_name_change=bool(options.get("allowNameChange")),
+        allow_kind_change=bool(options.get("allowKindChange")),
+        text=text,
+        origin=source,
+    )
+
+
+def load_legacy_sm(ldr: Loader, entry: str) -> list[dict[str, Any]]:
+    """A patchesStrategicMerge entry: inline YAML if it parses as objects, else a file path."""
+    inline = _parse_sm(entry, "inline patch") if ("\n" in entry or ":" in entry) else None
+    if inline:
+        return inline
+    text = ldr.load_bytes(entry).decode("utf-8")
+    return load_documents(text, source=entry)
+
+
+def _patch_id(patch: dict[str, Any]) -> Resource:
+    return Resource(patch)
+
+
+def apply_sm_to(res: Resource, patch: dict[str, Any], p: Patch) -> bool:
+    """Strategic-merge `patch` into `res`; False when the patch deletes the object."""
+    name, ns, kind = res.name, res.meta.get("namespace"), res.obj.get("kind")
+    if p.allow_name_change or p.allow_kind_change:
+        res.store_previous_id()
+    try:
+        merged = _apply_smp(res.obj, patch)
+    except PatchError as e:
+        raise KustomizeError(f"strategic merge patch {p.origin} on {res.cur_id()}: {e}") from None
+    if not merged:
+        return False
+    res.obj = merged
+    if not p.allow_kind_change:
+        res.obj["kind"] = kind
+    if not p.allow_name_change:
+        res.meta["name"] = name
+    if ns is None:
+        res.meta.pop("namespace", None)
+    else:
+        res.meta["namespace"] = ns
+    return True
+
+
+def _apply_sm_set(resmap: ResMap, selected: list[Resource], patch: dict[str, Any], p: Patch) -> None:
+    chosen = {id(r) for r in selected}
+    kept: list[Resource] = []
+    for res in resmap.resources():
+        if id(res) not in chosen:
+            kept.append(res)
+            continue
+        one = copy.deepcopy(patch)
+        one["apiVersion"] = res.obj.get("apiVersion")
+        if not one.get("kind"):
+            one["kind"] = res.kind
+        if apply_sm_to(res, one, p):
+            kept.append(res)
+    resmap.replace_all(kept)
+
+
+def apply_patch(resmap: ResMap, p: Patch) -> None:
+    if p.sm is not None:
+        if p.target is None:
+            for patch in p.sm:
+                pid = _patch_id(patch).cur_id()
+                try:
+                    target = resmap.get_by_id(pid)
+                except KustomizeError as e:
+                    raise KustomizeError(f'no resource matches strategic merge patch "{pid}": {e}') from None
+                _apply_sm_set(resmap, [target], patch, p)
+            return
+        selected = p.target.select(resmap.resources())
+        for patch in p.sm:
+            _apply_sm_set(resmap, selected, patch, p)
+        return
+    if p.target is None:
+        raise KustomizeError(f"must specify a target for JSON patch {p.text}")
+    apply_json_to(p.target.select(resmap.resources()), p.ops or [])
+
+
+def apply_json_to(resources: list[Resource], ops: list[Any]) -> None:
+    for res in resources:
+        res.store_previous_id()
+        try:
+            res.obj = apply_json_patch(res.obj, ops)
+        except PatchError as e:
+            raise KustomizeError(str(e)) from None
+
+
+def apply_legacy_sm(resmap: ResMap, patches: list[dict[str, Any]]) -> None:
+    p = Patch(origin="patchesStrategicMerge")
+    for patch in patches:
+        pid = _patch_id(patch).cur_id()
+        target = resmap.get_by_id(pid)
+        _apply_sm_set(resmap, [target], patch, p)
