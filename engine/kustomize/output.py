@@ -252,12 +252,7 @@ def _style(s: str) -> str:
 
 def _printable(ch: str) -> bool:
     o = ord(ch)
-    return (
-        o == 0x0A
-        or 0x20 <= o <= 0x7E
-        or 0xA0 <= o <= 0xD7FF
-        or (0xE000 <= o <= 0xFFFD and o != 0xFEFF)
-    )
+    return o == 0x0A or 0x20 <= o <= 0x7E or 0xA0 <= o <= 0xD7FF or (0xE000 <= o <= 0xFFFD and o != 0xFEFF)
 
 
 def _analyze(s: str) -> tuple[bool, bool, bool]:
@@ -397,8 +392,10 @@ def _double_quoted(s: str, column: int, indent: int, allow_breaks: bool) -> str:
     col = column + 1
     spaces = False
     n = len(s)
+    # go-yaml's is_bom() looks at the first character of the whole value, not the current one
+    escape_all = s.startswith("\ufeff")
     for i, ch in enumerate(s):
-        if ch == '"' or ch == "\\" or ch in _BREAKS or ch == "\ufeff" or not _printable(ch):
+        if escape_all or ch == '"' or ch == "\\" or ch in _BREAKS or not _printable(ch):
             text = _escape(ch)
             out.append(text)
             col += len(text)
