@@ -1,0 +1,141 @@
+"""EmbeddedCluster: the offline lab cluster — an in-process Kubernetes API server with simulated workloads."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from workshop.cluster.base import ClusterError, LabCluster
+
+from . import persistence
+from .rest import ApiServer
+from .server import HttpServer
+from .store import Store
+
+
+def kubeconfig_document(name: str, url: str) -> dict:
+    """A kubeconfig with one cluster/context/user named `name`, namespace default, plain http."""
+    return {"apiVersion": "v1", "kind": "Config", "preferences": {},
+            "clusters": [{"name": name, "cluster": {"server": url}}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name, "namespace": "default"}}],
+            "current-context": name, "users": [{"name": name, "user": {}}]}
+
+
+def write_kubeconfig(path: Path, name: str, url: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(yaml.safe_dump(kubeconfig_document(name, url), sort_keys=False))
+    tmp.replace(path)
+
+
+class EmbeddedCluster(LabCluster):
+    """A Kubernetes API on 127.0.0.1 served from this process, with simulated controllers and kubelet."""
+
+    backend = "embedded"
+
+    def __init__(self, name: str = "lab", *, workdir: Path | None = None, state_dir: Path | None = None,
+                 port: int = 0, image_available: Callable[[str], bool] | None = None,
+                 kubeconfig: Path | None = None) -> None:
+        super().__init__(name)
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if workdir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix=f"embedded-{name}-")
+            workdir = Path(self._tmp.name)
+        self.workdir = Path(workdir)
+        self.state_dir = Path(state_dir) if state_dir else None
+        self.port = port
+        self.image_available = image_available
+        self._kubeconfig = Path(kubeconfig) if kubeconfig else self.workdir / "kubeconfig"
+        self._store: Store | None = None
+        self._http: HttpServer | None = None
+        self._simulation = None
+        self._saver: persistence.Saver | None = None
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def kubeconfig_path(self) -> Path:
+        return self._kubeconfig
+
+    @property
+    def url(self) -> str:
+        if self._http is None:
+            raise ClusterError(f"embedded cluster {self.name!r} is not running: call start() first")
+        return f"http://127.0.0.1:{self._http.port}"
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise ClusterError(f"embedded cluster {self.name!r} is not running: call start() first")
+        return self._store
+
+    @property
+    def simulation(self):  # noqa: ANN201 - simulate.Simulation
+        return self._simulation
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        from .simulate import Simulation, bootstrap
+
+        if self._http is not None:
+            return
+        store = Store(uid_seed=self.name)
+        restored = False
+        if self.state_dir is not None:
+            try:
+                restored = persistence.load(store, self.state_dir)
+            except RuntimeError as e:
+                raise ClusterError(str(e)) from e
+        try:
+            http = HttpServer(ApiServer(store), self.port)
+        except OSError as e:
+            raise ClusterError(f"cannot listen on 127.0.0.1:{self.port} ({e.strerror}): pick another port or "
+                               "stop the process that uses it") from e
+        http.api.server_address = f"127.0.0.1:{http.port}"
+        self._store, self._http = store, http
+        self._simulation = Simulation(store, image_available=self.image_available)
+        if not restored:
+            bootstrap(store)
+        http.start_background()
+        self._simulation.start()
+        if self.state_dir is not None:
+            self._saver = persistence.Saver(store, self.state_dir)
+            self._saver.start()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        write_kubeconfig(self._kubeconfig, self.name, self.url)
+
+    def wait_settled(self, timeout: float = 30.0) -> None:
+        """Wait until every change has reached the simulation and it has nothing left to do now."""
+        if self._store is None or self._simulation is None:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            left = max(0.0, deadline - time.monotonic())
+            if (self._store.dispatch_idle(left) and self._simulation.wait_idle(max(0.0, deadline - time.monotonic()))
+                    and self._store.dispatch_idle(0) and not self._simulation.pending()):
+                return
+        raise ClusterError(f"the embedded cluster did not settle within {timeout:.0f}s")
+
+    def stop(self) -> None:
+        if self._simulation is not None:
+            self._simulation.stop()
+            self._simulation = None
+        if self._http is not None:
+            self._http.stop()
+            self._http = None
+        if self._store is not None:
+            self._store.stop()
+        if self._saver is not None:
+            self._saver.stop()
+            self._saver = None
+        self._store = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __repr__(self) -> str:
+        state = self.url if self._http is not None else "stopped"
+        return f"EmbeddedCluster(name={self.name!r}, {state})"

@@ -1,0 +1,233 @@
+"""The Kubernetes REST API over the store, independent of the HTTP transport: routes, verbs, media types."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+import yaml
+
+from . import discovery
+from .errors import (
+    ApiError,
+    bad_request,
+    method_not_allowed,
+    not_found,
+    resource_not_found,
+    success_status,
+    unsupported_media_type,
+)
+from .objects import clone
+from .resources import ResourceInfo
+from .selectors import combine, parse_field_selector, parse_label_selector
+from .store import Store
+
+Obj = dict[str, Any]
+log = logging.getLogger(__name__)
+
+JSON = "application/json"
+TABLE_CONTENT_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io"
+MERGE_PATCH = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+STRATEGIC_PATCH = "application/strategic-merge-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"
+APPLY_PATCH_CBOR = "application/apply-patch+cbor"
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes = b""
+
+    @classmethod
+    def from_target(cls, method: str, target: str, headers: dict[str, str], body: bytes = b"") -> Request:
+        path, _, qs = target.partition("?")
+        query = {k: v[-1] for k, v in parse_qs(qs, keep_blank_values=True).items()}
+        return cls(method.upper(), unquote(path), query, {k.lower(): v for k, v in headers.items()}, body)
+
+    @property
+    def accept(self) -> str:
+        return self.headers.get("accept", "")
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def flag(self, name: str) -> bool:
+        return self.query.get(name, "").lower() in ("true", "1")
+
+
+@dataclass
+class Response:
+    code: int
+    body: Any = None
+    content_type: str = JSON
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    stream: Iterator[bytes | None] | None = None
+    close_stream: Any = None
+
+    def payload(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        return json.dumps(self.body, separators=(",", ":")).encode()
+
+
+@dataclass
+class Target:
+    """A parsed resource URL."""
+
+    info: ResourceInfo
+    namespace: str | None
+    name: str | None
+    subresource: str | None
+
+
+def wants_table(accept: str) -> bool:
+    return "as=Table" in accept
+
+
+class ApiServer:
+    """Dispatches requests to discovery, OpenAPI, and resource handlers."""
+
+    def __init__(self, store: Store, *, server_address: str = "127.0.0.1") -> None:
+        self.store = store
+        self.server_address = server_address
+        from .handlers import ResourceHandlers
+        from .openapi import OpenAPI
+
+        self.openapi = OpenAPI(store.registry)
+        self.resources = ResourceHandlers(store, self.openapi)
+
+    def handle(self, req: Request) -> Response:
+        try:
+            return self._route(req)
+        except ApiError as e:
+            return Response(e.code, e.status())
+        except Exception as e:  # noqa: BLE001 - every failure becomes a Status, never a stack trace
+            log.exception("internal error on %s %s", req.method, req.path)
+            return Response(500, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                                  "message": f"Internal error occurred: {type(e).__name__}: {e}",
+                                  "reason": "InternalError", "code": 500})
+
+    def _route(self, req: Request) -> Response:
+        path = req.path.rstrip("/") or "/"
+        parts = [p for p in path.split("/") if p]
+        if path in ("/healthz", "/readyz", "/livez"):
+            return Response(200, b"ok", "text/plain; charset=utf-8")
+        if req.method not in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"):
+            raise method_not_allowed()
+        if not parts:
+            return self._root()
+        if parts[0] == "version" and len(parts) == 1:
+            return Response(200, discovery.version_info())
+        if parts[0] == "openapi":
+            return self.openapi.serve(parts[1:], req)
+        if parts[0] == "api":
+            if len(parts) == 1:
+                if "as=APIGroupDiscoveryList" in req.accept and "v=v2" in req.accept:
+                    return Response(200, discovery.aggregated(self.store.registry, True),
+                                    discovery.AGGREGATED_CONTENT_TYPE)
+                return Response(200, discovery.api_versions(self.server_address))
+            if parts[1] != "v1":
+                raise resource_not_found()
+            if len(parts) == 2:
+                return self._doc(discovery.resource_list(self.store.registry, "", "v1"))
+            return self._resource(req, "", "v1", parts[2:])
+        if parts[0] == "apis":
+            if len(parts) == 1:
+                if "as=APIGroupDiscoveryList" in req.accept and "v=v2" in req.accept:
+                    return Response(200, discovery.aggregated(self.store.registry, False),
+                                    discovery.AGGREGATED_CONTENT_TYPE)
+                return Response(200, discovery.api_group_list(self.store.registry))
+            if len(parts) == 2:
+                return self._doc(discovery.api_group(self.store.registry, parts[1]))
+            if len(parts) == 3:
+                return self._doc(discovery.resource_list(self.store.registry, parts[1], parts[2]))
+            return self._resource(req, parts[1], parts[2], parts[3:])
+        raise resource_not_found()
+
+    def _root(self) -> Response:
+        paths = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/openapi/v3", "/readyz", "/version"]
+        for group, versions in self.store.registry.group_versions().items():
+            paths.append(f"/apis/{group}")
+            paths.extend(f"/apis/{group}/{v}" for v in versions)
+        return Response(200, {"paths": sorted(paths)})
+
+    @staticmethod
+    def _doc(doc: Obj | None) -> Response:
+        if doc is None:
+            raise resource_not_found()
+        return Response(200, doc)
+
+    def _resource(self, req: Request, group: str, version: str, parts: list[str]) -> Response:
+        target = self._parse_target(group, version, parts)
+        return self.resources.dispatch(req, target)
+
+    def _parse_target(self, group: str, version: str, parts: list[str]) -> Target:
+        reg = self.store.registry
+        namespace: str | None = None
+        if parts[0] == "namespaces" and len(parts) >= 3 and not (group == "" and parts[2] in ("status", "finalize")):
+            namespace = parts[1]
+            parts = parts[2:]
+            info = reg.find(group, version, parts[0])
+            if info is None or not info.namespaced:
+                raise resource_not_found()
+        else:
+            info = reg.find(group, version, parts[0])
+            if info is None:
+                raise resource_not_found()
+        name = parts[1] if len(parts) > 1 else None
+        sub = parts[2] if len(parts) > 2 else None
+        if len(parts) > 3 or (sub is not None and sub not in info.subresources):
+            raise resource_not_found()
+        return Target(info, namespace, name, sub)
+
+
+def decode_body(req: Request, info: ResourceInfo | None = None, *, yaml_ok: bool = False) -> Any:
+    """The JSON (or, for apply patches, YAML) request body; 400 BadRequest when it cannot be decoded."""
+    ct = req.content_type
+    if ct in ("application/vnd.kubernetes.protobuf", "application/cbor", APPLY_PATCH_CBOR):
+        raise unsupported_media_type(ct)
+    if not req.body.strip():
+        return None
+    try:
+        if yaml_ok:
+            return yaml.safe_load(req.body.decode())
+        return json.loads(req.body)
+    except (ValueError, yaml.YAMLError, UnicodeDecodeError) as e:
+        detail = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if info is not None:
+            raise bad_request(f"the object provided is unrecognized (must be of type {info.kind}): couldn't get "
+                              f"version/kind; json parse error: {detail}") from None
+        raise bad_request(f"couldn't decode the request body: {detail}") from None
+
+
+def encode_continue(rv: int, last: Obj) -> str:
+    m = last["metadata"]
+    token = {"v": "meta.k8s.io/v1", "rv": rv, "start": f"{m.get('namespace', '')}/{m['name']}"}
+    return base64.b64encode(json.dumps(token, separators=(",", ":")).encode()).decode()
+
+
+def decode_continue(token: str) -> tuple[str, str]:
+    try:
+        data = json.loads(base64.b64decode(token.encode(), validate=True))
+        ns, _, name = str(data["start"]).partition("/")
+        return ns, name
+    except (ValueError, KeyError, TypeError):
+        raise bad_request("continue key is not valid: illegal base64 data at input byte 0") from None
+
+
+def list_predicate(req: Request, info: ResourceInfo):  # noqa: ANN201 - Predicate | None
+    return combine(parse_label_selector(req.query.get("labelSelector")),
+                   parse_field_selector(req.query.get("fieldSelector"), info.kind, info.plural))
+
+
+__all__ = ["ApiServer", "Request", "Response", "Target", "clone", "decode_body", "not_found", "success_status"]

@@ -1,0 +1,187 @@
+"""Label and field selectors in the syntax clients send (`app in (a,b),tier!=db,!legacy`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .errors import ApiError, bad_request
+
+Obj = dict[str, Any]
+Predicate = Callable[[Obj], bool]
+
+_KEY = r"(?:[A-Za-z0-9][-A-Za-z0-9_.]*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
+_VALUE = r"(?:[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?"
+_KEY_RE = re.compile(_KEY + r"\Z")
+_VALUE_RE = re.compile(_VALUE + r"\Z")
+
+
+def _split_terms(selector: str) -> list[str]:
+    terms, depth, cur = [], 0, []
+    for ch in selector:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0:
+            terms.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    terms.append("".join(cur))
+    return [t.strip() for t in terms if t.strip()]
+
+
+def _check_key(key: str, selector: str) -> str:
+    if not _KEY_RE.match(key):
+        raise bad_request(f'unable to parse requirement: invalid label key "{key}": name part must consist of '
+                          "alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric "
+                          "character")
+    return key
+
+
+def _check_value(value: str) -> str:
+    if len(value) > 63 or not _VALUE_RE.match(value):
+        raise bad_request(f'unable to parse requirement: invalid label value: "{value}": a valid label must be an '
+                          "empty string or consist of alphanumeric characters, '-', '_' or '.', and must start "
+                          "and end with an alphanumeric character")
+    return value
+
+
+_SET_RE = re.compile(r"^(\S+)\s+(in|notin)\s*\((.*)\)$")
+
+
+def parse_label_selector(selector: str | None) -> Predicate | None:
+    """A predicate over label dicts, or None for 'everything'. Raises 400 BadRequest on bad syntax."""
+    if not selector or not selector.strip():
+        return None
+    reqs: list[Callable[[dict[str, str]], bool]] = []
+    for term in _split_terms(selector):
+        m = _SET_RE.match(term)
+        if m:
+            key = _check_key(m.group(1), selector)
+            values = {_check_value(v.strip()) for v in m.group(3).split(",")}
+            if m.group(2) == "in":
+                reqs.append(lambda labels, k=key, vs=values: k in labels and labels[k] in vs)
+            else:
+                reqs.append(lambda labels, k=key, vs=values: k not in labels or labels[k] not in vs)
+            continue
+        for op in ("==", "!=", "="):
+            if op in term:
+                key, _, value = term.partition(op)
+                key = _check_key(key.strip(), selector)
+                value = _check_value(value.strip())
+                if op == "!=":
+                    reqs.append(lambda labels, k=key, v=value: labels.get(k) != v)
+                else:
+                    reqs.append(lambda labels, k=key, v=value: k in labels and labels[k] == v)
+                break
+        else:
+            if term.startswith("!"):
+                key = _check_key(term[1:].strip(), selector)
+                reqs.append(lambda labels, k=key: k not in labels)
+            else:
+                if " " in term or "(" in term:
+                    raise bad_request(f"unable to parse requirement: found '{term}', expected: "
+                                      "'=', '!=', '==', 'in', notin'")
+                key = _check_key(term, selector)
+                reqs.append(lambda labels, k=key: k in labels)
+
+    def pred(obj: Obj) -> bool:
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        return all(r(labels) for r in reqs)
+
+    return pred
+
+
+def match_labels_selector(selector: Obj | None) -> Predicate | None:
+    """A predicate from a LabelSelector object (`matchLabels` / `matchExpressions`)."""
+    if not selector:
+        return None
+    parts = [f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()]
+    for e in selector.get("matchExpressions") or []:
+        op, key, values = e.get("operator"), e.get("key"), e.get("values") or []
+        if op == "In":
+            parts.append(f"{key} in ({','.join(values)})")
+        elif op == "NotIn":
+            parts.append(f"{key} notin ({','.join(values)})")
+        elif op == "Exists":
+            parts.append(str(key))
+        elif op == "DoesNotExist":
+            parts.append(f"!{key}")
+    return parse_label_selector(",".join(parts))
+
+
+def _field_value(obj: Obj, path: str) -> str | None:
+    cur: Any = obj
+    for part in path.split("."):
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(part)
+    if cur is None:
+        return None
+    if isinstance(cur, bool):
+        return "true" if cur else "false"
+    return str(cur)
+
+
+#: Field-selector keys that every kind supports; others are per kind (below).
+_COMMON_FIELDS = {"metadata.name", "metadata.namespace"}
+_KIND_FIELDS: dict[str, set[str]] = {
+    "Event": {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+              "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
+              "reason", "reportingComponent", "source", "type", "regarding.kind", "regarding.name",
+              "regarding.namespace", "regarding.uid", "note"},
+    "Pod": {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
+            "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"},
+    "Secret": {"type"},
+    "Namespace": {"status.phase"},
+    "Node": {"spec.unschedulable"},
+    "ReplicaSet": {"status.replicas"},
+    "Job": {"status.successful"},
+}
+
+
+def parse_field_selector(selector: str | None, kind: str, plural: str = "") -> Predicate | None:
+    """A predicate over objects, or None. Unsupported fields give 400 like a real server."""
+    if not selector or not selector.strip():
+        return None
+    allowed = _COMMON_FIELDS | _KIND_FIELDS.get(kind, set())
+    reqs: list[Predicate] = []
+    for term in [t.strip() for t in selector.split(",") if t.strip()]:
+        for op in ("!=", "==", "="):
+            if op in term:
+                key, _, value = term.partition(op)
+                key = key.strip()
+                break
+        else:
+            raise bad_request(f"invalid selector: '{selector}'; can't understand '{term}'")
+        if key not in allowed:
+            raise bad_request(f'field label not supported: {key}')
+        if key == "source" and kind == "Event":
+            path = "source.component"
+        else:
+            path = key
+        if op == "!=":
+            reqs.append(lambda o, p=path, v=value: (_field_value(o, p) or "") != v)
+        else:
+            reqs.append(lambda o, p=path, v=value: (_field_value(o, p) or "") == v)
+
+    def pred(obj: Obj) -> bool:
+        return all(r(obj) for r in reqs)
+
+    return pred
+
+
+def combine(*preds: Predicate | None) -> Predicate | None:
+    active = [p for p in preds if p is not None]
+    if not active:
+        return None
+    if len(active) == 1:
+        return active[0]
+    return lambda o: all(p(o) for p in active)
+
+
+__all__ = ["ApiError", "Predicate", "combine", "match_labels_selector", "parse_field_selector",
+           "parse_label_selector"]

@@ -1,0 +1,123 @@
+"""The HTTP transport: a threaded HTTP/1.1 server on 127.0.0.1 that hands requests to the ApiServer."""
+
+from __future__ import annotations
+
+import logging
+import select
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .rest import ApiServer, Request, Response
+
+log = logging.getLogger(__name__)
+
+_REASONS = {200: "OK", 201: "Created", 202: "Accepted", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+            405: "Method Not Allowed", 409: "Conflict", 410: "Gone", 415: "Unsupported Media Type",
+            422: "Unprocessable Entity", 500: "Internal Server Error"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "embedded-apiserver"
+    sys_version = ""
+    api: ApiServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        log.debug("%s - %s", self.address_string(), format % args)
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = self._read_chunked()
+        req = Request.from_target(self.command, self.path, dict(self.headers.items()), body)
+        resp = self.server.api.handle(req)  # type: ignore[attr-defined]
+        if resp.stream is not None:
+            self._stream(resp)
+        else:
+            self._send(resp, head_only=self.command == "HEAD")
+
+    def _read_chunked(self) -> bytes:
+        out = bytearray()
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                self.rfile.readline()
+                return bytes(out)
+            out += self.rfile.read(size)
+            self.rfile.readline()
+
+    def _head(self, resp: Response, extra: list[tuple[str, str]]) -> bytes:
+        lines = [f"HTTP/1.1 {resp.code} {_REASONS.get(resp.code, 'OK')}", f"Content-Type: {resp.content_type}",
+                 "Cache-Control: no-cache, private", "Audit-Id: embedded"]
+        lines += [f"{k}: {v}" for k, v in resp.headers + extra]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+
+    def _send(self, resp: Response, head_only: bool = False) -> None:
+        payload = resp.payload()
+        head = self._head(resp, [("Content-Length", str(len(payload)))])
+        self.wfile.write(head if head_only else head + payload)
+
+    def _client_gone(self) -> bool:
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if readable:
+                return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+        return False
+
+    def _stream(self, resp: Response) -> None:
+        self.close_connection = True
+        try:
+            self.wfile.write(self._head(resp, [("Transfer-Encoding", "chunked"), ("Connection", "close")]))
+            assert resp.stream is not None
+            for chunk in resp.stream:
+                if getattr(self.server, "stopping", False) or self._client_gone():
+                    break
+                if chunk:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            else:
+                self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass
+        finally:
+            if resp.close_stream is not None:
+                resp.close_stream()
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve  # noqa: N815
+
+
+class HttpServer(ThreadingHTTPServer):
+    """ThreadingHTTPServer bound to loopback, serving one ApiServer."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, api: ApiServer, port: int = 0, host: str = "127.0.0.1") -> None:
+        super().__init__((host, port), _Handler)
+        self.api = api
+        self.stopping = False
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+    def start_background(self) -> None:
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2},
+                                        name=f"apiserver-{self.port}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.shutdown()
+        self.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
