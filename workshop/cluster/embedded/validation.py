@@ -477,6 +477,21 @@ def _job_spec(spec: dict[str, Any], path: str = "spec") -> list[Cause]:
     return causes
 
 
+JOB_LABELS = ("batch.kubernetes.io/controller-uid", "batch.kubernetes.io/job-name", "controller-uid", "job-name")
+
+
+def _without_job_labels(template: Any, strip: bool) -> Any:
+    """A Job template without the labels the server generates (while the selector is still being generated)."""
+    if not strip or not isinstance(template, dict):
+        return template
+    labels = (template.get("metadata") or {}).get("labels") or {}
+    rest = {k: v for k, v in labels.items() if k not in JOB_LABELS}
+    meta = {k: v for k, v in (template.get("metadata") or {}).items() if k != "labels"}
+    if rest:
+        meta["labels"] = rest
+    return {**template, "metadata": meta}
+
+
 def _job(obj: Obj, old: Obj | None) -> list[Cause]:
     spec = obj.get("spec") or {}
     causes = _job_spec(spec)
@@ -488,9 +503,12 @@ def _job(obj: Obj, old: Obj | None) -> list[Cause]:
                                   "`selector` does not match template `labels`"))
     if old is not None:
         old_spec = old.get("spec") or {}
-        causes += _immutable(spec.get("selector"), old_spec.get("selector"), "spec.selector",
-                             rendered=go_label_selector(spec.get("selector")))
-        if spec.get("template") != old_spec.get("template"):
+        generated = old_spec.get("selector") is None and not spec.get("manualSelector")
+        if not generated:
+            causes += _immutable(spec.get("selector"), old_spec.get("selector"), "spec.selector",
+                                 rendered=go_label_selector(spec.get("selector")))
+        if _without_job_labels(spec.get("template"), generated) != _without_job_labels(old_spec.get("template"),
+                                                                                          generated):
             causes.append(invalid("spec.template", None, IMMUTABLE,
                                   rendered="core.PodTemplateSpec{...}"))
         causes += _immutable(spec.get("completions"), old_spec.get("completions"), "spec.completions")
@@ -640,6 +658,12 @@ def _pvc(obj: Obj, old: Obj | None) -> list[Cause]:
     storage = ((spec.get("resources") or {}).get("requests") or {}).get("storage")
     if storage is None:
         causes.append(required("spec.resources[storage]"))
+    else:
+        try:
+            parse_quantity(storage)
+        except ValueError as err:
+            causes.append(invalid("spec.resources.requests[storage]", storage, str(err)))
+            return causes
     if old is not None:
         old_spec = old.get("spec") or {}
         new_rest = {k: v for k, v in spec.items() if k not in ("resources", "volumeAttributesClassName")}

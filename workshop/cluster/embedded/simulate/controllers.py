@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from .core import Controller
+from .daemonset import DaemonSetController
 from .deployment import DeploymentController
+from .endpoints import EndpointsController
+from .job import JobController
 from .kubelet import Kubelet
 from .namespaces import NamespaceDefaults
 from .replicaset import ReplicaSetController
+from .statefulset import StatefulSetController
+from .volumes import VolumeController
 
 
 def default_controllers() -> list[Controller]:
-    """kube-controller-manager loops, the scheduler and the kubelet, in the order they are consulted."""
-    return [NamespaceDefaults(), DeploymentController(), ReplicaSetController(), Kubelet()]
+    """kube-controller-manager loops, the scheduler and the kubelet."""
+    return [NamespaceDefaults(), DeploymentController(), ReplicaSetController(), StatefulSetController(),
+            DaemonSetController(), JobController(), VolumeController(), EndpointsController(), Kubelet()]
