@@ -105,14 +105,10 @@ def merge_options(local: dict | None, global_options: dict | None, *, where: str
 
 def merge_generated(existing: dict, new: dict, behavior: str) -> dict:
     """`new` merged into or replacing `existing` (same id), as kustomize's generator behaviors do."""
-    kind = new.get("kind")
-    name = (existing.get("metadata") or {}).get("name")
+    if behavior == "create":
+        raise KustomizeError(f"id {_go_resid(new)} exists; behavior must be merge or replace")
     if behavior not in ("merge", "replace"):
-        raise KustomizeError(
-            f"{kind} '{name}' exists; behavior must be merge or replace"
-            if behavior == "create"
-            else f"unknown generator behavior '{behavior}': use create, merge or replace"
-        )
+        raise KustomizeError(f"unknown generator behavior '{behavior}': use create, merge or replace")
     old_meta = existing.get("metadata") or {}
     out = {k: v for k, v in new.items() if k != "metadata"}
     meta = {k: v for k, v in (new.get("metadata") or {}).items()}
@@ -270,6 +266,15 @@ def _string_list(value: Any, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise KustomizeError(f"{where} must be a list of strings (quote values such as yes, 1 or 1.5)")
     return value
+
+
+def _go_resid(obj: dict) -> str:
+    """An object's id as kustomize prints a resid.ResId with %#v."""
+    meta = obj.get("metadata") or {}
+    return (
+        f'resid.ResId{{Gvk:resid.Gvk{{Group:"", Version:"v1", Kind:"{obj.get("kind")}", isClusterScoped:false}}, '
+        f'Name:"{meta.get("name", "")}", Namespace:"{meta.get("namespace", "")}"}}'
+    )
 
 
 def _go_list(items: list[str]) -> str:
