@@ -3,5 +3,16 @@
 from .errors import PatchError
 from .jsonpatch import apply_json_patch
 from .merge import apply_merge_patch
+from .schema import ListStrategy, list_strategy, schema_for
+from .strategic import apply_strategic_merge_patch, deletes_object
 
-__all__ = ["PatchError", "apply_json_patch", "apply_merge_patch"]
+__all__ = [
+    "ListStrategy",
+    "PatchError",
+    "apply_json_patch",
+    "apply_merge_patch",
+    "apply_strategic_merge_patch",
+    "deletes_object",
+    "list_strategy",
+    "schema_for",
+]

@@ -40,7 +40,9 @@ def _resolve(doc: Any, tokens: list[str], pointer: str) -> Any:
         elif isinstance(node, list):
             node = node[_index(token, len(node), pointer, allow_end=False)]
         else:
-            raise PatchError(f"path {pointer}: {here} goes into a {type(node).__name__}, not an object or array", pointer)
+            raise PatchError(
+                f"path {pointer}: {here} goes into a {type(node).__name__}, not an object or array", pointer
+            )
     return node
 
 
@@ -59,7 +61,9 @@ def _add(doc: Any, pointer: str, value: Any) -> Any:
     elif isinstance(parent, list):
         parent.insert(_index(last, len(parent), pointer, allow_end=True), value)
     else:
-        raise PatchError(f"path {pointer}: parent is a {type(parent).__name__}, not an object or array", pointer)
+        raise PatchError(
+            f"path {pointer}: parent is a {type(parent).__name__}, not an object or array", pointer
+        )
     return doc
 
 
@@ -94,7 +98,9 @@ def apply_json_patch(obj: dict, ops: list[dict]) -> dict:
             raise PatchError(f"operation {n} must be an object, got {type(op).__name__}")
         kind = op.get("op")
         if kind not in _OPS:
-            raise PatchError(f"operation {n}: unexpected kind of operation {kind!r}; use one of {', '.join(_OPS)}")
+            raise PatchError(
+                f"operation {n}: unexpected kind of operation {kind!r}; use one of {', '.join(_OPS)}"
+            )
         path = _field(op, "path", n)
         if not isinstance(path, str):
             raise PatchError(f"operation {n}: path must be a string, got {path!r}")
@@ -117,7 +123,9 @@ def apply_json_patch(obj: dict, ops: list[dict]) -> dict:
             elif isinstance(parent, list):
                 parent[_index(last, len(parent), path, allow_end=False)] = value
             else:
-                raise PatchError(f"path {path}: parent is a {type(parent).__name__}, not an object or array", path)
+                raise PatchError(
+                    f"path {path}: parent is a {type(parent).__name__}, not an object or array", path
+                )
         elif kind in ("move", "copy"):
             source = _field(op, "from", n)
             if kind == "move" and (path + "/").startswith(source + "/") and path != source:
@@ -132,7 +140,12 @@ def apply_json_patch(obj: dict, ops: list[dict]) -> dict:
                 actual = _get(doc, path)
             except PatchError:
                 actual = _Missing
-            if actual is _Missing or actual != _field(op, "value", n) or type(actual) is not type(op["value"]) and not _num(actual, op["value"]):
+            if (
+                actual is _Missing
+                or actual != _field(op, "value", n)
+                or type(actual) is not type(op["value"])
+                and not _num(actual, op["value"])
+            ):
                 raise PatchError(f"testing value {path} failed: test failed", path)
     return doc
 

@@ -16,7 +16,10 @@ def test_add_remove_replace_with_escapes_and_end_index() -> None:
             {"op": "add", "path": "/spec/t~0", "value": True},
         ],
     )
-    assert out == {"metadata": {"annotations": {"a/b": "3", "x/y": "2"}}, "spec": {"items": [0, 2, 3], "t~": True}}
+    assert out == {
+        "metadata": {"annotations": {"a/b": "3", "x/y": "2"}},
+        "spec": {"items": [0, 2, 3], "t~": True},
+    }
     assert obj["spec"]["items"] == [1, 2]
 
 
