@@ -232,7 +232,7 @@ class KustTarget:
         configured_in = _join_origin(self.origin_dir, k.file_name)
         for kind, key in (("ConfigMap", "configMapGenerator"), ("Secret", "secretGenerator")):
             for args in k.get(key, []):
-                from .generators import generate
+                from .generators import generate, needs_hash_suffix
 
                 obj = generate(kind, args, self.ldr, options)
                 res = Resource(
@@ -243,10 +243,7 @@ class KustTarget:
                     ),
                 )
                 res.behavior = args.get("behavior") or "create"
-                local = args.get("options") or {}
-                res.needs_hash = not (
-                    local.get("disableNameSuffixHash") or (options or {}).get("disableNameSuffixHash")
-                )
+                res.needs_hash = needs_hash_suffix(args, options)
                 try:
                     self._absorb(ra.resmap, res)
                 except KustomizeError as e:
@@ -275,25 +272,13 @@ class KustTarget:
         old = matches[0]
         if res.behavior not in ("merge", "replace"):
             raise KustomizeError(f"id {rid.go_repr()} exists; behavior must be merge or replace")
-        labels = {**old.labels(), **res.labels()}
-        annotations = {**old.annotations(), **res.annotations()}
-        if labels:
-            res.meta["labels"] = labels
-        if annotations:
-            res.meta["annotations"] = annotations
-        res.meta["name"] = old.name
-        if old.namespace:
-            res.meta["namespace"] = old.namespace
-        else:
-            res.meta.pop("namespace", None)
+        from .generators import merge_generated
+
+        res.obj = merge_generated(old.obj, res.obj, res.behavior)
         res.prev_ids, res.prefixes, res.suffixes = list(old.prev_ids), list(old.prefixes), list(old.suffixes)
         res.needs_hash = res.needs_hash or old.needs_hash
         if res.behavior == "merge":
             res.origin = old.origin
-            for key in ("data", "binaryData"):
-                merged = {**(old.obj.get(key) or {}), **(res.obj.get(key) or {})}
-                if merged:
-                    res.obj[key] = merged
         resmap.replace(old, res)
 
     # -- transformers ---------------------------------------------------------------------------------
