@@ -150,12 +150,15 @@ class DeploymentController:
         if (d.get("spec") or {}).get("paused"):
             self._sync_status(ctx, d, new_rs, rses, paused=True)
             return
+        strategy = ((d.get("spec") or {}).get("strategy") or {}).get("type", "RollingUpdate")
         if new_rs is None:
-            new_rs = self._create_new_rs(ctx, d, old)
+            if strategy == "Recreate" and self._rollout_recreate(ctx, d, None, old):
+                self._sync_status(ctx, d, None, old)
+                return
+            self._create_new_rs(ctx, d, old)
             return
         if self._sync_revision(ctx, d, new_rs, old):
             return
-        strategy = ((d.get("spec") or {}).get("strategy") or {}).get("type", "RollingUpdate")
         all_rs = old + [new_rs]
         if strategy == "Recreate":
             acted = self._rollout_recreate(ctx, d, new_rs, old)
@@ -339,7 +342,7 @@ class DeploymentController:
             self._scale(ctx, d, rs, targets[rs["metadata"]["name"]])
         return scaled > 0
 
-    def _rollout_recreate(self, ctx: Context, d: Obj, new_rs: Obj, old: list[Obj]) -> bool:
+    def _rollout_recreate(self, ctx: Context, d: Obj, new_rs: Obj | None, old: list[Obj]) -> bool:
         acted = False
         for rs in old:
             if _spec_replicas(rs) > 0:
@@ -347,6 +350,8 @@ class DeploymentController:
                 acted = True
         if acted or any(_status(rs, "replicas") > 0 for rs in old):
             return True
+        if new_rs is None:
+            return False
         replicas = int((d.get("spec") or {}).get("replicas", 1))
         if _spec_replicas(new_rs) != replicas:
             self._scale(ctx, d, new_rs, replicas)

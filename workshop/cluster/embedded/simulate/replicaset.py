@@ -51,15 +51,15 @@ def unique_pod_name(ctx: Context, owner: Obj, prefix: str, taken: set[str]) -> s
     raise RuntimeError(f"no free pod name for {prefix}")
 
 
-def deletion_rank(pod: Obj) -> tuple[int, int, int, str, str]:
-    """Lower sorts first for deletion: unscheduled, pending, not ready, then newest."""
+def deletion_rank(pod: Obj, order: dict[str, int] | None = None) -> tuple[int, int, int, str, int, str]:
+    """Lower sorts first for deletion: unscheduled, pending, not ready, then newest (creation order known)."""
     status = pod.get("status") or {}
     phase_rank = {"Pending": 0, "Unknown": 1, "Running": 2}.get(status.get("phase", "Pending"), 0)
     created = (pod.get("metadata") or {}).get("creationTimestamp") or ""
-    inverted = "".join(chr(0x10FFFF - ord(c)) for c in created)
-    name = pod["metadata"]["name"]
+    newer_first = "".join(chr(0x10FFFF - ord(c)) for c in created)
+    sequence = -(order or {}).get(pod["metadata"].get("uid", ""), -1)
     return (1 if pod.get("spec", {}).get("nodeName") else 0, phase_rank, 1 if pod_ready(pod) else 0,
-            inverted, "".join(chr(0x10FFFF - ord(c)) for c in name))
+            newer_first, sequence, pod["metadata"]["name"])
 
 
 def owned_pods(ctx: Context, owner: Obj) -> list[Obj]:
@@ -82,6 +82,9 @@ def write_status(ctx: Context, gvr: Any, obj: Obj, status: dict[str, Any]) -> Ob
 
 class ReplicaSetController:
     name = "replicaset"
+
+    def __init__(self) -> None:
+        self._created: dict[str, int] = {}
 
     def keys_for(self, event: WatchEvent) -> Iterable[tuple[str | None, str]]:
         meta = event.obj.get("metadata") or {}
@@ -108,11 +111,12 @@ class ReplicaSetController:
             for _ in range(want - len(pods)):
                 pod_name = unique_pod_name(ctx, rs, f"{name}-", taken)
                 pod = pod_from_template(rs, spec.get("template") or {}, pod_name, f"{name}-")
-                ctx.store.create(PODS, pod)
+                created = ctx.store.create(PODS, pod)
+                self._created[created["metadata"]["uid"]] = len(self._created)
                 ctx.event(rs, "SuccessfulCreate", f"Created pod: {pod_name}", component="replicaset-controller")
             return
         if len(pods) > want:
-            for pod in sorted(pods, key=deletion_rank)[: len(pods) - want]:
+            for pod in sorted(pods, key=lambda p: deletion_rank(p, self._created))[: len(pods) - want]:
                 ctx.store.delete(PODS, namespace, pod["metadata"]["name"])
                 ctx.event(rs, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
                           component="replicaset-controller")
