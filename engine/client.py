@@ -140,7 +140,7 @@ class Client:
         payload = None
         if body is not None:
             headers["Content-Type"] = content_type
-            payload = json.dumps(body)
+            payload = body
         method_, url, headers, _, _ = self.api_client.param_serialize(
             method=method, resource_path=path, query_params=query or [], header_params=headers,
             auth_settings=["BearerToken"],
@@ -195,8 +195,27 @@ class Client:
         query: list[tuple[str, Any]] = [("fieldManager", field_manager), ("force", "true" if force else "false")]
         if dry_run:
             query.append(("dryRun", "All"))
-        return self.request("PATCH", res.path(meta.get("namespace"), meta["name"]), query=query,
-                            body=obj, content_type=APPLY_PATCH)
+        try:
+            return self.request("PATCH", res.path(meta.get("namespace"), meta["name"]), query=query,
+                                body=obj, content_type=APPLY_PATCH)
+        except ApiError as err:
+            if err.status != 415:
+                raise
+        return self._apply_without_ssa(res, obj, field_manager, dry_run)
+
+    def _apply_without_ssa(self, res: Resource, obj: Obj, field_manager: str, dry_run: bool) -> Obj:
+        """For servers that do not speak server-side apply: create, else merge-patch (keeps others' fields)."""
+        meta = obj["metadata"]
+        query: list[tuple[str, Any]] = [("fieldManager", field_manager)]
+        if dry_run:
+            query.append(("dryRun", "All"))
+        try:
+            return self.request("PATCH", res.path(meta.get("namespace"), meta["name"]), query=query,
+                                body=obj, content_type=MERGE_PATCH)
+        except ApiError as err:
+            if err.status != 404:
+                raise
+        return self.request("POST", res.path(meta.get("namespace")), query=query, body=obj)
 
     def merge_patch(self, api_version: str, kind: str, name: str, namespace: str | None, patch: Obj, *,
                     subresource: str | None = None, field_manager: str | None = None) -> Obj:

@@ -138,7 +138,15 @@ def list_events(client: Client, namespace: str | None = None, *, kind: str | Non
     out = [e for e in items
            if (kind is None or e.get("involvedObject", {}).get("kind") == kind)
            and (name is None or e.get("involvedObject", {}).get("name") == name)]
-    return sorted(out, key=lambda e: (e.get("lastTimestamp") or "", e["metadata"]["name"]))
+    return sorted(out, key=lambda e: (e.get("lastTimestamp") or "", _created_ns(e), e["metadata"]["name"]))
+
+
+def _created_ns(event: Obj) -> int:
+    suffix = event["metadata"]["name"].rpartition(".")[2]
+    try:
+        return int(suffix, 16)
+    except ValueError:
+        return 0
 
 
 @dataclass
