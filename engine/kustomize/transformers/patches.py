@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from ...patch import PatchError, apply_json_patch
+from ...patch.strategic import apply_strategic_merge_patch, deletes_object
 from ..errors import KustomizeError
 from ..loader import Loader
 from ..resmap import ResMap
@@ -21,9 +22,10 @@ _SELECTOR_ORDER = ("group", "version", "kind", "name", "namespace", "labelSelect
 
 
 def _apply_smp(obj: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any] | None:
-    from ...patch import apply_strategic_merge_patch  # type: ignore[attr-defined]
-
-    return apply_strategic_merge_patch(obj, patch)
+    """kustomize's strategic merge; None when the patch deletes the whole object."""
+    if deletes_object(patch):
+        return None
+    return apply_strategic_merge_patch(obj, patch, flavor="kustomize")
 
 
 def config_yaml(entry: dict[str, Any]) -> str:
