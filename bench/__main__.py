@@ -74,7 +74,9 @@ def table(rows: list[dict[str, Any]], reference: dict[str, float]) -> str:
     return "\n".join(out)
 
 
-def load_reference(path: Path = REFERENCE) -> dict[str, float]:
+def load_reference(path: Path | None = None) -> dict[str, float]:
+    """The stored reference run as {"bench/metric": value} (empty when none is stored)."""
+    path = path or REFERENCE
     if not path.is_file():
         return {}
     return {k: float(v) for k, v in json.loads(path.read_text()).get("results", {}).items()}

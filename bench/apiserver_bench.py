@@ -1,0 +1,149 @@
+"""Embedded API server latency, throughput and memory, measured with the official Python client.
+
+The server runs as its own process (`python -m workshop.cluster.embedded`), so its peak RSS is its own.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import kubernetes.client
+import kubernetes.config
+
+NAMESPACE = "bench"
+APPLY = "application/apply-patch+yaml"
+
+
+@contextmanager
+def embedded_server(workdir: Path) -> Iterator[tuple[int, Path]]:
+    """Start the embedded API server in a child process; yield (pid, kubeconfig)."""
+    kubeconfig = workdir / "kubeconfig"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workshop.cluster.embedded", "--name", "bench", "--port", "0",
+         "--kubeconfig", str(kubeconfig)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not kubeconfig.is_file():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                output = proc.stdout.read() if proc.stdout else ""
+                raise RuntimeError(f"embedded API server did not start: {output}")
+            time.sleep(0.05)
+        time.sleep(0.2)
+        yield proc.pid, kubeconfig
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM (peak resident set size) of a process, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for pid {pid}")
+
+
+def timed(fn: Callable[[int], Any], count: int) -> list[float]:
+    """Run fn(i) count times; the durations in milliseconds."""
+    samples = []
+    for i in range(count):
+        start = time.perf_counter()
+        fn(i)
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def deployment(i: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": NAMESPACE, "labels": {"app": "web"}},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{
+                    "name": "web", "image": "nginx:1.27",
+                    "ports": [{"containerPort": 80}],
+                    "env": [{"name": f"VAR_{k}", "value": f"{k}-{i % 2}"} for k in range(10)],
+                }]},
+            },
+        },
+    }
+
+
+def configmap(i: int, namespace: str = NAMESPACE) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": f"cm-{i:05d}", "namespace": namespace, "labels": {"bench": "yes"}},
+            "data": {"index": str(i), "payload": "x" * 64}}
+
+
+def run() -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="apiserver-bench-") as tmp, embedded_server(Path(tmp)) as (pid, kc):
+        client = kubernetes.config.new_client_from_config(config_file=str(kc))
+        core = kubernetes.client.CoreV1Api(client)
+        apps = kubernetes.client.AppsV1Api(client)
+        core.create_namespace({"metadata": {"name": NAMESPACE}})
+        core.create_namespaced_config_map(NAMESPACE, configmap(99999))
+
+        get = timed(lambda i: core.read_namespaced_config_map("cm-99999", NAMESPACE), 500)
+
+        def ssa_deployment(i: int) -> None:
+            apps.patch_namespaced_deployment("web", NAMESPACE, deployment(i), field_manager="bench", force=True,
+                                             _content_type=APPLY)
+
+        ssa_deployment(0)
+        ssa = timed(lambda i: ssa_deployment(i + 1), 300)
+
+        def ssa_configmap(i: int) -> None:
+            core.patch_namespaced_config_map(f"cm-{i:05d}", NAMESPACE, configmap(i), field_manager="bench",
+                                             force=True, _content_type=APPLY)
+
+        start = time.perf_counter()
+        for i in range(1000):
+            ssa_configmap(i)
+        throughput = 1000 / (time.perf_counter() - start)
+
+        def list_json(_: int) -> None:
+            resp = core.list_namespaced_config_map(NAMESPACE, label_selector="bench=yes", _preload_content=False)
+            items = json.loads(resp.data)["items"]
+            assert len(items) == 1000, len(items)
+
+        list_raw = timed(list_json, 10)
+        list_typed = timed(lambda i: core.list_namespaced_config_map(NAMESPACE, label_selector="bench=yes"), 5)
+
+        for batch in range(9):
+            namespace = f"bench-{batch}"
+            core.create_namespace({"metadata": {"name": namespace}})
+            for i in range(1000):
+                core.create_namespaced_config_map(namespace, configmap(i, namespace))
+        rss = peak_rss_mb(pid)
+        client.close()
+
+    return [
+        {"name": "get configmap p50", "value": statistics.median(get), "unit": "ms", "target": 1.0},
+        {"name": "ssa deployment p50", "value": statistics.median(ssa), "unit": "ms", "target": 3.0},
+        {"name": "ssa 1000 configmaps", "value": throughput, "unit": "obj/s", "lower_is_better": False},
+        {"name": "list 1000 (json)", "value": statistics.median(list_raw), "unit": "ms", "target": 100.0},
+        {"name": "list 1000 (typed models)", "value": statistics.median(list_typed), "unit": "ms"},
+        {"name": "peak rss, 10k objects", "value": rss, "unit": "MiB"},
+    ]
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)
