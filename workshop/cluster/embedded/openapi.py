@@ -99,7 +99,47 @@ def builtin_schemas(model: str, group: str, version: str, kind: str) -> tuple[st
     _collect(model, out)
     top = _schema_name(model)
     out[top] = {**out[top], "x-kubernetes-group-version-kind": [{"group": group, "version": version, "kind": kind}]}
+    _annotate_lists(out, top, f"{group}/{version}" if group else version, kind)
     return top, out
+
+
+def _ref_target(schema: Obj) -> str | None:
+    for ref in schema.get("allOf") or []:
+        if "$ref" in ref:
+            return str(ref["$ref"]).rsplit("/", 1)[-1]
+    return None
+
+
+def _annotate_lists(out: dict[str, Obj], top: str, api_version: str, kind: str) -> None:
+    """Add the patch strategies and list types kubectl reads for strategic merge patch and apply."""
+    try:
+        from engine.patch.schema import list_strategy
+    except ImportError:
+        return
+    seen: set[str] = set()
+
+    def walk(name: str, path: tuple[str, ...]) -> None:
+        if name in seen or name not in out:
+            return
+        seen.add(name)
+        for key, prop in (out[name].get("properties") or {}).items():
+            here = path + (key,)
+            target = prop
+            if prop.get("type") == "array":
+                strategy = list_strategy(api_version, kind, here)
+                if strategy.smp_merge:
+                    prop["x-kubernetes-patch-strategy"] = "merge"
+                    if strategy.merge_key:
+                        prop["x-kubernetes-patch-merge-key"] = strategy.merge_key
+                prop["x-kubernetes-list-type"] = strategy.type
+                if strategy.type == "map":
+                    prop["x-kubernetes-list-map-keys"] = list(strategy.keys)
+                target = prop.get("items") or {}
+            ref = _ref_target(target)
+            if ref is not None:
+                walk(ref, here)
+
+    walk(top, ())
 
 
 def _crd_schema_name(info: ResourceInfo) -> str:

@@ -111,7 +111,7 @@ class HttpServer(ThreadingHTTPServer):
         return int(self.server_address[1])
 
     def start_background(self) -> None:
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.2},
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"apiserver-{self.port}", daemon=True)
         self._thread.start()
 
