@@ -91,6 +91,15 @@ class Simulation:
                           self.schedule)
         store.subscribe(self._on_event)
 
+    @property
+    def image_available(self) -> Callable[[str], bool]:
+        """Whether the lab's node can pull an image (e.g. it was pushed to the lab registry)."""
+        return self.ctx.image_available
+
+    @image_available.setter
+    def image_available(self, oracle: Callable[[str], bool] | None) -> None:
+        self.ctx.image_available = oracle or (lambda image: True)
+
     # ------------------------------------------------------------ feeding
     def _on_event(self, event: WatchEvent) -> None:
         for controller in self._controllers.values():
