@@ -19,7 +19,7 @@ from .ordering import ORDER_FIRST, ORDER_LAST, legacy_sort
 from .resid import Gvk
 from .resmap import ResMap
 from .resource import Resource
-from .transformers.images import ImageUpdater
+from .transformers.images import ImageUpdater, update_images
 from .transformers.labels import add_pairs
 from .transformers.namereference import fix_name_references
 from .transformers.names import add_affix
@@ -128,6 +128,7 @@ class KustTarget:
         except KustomizeError as e:
             raise KustomizeError(f"accumulating components: {e}", path=e.path) from None
         self._run_transformers(ra)
+        ra.resmap.invalidate()
         return ra
 
     def _accumulate_resource(self, ra: Accumulator, path: str) -> None:
@@ -334,10 +335,8 @@ class KustTarget:
         for p in legacy_json:
             assert p.target is not None
             apply_json_to(p.target.select(rm.resources()), p.ops or [])
-        for entry in k.get("replicas", []):
-            set_replicas(rm, entry, cfg.get("replicas"))
-        for entry in k.get("images", []):
-            ImageUpdater(entry).apply(rm, cfg.get("images"))
+        set_replicas(rm, k.get("replicas", []), cfg.get("replicas"))
+        update_images(rm, [ImageUpdater(e) for e in k.get("images", [])], cfg.get("images"))
         if replacements:
             from .replacements import apply_replacements
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .errors import KustomizeError
@@ -13,6 +14,7 @@ from .resid import Gvk
 Setter = Callable[[Any, Any], None]
 
 
+@lru_cache(maxsize=4096)
 def split_path(path: str) -> tuple[str, ...]:
     """`a/b\\/c/d` -> ("a", "b/c", "d")."""
     parts: list[str] = []

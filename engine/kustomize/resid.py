@@ -36,12 +36,18 @@ CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset(
 )
 
 
+_GV_CACHE: dict[str, tuple[str, str]] = {}
+
+
 def split_api_version(api_version: Any) -> tuple[str, str]:
     """`apps/v1` -> ("apps", "v1"); `v1` -> ("", "v1")."""
     if not isinstance(api_version, str) or not api_version:
         return "", ""
-    group, sep, version = api_version.rpartition("/")
-    return (group, version) if sep else ("", api_version)
+    gv = _GV_CACHE.get(api_version)
+    if gv is None:
+        group, sep, version = api_version.rpartition("/")
+        gv = _GV_CACHE[api_version] = (group, version) if sep else ("", api_version)
+    return gv
 
 
 def is_cluster_scoped(group: str, kind: str) -> bool:

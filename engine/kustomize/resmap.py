@@ -14,8 +14,12 @@ class ResMap:
 
     def __init__(self, resources: Iterable[Resource] = ()) -> None:
         self._list: list[Resource] = []
-        for r in resources:
-            self.append(r)
+        self._keys: set[tuple[str, ...]] | None = None
+        self.append_all(resources)
+
+    def invalidate(self) -> None:
+        """Forget the id index; call after anything may have renamed resources."""
+        self._keys = None
 
     def __iter__(self) -> Iterator[Resource]:
         return iter(list(self._list))
@@ -27,15 +31,13 @@ class ResMap:
         return list(self._list)
 
     def append(self, res: Resource) -> None:
-        cur = res.cur_id()
-        key = cur.key()
-        for r in self._list:
-            if r.cur_id().key() == key:
-                raise KustomizeError(f"may not add resource with an already registered id: {cur}")
-        self._list.append(res)
+        self.append_all([res])
 
     def append_all(self, resources: Iterable[Resource]) -> None:
-        existing = {r.cur_id().key() for r in self._list}
+        """Append in order; an id already present is an error (the resources before it stay appended)."""
+        if self._keys is None:
+            self._keys = {r.cur_id().key() for r in self._list}
+        existing = self._keys
         for res in resources:
             cur = res.cur_id()
             key = cur.key()
@@ -46,12 +48,15 @@ class ResMap:
 
     def replace_all(self, resources: list[Resource]) -> None:
         self._list = list(resources)
+        self._keys = None
 
     def remove(self, res: Resource) -> None:
         self._list = [r for r in self._list if r is not res]
+        self._keys = None
 
     def replace(self, old: Resource, new: Resource) -> None:
         self._list = [new if r is old else r for r in self._list]
+        self._keys = None
 
     def by_any_id(self, pred: Callable[[ResId], bool]) -> list[Resource]:
         return [r for r in self._list if any(pred(i) for i in r.all_ids())]

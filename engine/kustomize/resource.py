@@ -56,8 +56,20 @@ class Resource:
         return Gvk(group, version, self.kind)
 
     def cur_id(self) -> ResId:
-        group, version = split_api_version(self.obj.get("apiVersion"))
-        return ResId(group, version, self.kind, self.name, self.namespace)
+        obj = self.obj
+        group, version = split_api_version(obj.get("apiVersion"))
+        kind = obj.get("kind")
+        meta = obj.get("metadata")
+        name = namespace = None
+        if isinstance(meta, dict):
+            name, namespace = meta.get("name"), meta.get("namespace")
+        return ResId(
+            group,
+            version,
+            kind if isinstance(kind, str) else "",
+            name if isinstance(name, str) else ("" if name is None else str(name)),
+            namespace if isinstance(namespace, str) else ("" if namespace is None else str(namespace)),
+        )
 
     def org_id(self) -> ResId:
         return self.prev_ids[0] if self.prev_ids else self.cur_id()

@@ -39,6 +39,9 @@ class ImageUpdater:
         except re.error:
             self.pattern = None
 
+    def set_value(self, parent: Any, key: Any) -> None:
+        parent[key] = self.update(parent[key])
+
     def update(self, value: Any) -> Any:
         if not isinstance(value, str) or self.pattern is None or not self.pattern.match(value):
             return value
@@ -57,26 +60,32 @@ class ImageUpdater:
             name += "@" + digest
         return name
 
-    def _containers(self, node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("containers", "initContainers") and isinstance(value, list):
-                    for c in value:
-                        if isinstance(c, dict) and "image" in c:
-                            c["image"] = self.update(c["image"])
-                else:
-                    self._containers(value)
-        elif isinstance(node, list):
-            for item in node:
-                self._containers(item)
 
-    def _set(self, parent: Any, key: Any) -> None:
-        parent[key] = self.update(parent[key])
+def _walk_containers(node: Any, updaters: list[ImageUpdater]) -> None:
+    """Every `image` in any list named containers/initContainers, at any depth (kustomize's legacy filter)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if (key == "containers" or key == "initContainers") and isinstance(value, list):
+                for c in value:
+                    if isinstance(c, dict) and "image" in c:
+                        for u in updaters:
+                            c["image"] = u.update(c["image"])
+            elif isinstance(value, (dict, list)):
+                _walk_containers(value, updaters)
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, (dict, list)):
+                _walk_containers(item, updaters)
 
-    def apply(self, resmap: ResMap, specs: list[FieldSpec]) -> None:
-        for r in resmap.resources():
-            self._containers(r.obj)
-            gvk = r.gvk
+
+def update_images(resmap: ResMap, updaters: list[ImageUpdater], specs: list[FieldSpec]) -> None:
+    """Apply the `images:` entries in order: the legacy containers walk, then the field specs (as kustomize does)."""
+    if not updaters:
+        return
+    for r in resmap.resources():
+        gvk = r.gvk
+        for u in updaters:
+            _walk_containers(r.obj, [u])
             for fs in specs:
                 if fs.applies_to(gvk):
-                    visit(r.obj, fs.parts, self._set, create=False)
+                    visit(r.obj, fs.parts, u.set_value, create=False)
