@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import kubernetes.client.models as models
 
+from engine.patch import list_strategy
+
 from .errors import ApiError, bad_request, resource_not_found
 from .resources import Registry, ResourceInfo
 
@@ -112,10 +114,6 @@ def _ref_target(schema: Obj) -> str | None:
 
 def _annotate_lists(out: dict[str, Obj], top: str, api_version: str, kind: str) -> None:
     """Add the patch strategies and list types kubectl reads for strategic merge patch and apply."""
-    try:
-        from engine.patch.schema import list_strategy
-    except ImportError:
-        return
     seen: set[str] = set()
 
     def walk(name: str, path: tuple[str, ...]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from engine.patch import PatchError, apply_json_patch, apply_merge_patch
+from engine.patch import PatchError, apply_json_patch, apply_merge_patch, apply_strategic_merge_patch
 
 from .errors import ApiError, bad_request, invalid, unsupported_media_type
 from .objects import clone
@@ -35,9 +35,9 @@ def _unsupported(ct: str) -> ApiError:
                     f'{", ".join(PATCH_TYPES)}')
 
 
-def _patch_failed(info: ResourceInfo, e: Exception) -> ApiError:
-    return ApiError(422, "Invalid", str(e) or "the patch could not be applied",
-                    {"kind": info.kind, "causes": [{"reason": "FieldValueInvalid", "message": str(e)}]})
+def _patch_failed(info: ResourceInfo, name: str, e: Exception) -> ApiError:
+    return ApiError(422, "Invalid", f'{info.kind} "{name}" is invalid: {e}',
+                    {"name": name, "kind": info.kind, "causes": [{"reason": "FieldValueInvalid", "message": str(e)}]})
 
 
 def apply_patch_body(req: Request, live: Obj, info: ResourceInfo, *, scale: bool = False) -> Obj:
@@ -59,12 +59,9 @@ def apply_patch_body(req: Request, live: Obj, info: ResourceInfo, *, scale: bool
             return apply_merge_patch(clone(live), patch)
         if info.crd is not None and not scale:
             raise unsupported_media_type(ct)
-        smp = importlib.import_module("engine.patch").__dict__.get("apply_strategic_merge_patch")
-        if smp is None:
-            raise _unsupported(ct)
-        return smp(clone(live), patch)
+        return apply_strategic_merge_patch(live, patch)
     except PatchError as e:
-        raise _patch_failed(info, e) from None
+        raise _patch_failed(info, str((live.get("metadata") or {}).get("name", "")), e) from None
 
 
 def patch(h: ResourceHandlers, req: Request, t: Target) -> Response:
