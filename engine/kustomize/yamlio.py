@@ -54,6 +54,17 @@ def timestamp_string(text: str) -> str | None:
     return f"{year}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}{frac_text}{tz}"
 
 
+def resolve_plain(text: str) -> Any:
+    """The value go-yaml v3 gives `text` written as an untagged plain scalar (null, bool, number, timestamp or str)."""
+    if text in _NULL_WORDS:
+        return None
+    if text in _BOOL_WORDS:
+        return _BOOL_WORDS[text]
+    if text[0] in _NUMBER_START:
+        return resolve_plain_number(text)
+    return text
+
+
 def resolve_plain_number(text: str) -> Any:
     """Type a plain scalar starting with a digit, sign or dot as go-yaml v3 does; str when it is none of them."""
     if text[0] == ".":
@@ -307,6 +318,23 @@ def load_documents(text: str, *, source: str) -> list[dict]:
             )
         out.append(doc)
     return out
+
+
+def load_values(text: str, *, source: str) -> list[Any]:
+    """Every non-empty document of a YAML stream, whatever its type (lists, mappings, scalars)."""
+    try:
+        docs = _parse(text)
+    except _DecodeError as err:
+        raise KustomizeError(
+            f"MalformedYAMLError: {_decode_text(err)} in File: {source}", path=source
+        ) from None
+    except yaml.MarkedYAMLError as err:
+        raise KustomizeError(
+            f"MalformedYAMLError: {_go_problem(err)} in File: {source}", path=source
+        ) from None
+    except yaml.YAMLError as err:
+        raise KustomizeError(f"MalformedYAMLError: yaml: {err} in File: {source}", path=source) from None
+    return [doc for doc in docs if doc is not None]
 
 
 def load_mapping(text: str, *, source: str) -> dict:
