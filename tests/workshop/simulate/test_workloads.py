@@ -159,3 +159,40 @@ def test_every_namespace_gets_default_service_account_and_root_ca(store: FakeSto
     store.delete(SERVICEACCOUNTS, "apps", "default")
     sim.run_until_idle()
     assert store.get(SERVICEACCOUNTS, "apps", "default") is not None
+
+
+def test_crashing_container_backs_off_and_restarts(store: FakeStore, sim: Simulation) -> None:
+    from workshop.cluster.embedded.simulate.common import DEPLOYMENTS
+
+    from .test_deployment import deployment
+
+    body = deployment(replicas=1, image="busybox:1.36")
+    body["spec"]["template"]["spec"]["containers"][0]["command"] = ["sh", "-c", "exit 2"]
+    store.create(DEPLOYMENTS, body)
+    sim.run_until_idle()
+    pod = store.list(PODS, "default")[0]
+    container = pod["status"]["containerStatuses"][0]
+    assert pod["status"]["phase"] == "Running" and container["restartCount"] == 1
+    assert container["state"]["waiting"]["reason"] == "CrashLoopBackOff"
+    assert container["state"]["waiting"]["message"].startswith("back-off 10s restarting failed container=app pod=")
+    assert container["lastState"]["terminated"]["exitCode"] == 2
+    assert container["lastState"]["terminated"]["reason"] == "Error"
+    sim.advance(11)
+    sim.run_until_idle()
+    container = store.list(PODS, "default")[0]["status"]["containerStatuses"][0]
+    assert container["restartCount"] == 2
+    assert container["state"]["waiting"]["message"].startswith("back-off 20s ")
+    assert sum(1 for _, r, _ in store.events(pod["metadata"]["name"]) if r == "BackOff") == 2
+
+
+def test_on_failure_job_counts_restarts_against_backoff_limit(store: FakeStore, sim: Simulation) -> None:
+    store.create(JOBS, {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "flaky", "namespace": "default"},
+                        "spec": {"backoffLimit": 1, "template": {"spec": {"restartPolicy": "OnFailure", "containers": [
+                            {"name": "sh", "image": "busybox:1.36", "command": ["false"]}]}}}})
+    sim.run_until_idle()
+    assert "conditions" not in store.get(JOBS, "default", "flaky")["status"]
+    sim.advance(11)
+    sim.run_until_idle()
+    status = store.get(JOBS, "default", "flaky")["status"]
+    assert [c["type"] for c in status["conditions"]] == ["FailureTarget", "Failed"]
+    assert store.list(PODS, "default") == []

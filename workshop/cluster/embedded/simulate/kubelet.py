@@ -11,7 +11,7 @@ import ipaddress
 import re
 import shlex
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from workshop.cluster.embedded.api import Obj, ObjectStore, WatchEvent
@@ -37,6 +37,19 @@ def pod_ip_for(namespace: str, name: str, used: set[str]) -> str:
         if candidate not in used:
             return candidate
     raise RuntimeError("pod CIDR 10.244.0.0/24 is exhausted")
+
+
+def restart_delay(restarts: int) -> float:
+    """The kubelet's crash back-off: 10s doubling per restart, capped at 5 minutes."""
+    return min(BACKOFF_START * 2 ** max(0, restarts - 1), BACKOFF_MAX)
+
+
+def go_duration(seconds: float) -> str:
+    """A duration as Go prints it: 10s, 1m20s, 5m0s."""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    return f"{whole // 60}m{whole % 60}s"
 
 
 def container_id(pod: Obj, container: str, restart: int = 0) -> str:
@@ -138,6 +151,7 @@ class Kubelet:
     def __init__(self) -> None:
         self._images: set[str] = set()
         self._backoff: dict[tuple[str, str], float] = {}
+        self._restart_at: dict[tuple[str, str], datetime] = {}
 
     def keys_for(self, event: WatchEvent) -> Iterable[tuple[str | None, str]]:
         if event.gvr == PODS and event.type != "DELETED":
@@ -299,11 +313,16 @@ class Kubelet:
                 changed |= self._advance_waiting(ctx, pod, container, entry, waiting, now)
             elif running is not None and self._finishes(pod, container):
                 code = exit_code(container) or 0
-                entry["state"] = {"terminated": {"containerID": entry.get("containerID"), "exitCode": code,
-                                                 "finishedAt": now, "reason": "Completed" if code == 0 else "Error",
-                                                 "startedAt": running.get("startedAt", now)}}
+                terminated = {"containerID": entry.get("containerID"), "exitCode": code, "finishedAt": now,
+                              "reason": "Completed" if code == 0 else "Error",
+                              "startedAt": running.get("startedAt", now)}
                 entry["ready"] = False
                 entry["started"] = False
+                policy = spec.get("restartPolicy", "Always")
+                if policy == "Always" or policy == "OnFailure" and code != 0:
+                    self._crash(ctx, pod, entry, terminated)
+                else:
+                    entry["state"] = {"terminated": terminated}
                 changed = True
         if not changed:
             return
@@ -353,8 +372,36 @@ class Kubelet:
             self._start(ctx, pod, container, entry, now, pulled)
             return True
         if reason == "CrashLoopBackOff":
-            return False
+            due = self._restart_at.get(key)
+            if due is None or due > ctx.clock.now():
+                if due is None:
+                    self._restart_at[key] = ctx.clock.now() + timedelta(seconds=restart_delay(
+                        entry.get("restartCount", 1)))
+                ctx.schedule((self.name, pod["metadata"]["namespace"], pod["metadata"]["name"]),
+                             self._restart_at[key])
+                return False
+            del self._restart_at[key]
+            normalized = images.normalize(image) if image else ""
+            ctx.event(pod, "Pulled", f'Container image "{image}" already present on machine', component="kubelet")
+            self._start(ctx, pod, container, entry, now, normalized)
+            return True
         return False
+
+    def _crash(self, ctx: Context, pod: Obj, entry: dict[str, Any], terminated: dict[str, Any]) -> None:
+        """A container that exited under a restarting policy: CrashLoopBackOff, restarted after a back-off."""
+        meta = pod["metadata"]
+        entry["lastState"] = {"terminated": terminated}
+        entry["restartCount"] = entry.get("restartCount", 0) + 1
+        delay = restart_delay(entry["restartCount"])
+        target = f"{meta['name']}_{meta['namespace']}({meta.get('uid', '')})"
+        entry["state"] = {"waiting": {"reason": "CrashLoopBackOff", "message":
+                                      f"back-off {go_duration(delay)} restarting failed container={entry['name']} "
+                                      f"pod={target}"}}
+        ctx.event(pod, "BackOff", f"Back-off restarting failed container {entry['name']} in pod {target}",
+                  type_="Warning", component="kubelet")
+        key = (meta.get("uid") or meta["name"], entry["name"])
+        self._restart_at[key] = ctx.clock.now() + timedelta(seconds=delay)
+        ctx.schedule((self.name, meta["namespace"], meta["name"]), self._restart_at[key])
 
     def _retry_later(self, ctx: Context, pod: Obj, key: tuple[str, str]) -> None:
         delay = self._backoff.get(key, BACKOFF_START / 2) * 2
@@ -368,24 +415,13 @@ class Kubelet:
         status = updated["status"]
         statuses = status.get("containerStatuses") or []
         names = [e.get("name", "") for e in statuses]
-        policy = (updated.get("spec") or {}).get("restartPolicy", "Always")
         terminated = [e["state"]["terminated"] for e in statuses if "terminated" in (e.get("state") or {})]
         if statuses and len(terminated) == len(statuses):
             failed = any(t.get("exitCode") != 0 for t in terminated)
-            if policy == "Never" or not failed and policy == "OnFailure":
-                status["phase"] = "Failed" if failed else "Succeeded"
-                status["conditions"] = _conditions(pod, now, sandbox=False, ready=False, unready=names,
-                                                   finished="PodFailed" if failed else "PodCompleted")
-                return
-            for entry in statuses:
-                last = entry["state"]["terminated"]
-                entry["lastState"] = {"terminated": last}
-                entry["restartCount"] = entry.get("restartCount", 0) + 1
-                entry["state"] = {"waiting": {"reason": "CrashLoopBackOff", "message":
-                                              f"back-off 10s restarting failed container={entry['name']} "
-                                              f"pod={updated['metadata']['name']}_"
-                                              f"{updated['metadata']['namespace']}"
-                                              f"({updated['metadata'].get('uid', '')})"}}
+            status["phase"] = "Failed" if failed else "Succeeded"
+            status["conditions"] = _conditions(pod, now, sandbox=False, ready=False, unready=names,
+                                               finished="PodFailed" if failed else "PodCompleted")
+            return
         ready = bool(statuses) and all(e.get("ready") for e in statuses)
         unready = [e.get("name", "") for e in statuses if not e.get("ready")]
         running = any("running" in (e.get("state") or {}) for e in statuses) or any(
