@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from engine.image.setters import Change, ObjectIdentifier, UpdateError, check_update_strategy, update_with_setters
+from engine.image.setters import (
+    Change,
+    ObjectIdentifier,
+    UpdateError,
+    check_update_strategy,
+    update_with_setters,
+)
 
 CONFORMANCE = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "image-automation"
 INTERNAL = CONFORMANCE / "image-automation-controller" / "internal"
