@@ -310,7 +310,7 @@ class KustTarget:
         for entry in k.get("patchesJson6902", []):
             p = self._configure("PatchJson6902Transformer", entry, lambda e=entry: self._legacy_json(e))
             legacy_json.append(p)
-        replacements = self._load_replacements(k.get("replacements", []))
+        replacements = k.get("replacements", [])
 
         if legacy_sm:
             apply_legacy_sm(rm, legacy_sm)
@@ -340,10 +340,13 @@ class KustTarget:
         if replacements:
             from .replacements import apply_replacements
 
-            resources = rm.resources()
-            objs = apply_replacements([r.obj for r in resources], replacements)
-            for r, obj in zip(resources, objs, strict=True):
-                r.obj = obj
+            by_obj = {id(r.obj): r for r in rm.resources()}
+            apply_replacements(
+                [r.obj for r in rm.resources()],
+                replacements,
+                loader=self.ldr,
+                ids_of=lambda obj: by_obj[id(obj)].all_ids(),
+            )
         for name in ("generators", "transformers", "validators"):
             if k.get(name):
                 raise KustomizeError(
@@ -363,30 +366,6 @@ class KustTarget:
                 f"patchesJson6902 entry is not a JSON 6902 patch (a list of operations): {p.text}"
             )
         return p
-
-    def _load_replacements(self, entries: list[Any]) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for entry in entries:
-            if isinstance(entry, dict) and entry.get("path"):
-                if len(entry) > 1:
-                    raise KustomizeError(
-                        f"replacement with path '{entry['path']}' may not also set source/targets",
-                        path=self.kust.path,
-                    )
-                text = self.ldr.load_text(entry["path"])
-                try:
-                    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-                except yaml.YAMLError as e:
-                    raise KustomizeError(
-                        f"invalid replacement file {entry['path']}: {e}", path=entry["path"]
-                    ) from None
-                items = data if isinstance(data, list) else [data]
-                out.extend(i for i in items if isinstance(i, dict))
-            elif isinstance(entry, dict):
-                out.append(entry)
-            else:
-                raise KustomizeError(f"replacements entries must be maps, got {entry!r}", path=self.kust.path)
-        return out
 
 
 def _hash_names(resmap: ResMap) -> None:
