@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from workshop.cluster import BACKENDS, ClusterError, create_cluster
@@ -52,7 +52,6 @@ class LabState:
     owns_state_dir: bool = False
     log: str | None = None
     context: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, home: Path) -> LabState | None:
@@ -235,9 +234,12 @@ def cleanup(home: Path, state: LabState) -> None:
     """Stop what `workshop up` started and remove the files it recorded."""
     if state.backend == "embedded":
         stop_process(state.pid)
-        Path(state.kubeconfig).unlink(missing_ok=True)
-        if state.owns_state_dir and state.state_dir:
-            shutil.rmtree(state.state_dir, ignore_errors=True)
+        run_dir = Path(state.kubeconfig).parent
+        kept = None if state.owns_state_dir or not state.state_dir else Path(state.state_dir)
+        if kept is not None and kept.resolve().is_relative_to(run_dir.resolve()):
+            Path(state.kubeconfig).unlink(missing_ok=True)
+        else:
+            shutil.rmtree(run_dir, ignore_errors=True)
     elif state.backend == "kind":
         from workshop.cluster.kind import KindLabCluster
 

@@ -134,3 +134,78 @@ def test_pid_alive_tells_running_from_gone() -> None:
     proc.wait()
     assert not cli.pid_alive(proc.pid)
     assert not cli.pid_alive(None)
+
+
+# --- the embedded backend, as a learner starts it ---------------------------------------------------------
+
+def read_state(home: Path) -> dict:
+    return json.loads((home / "cluster.json").read_text())
+
+
+def test_embedded_up_status_down(tmp_path: Path) -> None:
+    from kubernetes import client as k8s
+    from kubernetes import config as k8s_config
+
+    home = tmp_path / "lab"
+    up = workshop(home, "up")
+    assert up.returncode == 0, up.stderr
+    kubeconfig = home / "embedded" / "kubeconfig"
+    assert up.stdout.strip().splitlines()[-1] == f"export KUBECONFIG={kubeconfig}"
+    state = read_state(home)
+    assert state["backend"] == "embedded" and cli.pid_alive(state["pid"])
+    try:
+        with k8s_config.new_client_from_config(config_file=str(kubeconfig)) as api:
+            assert api.configuration.host == f"http://127.0.0.1:{state['port']}"
+            names = {n.metadata.name for n in k8s.CoreV1Api(api).list_namespace().items}
+        assert {"default", "kube-system"} <= names
+
+        status = workshop(home, "status")
+        assert status.returncode == 0
+        assert f"embedded cluster 'workshop', pid {state['pid']} (running)" in status.stdout
+        assert f"API http://127.0.0.1:{state['port']}: answering" in status.stdout
+
+        again = workshop(home, "up")
+        assert again.returncode == 0 and "already up" in again.stdout
+        assert read_state(home)["pid"] == state["pid"]
+        other = workshop(home, "up", "--cluster", "kind")
+        assert other.returncode == 1 and "run `workshop down` before" in other.stderr
+    finally:
+        down = workshop(home, "down")
+    assert down.returncode == 0, down.stderr
+    assert not cli.pid_alive(state["pid"])
+    assert not (home / "cluster.json").exists() and not (home / "embedded").exists()
+
+
+def test_embedded_state_dir_survives_down_and_up(tmp_path: Path) -> None:
+    from kubernetes import client as k8s
+    from kubernetes import config as k8s_config
+
+    home, keep = tmp_path / "lab", tmp_path / "objects"
+    assert workshop(home, "up", "--state", str(keep)).returncode == 0
+    kubeconfig = str(home / "embedded" / "kubeconfig")
+    try:
+        with k8s_config.new_client_from_config(config_file=kubeconfig) as api:
+            k8s.CoreV1Api(api).create_namespaced_config_map("default", {"metadata": {"name": "kept"}, "data": {"a": "1"}})
+    finally:
+        assert workshop(home, "down").returncode == 0
+    assert keep.is_dir(), "a --state directory the user chose is never deleted"
+    assert workshop(home, "up", "--state", str(keep)).returncode == 0
+    try:
+        with k8s_config.new_client_from_config(config_file=kubeconfig) as api:
+            assert k8s.CoreV1Api(api).read_namespaced_config_map("kept", "default").data == {"a": "1"}
+    finally:
+        assert workshop(home, "down").returncode == 0
+
+
+def test_status_after_the_server_died(tmp_path: Path) -> None:
+    home = tmp_path / "lab"
+    assert workshop(home, "up").returncode == 0
+    pid = read_state(home)["pid"]
+    cli.stop_process(pid)
+    status = workshop(home, "status")
+    assert status.returncode == 1
+    assert f"pid {pid} (not running)" in status.stdout and "not answering" in status.stdout
+    up = workshop(home, "up")
+    assert up.returncode == 0, "a dead cluster is cleaned up and replaced"
+    assert read_state(home)["pid"] != pid
+    assert workshop(home, "down").returncode == 0
