@@ -234,6 +234,8 @@ class Store:
                 raise already_exists(info.plural, info.group, name)
             if info.has_status and not keep_status:
                 obj.pop("status", None)
+                if info.crd is None:
+                    obj["status"] = {}
             for k in ("deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion", "selfLink"):
                 m.pop(k, None)
             obj = self._storage_form(info, obj)
