@@ -115,7 +115,14 @@ TYPES: dict[str, dict[str, FieldType]] = {
         "resources": "ResourceRequirements",
         "securityContext": "SecurityContext",
     },
-    "EnvVar": {},
+    "EnvVar": {"valueFrom": "EnvVarSource"},
+    "EnvVarSource": {
+        "configMapKeyRef": "KeySelector",
+        "secretKeyRef": "KeySelector",
+        "fieldRef": "KeySelector",
+        "resourceFieldRef": "KeySelector",
+    },
+    "KeySelector": {},
     "ResourceRequirements": {"claims": L(_ssa_map("name"))},
     "SecurityContext": {"capabilities": "Capabilities"},
     "Capabilities": {"add": L(ATOMIC), "drop": L(ATOMIC)},
@@ -167,6 +174,9 @@ TYPES: dict[str, dict[str, FieldType]] = {
     "CustomResourceDefinitionSpec": {"versions": L(ATOMIC)},
     "CustomResourceDefinitionStatus": {"conditions": L(_ssa_map("type")), "storedVersions": L(ATOMIC)},
 }
+
+# structs marked `+structType=atomic`: server-side apply owns them as a whole
+ATOMIC_STRUCTS = frozenset({"LabelSelector", "KeySelector"})
 
 _STATUS = "WorkloadStatus"
 _WORKLOAD_ROOTS: dict[str, str] = {
@@ -255,6 +265,11 @@ def list_strategy(api_version: str, kind: str, path: tuple[str, ...]) -> ListStr
     """The merge strategy of the list at `path` in an object of this apiVersion/kind; atomic when unknown."""
     found = _field_type(api_version, kind, path)
     return found.strategy if isinstance(found, L) else ATOMIC
+
+
+def is_atomic_map(api_version: str, kind: str, path: tuple[str, ...]) -> bool:
+    """Whether the map at `path` is an atomic struct for server-side apply (e.g. a Deployment's selector)."""
+    return _field_type(api_version, kind, path) in ATOMIC_STRUCTS
 
 
 SchemaLookup = Callable[[tuple[str, ...]], ListStrategy]
