@@ -88,17 +88,26 @@ def _go_key_less(a: str, b: str) -> int:
 
 
 _GO_KEY = cmp_to_key(_go_key_less)
-_BYTEWISE_SAFE = re.compile(r"[A-Za-z!-@]*\Z")
+_BYTEWISE_SAFE = re.compile(r"[A-Za-z!-/:-@]*\Z")
+_KEY_INFO: dict[str, tuple[str, bool]] = {}
+_KEY_CACHE_LIMIT = 200_000
 
 
-def _digits_free(key: str) -> bool:
-    return _BYTEWISE_SAFE.match(key) is not None and not any("0" <= c <= "9" for c in key)
+def _key_info(key: str) -> tuple[str, bool]:
+    """(the key as written, whether bytewise order equals go-yaml's order for it)."""
+    info = _KEY_INFO.get(key)
+    if info is None:
+        info = (_key_text(key), _BYTEWISE_SAFE.match(key) is not None)
+        if len(_KEY_INFO) >= _KEY_CACHE_LIMIT:
+            _KEY_INFO.clear()
+        _KEY_INFO[key] = info
+    return info
 
 
-def sorted_keys(mapping: dict) -> list:
+def sorted_keys(mapping: dict) -> list[str]:
     """Keys in go-yaml v2 order: letters after other characters, digit runs compared as numbers."""
     keys = [k if isinstance(k, str) else _key_string(k) for k in mapping]
-    if all(_digits_free(k) for k in keys):
+    if all(_key_info(k)[1] for k in keys):
         return sorted(keys)
     return sorted(keys, key=_GO_KEY)
 
@@ -116,13 +125,38 @@ def _key_string(key: Any) -> str:
 # ---------------------------------------------------------------- structure
 
 
+def _sorted_items(m: dict) -> list[tuple[str, str, Any]]:
+    """(key, key as written, value) in go-yaml order."""
+    items = []
+    safe = True
+    for key, value in m.items():
+        if not isinstance(key, str):
+            key = _key_string(key)
+        text, key_safe = _KEY_INFO.get(key) or _key_info(key)
+        safe = safe and key_safe
+        items.append((key, text, value))
+    if safe:
+        items.sort(key=_first)
+    else:
+        items.sort(key=_go_first)
+    return items
+
+
+def _first(item: tuple) -> str:
+    return item[0]
+
+
+def _go_first(item: tuple) -> Any:
+    return _GO_KEY(item[0])
+
+
 def _mapping(m: dict, indent: int, out: list[str], first_head: str | None) -> None:
     pad = " " * indent
-    original = {(k if isinstance(k, str) else _key_string(k)): v for k, v in m.items()}
-    for n, key in enumerate(sorted_keys(m)):
-        head = (first_head if n == 0 and first_head is not None else pad) + _key_text(key) + ":"
-        value = original[key]
-        if isinstance(value, dict):
+    for n, (_, text, value) in enumerate(_sorted_items(m)):
+        head = (first_head if n == 0 and first_head is not None else pad) + text + ":"
+        if type(value) is str:
+            out.append(head + _string(value, indent + 2, len(head)))
+        elif isinstance(value, dict):
             if value:
                 out.append(head + "\n")
                 _mapping(value, indent + 2, out, None)

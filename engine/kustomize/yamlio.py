@@ -132,6 +132,12 @@ class _Composer(yaml.CSafeLoader):
             return _STR
         return _SEQ if kind is yaml.SequenceNode else _MAP
 
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """Path-based resolvers are not used; skipping their bookkeeping saves a call per node."""
+
+    def ascend_resolver(self) -> None:
+        """See descend_resolver."""
+
 
 class _DecodeError(Exception):
     """A document composed fine but cannot be turned into JSON-like data."""
@@ -206,27 +212,29 @@ def _build(node: yaml.Node, active: set[int]) -> Any:
 
 def _build_mapping(node: yaml.MappingNode, active: set[int]) -> dict:
     out: dict = {}
-    lines: dict = {}
     merges: list[yaml.Node] = []
+    scalar = yaml.ScalarNode
     for key_node, value_node in node.value:
-        if type(key_node) is not yaml.ScalarNode:
+        if type(key_node) is not scalar:
             raise _DecodeError(
                 "a mapping key is itself a mapping or list; keys must be plain strings", key_node
             )
-        if key_node.tag == _MERGE:
+        tag = key_node.tag
+        if tag == _MERGE:
             merges.append(value_node)
             continue
-        key = key_node.value if key_node.tag in (_STR, _NUMBER_TAG) else _scalar_value(key_node)  # type: ignore[arg-type]
-        if not isinstance(key, str):
-            key = key_node.value
-        line = key_node.start_mark.line + 1
-        if key in lines:
+        key = key_node.value
+        if key in out:
+            first = next(k for k, _ in node.value if k.value == key)
             raise _DecodeError(
-                f'yaml: unmarshal errors:\n  line {line}: mapping key "{key}" already defined at line {lines[key]}',
+                f"yaml: unmarshal errors:\n  line {key_node.start_mark.line + 1}: "
+                f'mapping key "{key}" already defined at line {first.start_mark.line + 1}',
                 key_node,
             )
-        lines[key] = line
-        out[key] = _build(value_node, active)
+        if type(value_node) is scalar and value_node.tag == _STR:
+            out[key] = value_node.value
+        else:
+            out[key] = _build(value_node, active)
     for merge in merges:
         sources = merge.value if type(merge) is yaml.SequenceNode else [merge]
         for source in sources:
