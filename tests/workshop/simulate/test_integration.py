@@ -109,3 +109,30 @@ def test_bootstrap_objects(apis: Any) -> None:
                          {"name": "c", "image": "nginx"}]}}}})
     assert err.value.status == 422
     assert '`selector` does not match template `labels`' in err.value.body
+
+
+def test_deleting_a_namespace_releases_claims_and_job_pods(apis: Any) -> None:
+    cluster, apps, core, batch = apis
+    core.create_namespace({"metadata": {"name": "data"}})
+    apps.create_namespaced_stateful_set("data", {
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "db"}},
+                 "template": {"metadata": {"labels": {"app": "db"}},
+                              "spec": {"containers": [{"name": "db", "image": "postgres:16"}]}},
+                 "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                     "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}})
+    batch.create_namespaced_job("data", {
+        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "seed"},
+        "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [
+            {"name": "seed", "image": "busybox:1.36", "command": ["sleep", "1"]}]}}}})
+    cluster.wait_settled(10)
+    assert len(core.list_persistent_volume().items) == 1
+    batch.delete_namespaced_job("seed", "data", propagation_policy="Background")
+    cluster.wait_settled(10)
+    assert core.list_namespaced_pod("data", label_selector="job-name=seed").items == []
+    core.delete_namespace("data")
+    cluster.wait_settled(10)
+    with pytest.raises(ApiException) as err:
+        core.read_namespace("data")
+    assert err.value.status == 404
+    assert core.list_persistent_volume().items == []

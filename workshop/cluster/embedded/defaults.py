@@ -219,10 +219,18 @@ def _deployment(obj: Obj) -> None:
     _template(spec)
 
 
+def _zero_status(obj: Obj, *fields: str) -> None:
+    """The non-omitempty counters a Go server always serialises, even before any controller ran."""
+    status = obj.setdefault("status", {})
+    for field in fields:
+        _setdefault(status, field, 0)
+
+
 def _replicaset(obj: Obj) -> None:
     spec = obj.setdefault("spec", {})
     _setdefault(spec, "replicas", 1)
     _template(spec)
+    _zero_status(obj, "replicas")
 
 
 def _pvc_spec(spec: dict[str, Any]) -> None:
@@ -249,6 +257,7 @@ def _statefulset(obj: Obj) -> None:
             _pvc_spec(claim.setdefault("spec", {}))
             _setdefault(claim.setdefault("status", {}), "phase", "Pending")
     _template(spec)
+    _zero_status(obj, "availableReplicas", "replicas")
 
 
 def _daemonset(obj: Obj) -> None:
@@ -261,6 +270,7 @@ def _daemonset(obj: Obj) -> None:
         _setdefault(rolling, "maxSurge", 0)
     _setdefault(spec, "revisionHistoryLimit", 10)
     _template(spec)
+    _zero_status(obj, "currentNumberScheduled", "desiredNumberScheduled", "numberMisscheduled", "numberReady")
 
 
 def _job_spec(spec: dict[str, Any]) -> None:

@@ -47,6 +47,10 @@ class JobController:
     def reconcile(self, ctx: Context, namespace: str | None, name: str) -> None:
         job = ctx.store.get(JOBS, namespace, name)
         if job is None:
+            for pod in ctx.store.list(PODS, namespace):
+                ref = controller_of(pod)
+                if ref and ref.get("kind") == "Job" and ref.get("name") == name:
+                    self._release(ctx, pod)
             return
         pods = owned_pods(ctx, job)
         if deleting(job):
