@@ -104,10 +104,11 @@ class RegistryClient:
     """Talks to one registry for one repository, handling the auth challenge the registry issues."""
 
     def __init__(self, image: ImageName, *, credentials: Credentials | None = None, insecure: bool = False,
-                 timeout: float = 30.0, session: requests.Session | None = None) -> None:
+                 timeout: float = 30.0, session: requests.Session | None = None, page_size: int = PAGE_SIZE) -> None:
         self.image = image
         self.credentials = credentials
         self.timeout = timeout
+        self.page_size = page_size
         self.session = session or requests.Session()
         scheme = "http" if insecure or image.plain_http else "https"
         self.base = f"{scheme}://{image.registry}"
@@ -159,7 +160,7 @@ class RegistryClient:
 
     def list_tags(self) -> list[str]:
         """All tags of the repository, following `Link: <...>; rel="next"` pages."""
-        url = f"{self.base}/v2/{self.image.repository}/tags/list?n={PAGE_SIZE}"
+        url = f"{self.base}/v2/{self.image.repository}/tags/list?n={self.page_size}"
         tags: list[str] = []
         seen: set[str] = set()
         while url and url not in seen:
