@@ -56,8 +56,8 @@ class DaemonSetController:
 
     def reconcile(self, ctx: Context, namespace: str | None, name: str) -> None:
         if name == ALL:
-            for ds in ctx.store.list(DAEMONSETS):
-                ctx.enqueue((self.name, ds["metadata"]["namespace"], ds["metadata"]["name"]))
+            for each in ctx.store.list(DAEMONSETS):
+                ctx.enqueue((self.name, each["metadata"]["namespace"], each["metadata"]["name"]))
             return
         ds = ctx.store.get(DAEMONSETS, namespace, name)
         if ds is None or deleting(ds):

@@ -68,9 +68,9 @@ def subsets(service: Obj, pods: list[Obj]) -> list[dict[str, Any]]:
         key = repr(sorted((p.get("name", ""), p["port"]) for p in ports))
         group = groups.setdefault(key, {"ports": ports})
         group.setdefault("addresses" if pod_ready(pod) else "notReadyAddresses", []).append(_address(pod))
-    result = []
+    result: list[dict[str, Any]] = []
     for group in groups.values():
-        ordered = {k: group[k] for k in ("addresses", "notReadyAddresses", "ports") if k in group}
+        ordered: dict[str, Any] = {k: group[k] for k in ("addresses", "notReadyAddresses", "ports") if k in group}
         result.append(ordered)
     return result
 

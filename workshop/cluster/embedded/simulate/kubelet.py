@@ -289,7 +289,7 @@ class Kubelet:
         changed = False
         for init in status.get("initContainerStatuses") or []:
             if "waiting" in (init.get("state") or {}):
-                spec_init = next((c for c in spec.get("initContainers") or [] if c.get("name") == init["name"]),
+                spec_init: dict[str, Any] = next((c for c in spec.get("initContainers") or [] if c.get("name") == init["name"]),
                                  {})
                 pulled = self._pull(ctx, pod, spec_init)
                 if isinstance(pulled, tuple):

@@ -58,9 +58,9 @@ class VolumeController:
 
     def reconcile(self, ctx: Context, namespace: str | None, name: str) -> None:
         if name == ALL_PENDING:
-            for pvc in ctx.store.list(PVCS):
-                if (pvc.get("status") or {}).get("phase") == "Pending":
-                    ctx.enqueue((self.name, pvc["metadata"]["namespace"], pvc["metadata"]["name"]))
+            for pending in ctx.store.list(PVCS):
+                if (pending.get("status") or {}).get("phase") == "Pending":
+                    ctx.enqueue((self.name, pending["metadata"]["namespace"], pending["metadata"]["name"]))
             return
         pvc = ctx.store.get(PVCS, namespace, name)
         if pvc is None:
@@ -181,7 +181,7 @@ class VolumeController:
     def _release(self, ctx: Context, pvc: Obj) -> None:
         if claim_in_use(ctx.store, pvc):
             return
-        pv_name = (pvc.get("spec") or {}).get("volumeName")
+        pv_name: str = (pvc.get("spec") or {}).get("volumeName") or ""
         finalizers = pvc["metadata"].get("finalizers") or []
         if PVC_PROTECTION in finalizers:
             updated = deep(pvc)
