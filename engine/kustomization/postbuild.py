@@ -82,5 +82,37 @@ def substitute_objects(objects: list[Obj], variables: dict[str, str], *, strateg
         except yaml.YAMLError as exc:
             raise PostBuildError(f"post build failed for '{ObjMeta.of(obj).subject}': "
                                  f"substituted YAML is invalid: {exc}") from None
-        out.append(result)
+        out.append(_restring(result))
     return out
+
+
+def _as_str(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def _restring(obj: Obj) -> Obj:
+    """String-only maps stay strings after substitution (Flux keeps quoted scalars quoted; we lose the quotes)."""
+    meta = obj.get("metadata") or {}
+    for key in ("labels", "annotations"):
+        if isinstance(meta.get(key), dict):
+            meta[key] = {k: _as_str(v) for k, v in meta[key].items()}
+    if obj.get("kind") in ("ConfigMap", "Secret"):
+        for key in ("data", "stringData"):
+            if isinstance(obj.get(key), dict):
+                obj[key] = {k: _as_str(v) for k, v in obj[key].items()}
+    stack: list[Any] = [obj.get("spec")]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("env"), list):
+                for env in node["env"]:
+                    if isinstance(env, dict) and "value" in env:
+                        env["value"] = _as_str(env["value"])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return obj
