@@ -6,6 +6,7 @@ import re
 from functools import cmp_to_key, lru_cache
 from typing import Any
 
+from engine.kustomize.errors import KustomizeError
 from engine.kustomize.gonum import format_go_float, parse_go_float, parse_go_int
 from engine.kustomize.yamlio import timestamp_string
 
@@ -211,6 +212,8 @@ def _scalar(value: Any, indent: int, column: int) -> str:
 
 
 def _string(s: str, indent: int, column: int) -> str:
+    if not s.isascii() or "\x7f" in s:
+        s = json_round_trip(s)
     style = _style(s)
     if style == "p":
         if column + len(s) <= BEST_WIDTH or " " not in s:
@@ -226,7 +229,33 @@ def _string(s: str, indent: int, column: int) -> str:
 def _key_text(key: str) -> str:
     if _PLAIN_KEY_FAST.match(key) and key and key[0].isalpha() and key not in _V2_WORDS:
         return key
+    if not key.isascii() or "\x7f" in key:
+        key = json_round_trip(key)
     return _key_text_slow(key)
+
+
+_UNPRINTABLE_RAW = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
+_NEL_RUN = re.compile("[ ]*\x85(?:[ ]*\x85)*[ ]*")
+
+
+def json_round_trip(s: str) -> str:
+    """What a string becomes on kustomize's way out (JSON, then go-yaml v2 reading it back).
+
+    Go's JSON encoder leaves U+0085 (NEL) raw, and go-yaml folds a raw line break inside a quoted
+    scalar: one break becomes a space, n breaks n-1 newlines, raw spaces around them vanish. Raw C1
+    controls and U+FFFE/U+FFFF make go-yaml fail.
+    """
+    bad = _UNPRINTABLE_RAW.search(s)
+    if bad:
+        raise KustomizeError(
+            f"yaml: control characters are not allowed: the string {s!r} holds {bad.group()!r}, "
+            "which kustomize cannot print; remove it or encode the value (e.g. base64 in binaryData)"
+        )
+    if "\x85" in s:
+        s = _NEL_RUN.sub(
+            lambda m: " " if m.group().count("\x85") == 1 else "\n" * (m.group().count("\x85") - 1), s
+        )
+    return s
 
 
 @lru_cache(maxsize=4096)

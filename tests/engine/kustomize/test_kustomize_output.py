@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import random
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from engine.kustomize.errors import KustomizeError
 from engine.kustomize.output import render, sorted_keys
 from engine.kustomize.yamlio import load_documents
 
 CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "kustomize"
+_BREAK_CHARS = "\n\r\x85\u2028\u2029"
 EXPECTED = sorted(CORPUS.glob("*/expected.yaml")) if CORPUS.is_dir() else []
 
 
@@ -191,4 +195,62 @@ def test_matches_kubectl_kustomize_oracle(tmp_path: Path) -> None:
         ["kubectl", "kustomize", str(tmp_path)], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+    assert render([obj]) == result.stdout
+
+
+def test_nel_is_folded_like_kustomizes_json_round_trip() -> None:
+    assert (
+        render([{"k": "a \x85 b", "j": "a\x85\x85b", "t": "a\t\x85"}])
+        == 'j: |-\n  a\n  b\nk: a b\nt: "a\\t "\n'
+    )
+
+
+def test_c1_control_characters_are_an_error() -> None:
+    with pytest.raises(KustomizeError, match="control characters are not allowed"):
+        render([{"k": "bad\x7fchar"}])
+
+
+_FUZZ_ALPHABET = [*"abcXYZ019 _-.:#'\"!&*?|>%@`,[]{}=\t\n\\/~+", "é", "✓", "\u00a0", "\u2028", "\U0001f600",
+                  "\ufeff", "\x85", "\r", "\x01", "\x1b"]  # fmt: skip
+_FUZZ_WORDS = ["yes", "no", "on", "off", "y", "n", "true", "null", "~", "0640", "0x1F", "1e3", ".5", "02:30",
+               "2024-01-15", "-", "---", "...", "? ", "- ", ": ", " #", "+1", "1_000", "0b1", ".inf", "-.inf",
+               ".nan", "0o17", "1:20", "12:30:45.5"]  # fmt: skip
+
+
+def _fuzz_strings(seed: int, count: int) -> list[str]:
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(count):
+        size = rnd.choice([1, 2, 3, 5, 8, 20, 60, 90, 130])
+        parts: list[str] = []
+        while sum(map(len, parts)) < size:
+            roll = rnd.random()
+            if roll < 0.2:
+                parts.append(rnd.choice(_FUZZ_WORDS))
+            elif roll < 0.76:
+                parts.append(rnd.choice(_FUZZ_ALPHABET))
+            else:
+                parts.append(" ".join(rnd.choice(["word", "longer", "x"]) for _ in range(rnd.randint(1, 6))))
+        out.append("".join(parts))
+    return out
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (the kustomize oracle) is not installed")
+@pytest.mark.parametrize("seed", [1, 2])
+def test_random_strings_match_kubectl(tmp_path: Path, seed: int) -> None:
+    strings = _fuzz_strings(seed, 300)
+    # keys with digits can have no total go-yaml order (kustomize's own output then varies run to run)
+    keys = {s[:40]: "v" for s in strings[:150] if not any(c.isdigit() or c in _BREAK_CHARS for c in s[:40])}
+    obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "fuzz"},
+           "data": {f"k{i:03d}": s for i, s in enumerate(strings)}, "keys": keys,
+           "nest": {"l": [{"a": {"b": s}} for s in strings[:40]]}}  # fmt: skip
+    text = json.dumps(obj, ensure_ascii=False)
+    for raw in ("\x85", "\ufeff", "\u2028", "\u2029"):
+        text = text.replace(raw, f"\\u{ord(raw):04x}")
+    (tmp_path / "cm.json").write_text(text, encoding="utf-8")
+    (tmp_path / "kustomization.yaml").write_text("resources:\n- cm.json\n")
+    result = subprocess.run(
+        ["kubectl", "kustomize", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr[-500:]
     assert render([obj]) == result.stdout
