@@ -196,3 +196,45 @@ def test_on_failure_job_counts_restarts_against_backoff_limit(store: FakeStore, 
     status = store.get(JOBS, "default", "flaky")["status"]
     assert [c["type"] for c in status["conditions"]] == ["FailureTarget", "Failed"]
     assert store.list(PODS, "default") == []
+
+
+def test_cron_schedules() -> None:
+    from datetime import UTC, datetime
+
+    from workshop.cluster.embedded.simulate import cron
+
+    start = datetime(2026, 11, 21, 1, 7, 30, tzinfo=UTC)
+    assert cron.parse("*/5 * * * *").next_after(start) == datetime(2026, 11, 21, 1, 10, tzinfo=UTC)
+    assert cron.parse("@hourly").next_after(start) == datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
+    assert cron.parse("0 9 * * mon-fri").next_after(start) == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    assert cron.parse("0 0 1,15 * *").next_after(start) == datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+    import pytest
+
+    with pytest.raises(cron.CronError):
+        cron.parse("* * *")
+
+
+def test_cronjob_creates_jobs_on_schedule(store: FakeStore, sim: Simulation) -> None:
+    from workshop.cluster.embedded.simulate.cronjob import CRONJOBS
+
+    store.create(CRONJOBS, {"apiVersion": "batch/v1", "kind": "CronJob",
+                            "metadata": {"name": "tick", "namespace": "default"},
+                            "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": {
+                                "restartPolicy": "OnFailure",
+                                "containers": [{"name": "tick", "image": "busybox:1.36", "command": ["date"]}]}}}}}})
+    sim.run_until_idle()
+    assert store.list(JOBS, "default") == []
+    sim.advance(61)
+    sim.run_until_idle()
+    jobs = store.list(JOBS, "default")
+    assert len(jobs) == 1 and jobs[0]["metadata"]["name"].startswith("tick-")
+    assert int(jobs[0]["metadata"]["name"].split("-")[1]) > 29_000_000
+    assert jobs[0]["status"]["succeeded"] == 1
+    status = store.get(CRONJOBS, "default", "tick")["status"]
+    assert status["lastScheduleTime"] and status["lastSuccessfulTime"] and "active" not in status
+    reasons = [r for _, r, _ in store.events("tick")]
+    assert reasons[:2] == ["SuccessfulCreate", "SawCompletedJob"]
+    for _ in range(4):
+        sim.advance(60)
+        sim.run_until_idle()
+    assert len(store.list(JOBS, "default")) == 3

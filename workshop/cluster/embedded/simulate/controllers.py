@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .core import Controller
+from .cronjob import CronJobController
 from .daemonset import DaemonSetController
 from .deployment import DeploymentController
 from .endpoints import EndpointsController
@@ -17,4 +18,4 @@ from .volumes import VolumeController
 def default_controllers() -> list[Controller]:
     """kube-controller-manager loops, the scheduler and the kubelet."""
     return [NamespaceDefaults(), DeploymentController(), ReplicaSetController(), StatefulSetController(),
-            DaemonSetController(), JobController(), VolumeController(), EndpointsController(), Kubelet()]
+            DaemonSetController(), JobController(), CronJobController(), VolumeController(), EndpointsController(), Kubelet()]
