@@ -246,40 +246,29 @@ def _build_mapping(node: yaml.MappingNode, active: set[int]) -> dict:
     return out
 
 
-_GO_PROBLEMS = (
-    ("mapping values are not allowed here", "mapping values are not allowed in this context"),
-    ("that cannot start any token", "found character that cannot start any token"),
-    ("found undefined alias", "unknown anchor referenced"),
-    ("found unexpected end of stream", "found unexpected end of stream"),
-    ("could not find expected ':'", "could not find expected ':'"),
-    ("found unknown escape character", "found unknown escape character"),
-)
+_ALIAS_NAME = re.compile(r"\*([^\s,\[\]{}]+)")
 
 
-def _go_problem(err: yaml.MarkedYAMLError) -> str:
-    """go-yaml's wording for a PyYAML parse problem, prefixed with its line number."""
+def _go_problem(err: yaml.MarkedYAMLError, text: str) -> str:
+    """go-yaml's report of a libyaml error: its line rule (0-based for parser errors) and wording."""
     problem = err.problem or str(err)
-    mark = err.problem_mark or err.context_mark
-    text = problem
-    for needle, go_text in _GO_PROBLEMS:
-        if needle in problem:
-            text = go_text
-            break
-    else:
-        context = err.context or ""
-        if problem.startswith("expected <block end>"):
-            text = (
-                "did not find expected '-' indicator"
-                if "block collection" in context
-                else "did not find expected key"
+    if isinstance(err, yaml.composer.ComposerError):
+        mark = err.problem_mark
+        if problem.startswith("found undefined alias") and mark is not None:
+            lines = text.splitlines()
+            name = _ALIAS_NAME.match(lines[mark.line][mark.column :]) if mark.line < len(lines) else None
+            return f"yaml: unknown anchor '{name.group(1) if name else '?'}' referenced"
+        if problem.startswith("second occurrence") and mark is not None:
+            return (
+                f"yaml: line {mark.line + 1}: an anchor is defined twice ({err.context}); rename one of them"
             )
-        elif problem.startswith("expected ',' or ']'"):
-            text = "did not find expected ',' or ']'"
-        elif problem.startswith("expected ',' or '}'"):
-            text = "did not find expected ',' or '}'"
-    if mark is None:
-        return f"yaml: {text}"
-    return f"yaml: line {mark.line + 1}: {text}"
+        return f"yaml: {problem}"
+    context_line = err.context_mark.line if err.context_mark is not None else 0
+    problem_line = err.problem_mark.line if err.problem_mark is not None else 0
+    line = context_line or problem_line
+    if line and isinstance(err, yaml.scanner.ScannerError):
+        line += 1
+    return f"yaml: line {line}: {problem}" if line else f"yaml: {problem}"
 
 
 def _decode_text(err: _DecodeError) -> str:
@@ -310,7 +299,7 @@ def load_documents(text: str, *, source: str) -> list[dict]:
         ) from None
     except yaml.MarkedYAMLError as err:
         raise KustomizeError(
-            f"MalformedYAMLError: {_go_problem(err)} in File: {source}", path=source
+            f"MalformedYAMLError: {_go_problem(err, text)} in File: {source}", path=source
         ) from None
     except yaml.YAMLError as err:
         raise KustomizeError(f"MalformedYAMLError: yaml: {err} in File: {source}", path=source) from None
@@ -338,7 +327,7 @@ def load_values(text: str, *, source: str) -> list[Any]:
         ) from None
     except yaml.MarkedYAMLError as err:
         raise KustomizeError(
-            f"MalformedYAMLError: {_go_problem(err)} in File: {source}", path=source
+            f"MalformedYAMLError: {_go_problem(err, text)} in File: {source}", path=source
         ) from None
     except yaml.YAMLError as err:
         raise KustomizeError(f"MalformedYAMLError: yaml: {err} in File: {source}", path=source) from None
@@ -352,7 +341,7 @@ def load_mapping(text: str, *, source: str) -> dict:
     except _DecodeError as err:
         raise KustomizeError(f"invalid Kustomization: {_decode_text(err)}", path=source) from None
     except yaml.MarkedYAMLError as err:
-        raise KustomizeError(f"invalid Kustomization: {_go_problem(err)}", path=source) from None
+        raise KustomizeError(f"invalid Kustomization: {_go_problem(err, text)}", path=source) from None
     except yaml.YAMLError as err:
         raise KustomizeError(f"invalid Kustomization: yaml: {err}", path=source) from None
     docs = [d for d in docs if d is not None]

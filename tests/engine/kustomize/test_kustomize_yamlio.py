@@ -129,3 +129,32 @@ def test_load_mapping_shapes() -> None:
         load_mapping("- a\n", source="k.yaml")
     with pytest.raises(KustomizeError, match="holds 2 YAML documents"):
         load_mapping("a: 1\n---\nb: 2\n", source="k.yaml")
+
+
+# messages recorded with kubectl v1.32 (kustomize v5.5.0) for the same input
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('a: "unclosed\nb: 1\n', "yaml: line 3: found unexpected end of stream"),
+        ("a:\n  b: 1\n c: 2\n", "yaml: line 2: did not find expected key"),
+        ("a: *nope\n", "yaml: unknown anchor 'nope' referenced"),
+        ("a: [1, 2\n", "yaml: line 1: did not find expected ',' or ']'"),
+        ("a: {x: 1\n", "yaml: line 1: did not find expected ',' or '}'"),
+        ("a: b\n  c: d\n", "yaml: line 2: mapping values are not allowed in this context"),
+        ("a: 'x\n", "yaml: line 2: found unexpected end of stream"),
+        ("key: value\n- item\n", "yaml: line 1: did not find expected key"),
+        ("a:\n  - b\n  c: d\n", "yaml: line 1: did not find expected '-' indicator"),
+        ("a: @x\n", "yaml: found character that cannot start any token"),
+        ("a: b: c\n", "yaml: mapping values are not allowed in this context"),
+        ('a: "\\q"\n', "yaml: found unknown escape character"),
+    ],
+)
+def test_syntax_errors_use_go_yaml_wording_and_line_rule(text: str, message: str) -> None:
+    with pytest.raises(KustomizeError) as info:
+        load_documents(text, source="r.yaml")
+    assert info.value.message == f"MalformedYAMLError: {message} in File: r.yaml"
+
+
+def test_duplicate_anchor_names_both_lines() -> None:
+    with pytest.raises(KustomizeError, match="line 2: anchor defined twice \\(first on line 1\\)"):
+        load_documents("a: &x 1\nb: &x 2\n", source="r.yaml")
