@@ -258,9 +258,10 @@ def _go_problem(err: yaml.MarkedYAMLError, text: str) -> str:
             lines = text.splitlines()
             name = _ALIAS_NAME.match(lines[mark.line][mark.column :]) if mark.line < len(lines) else None
             return f"yaml: unknown anchor '{name.group(1) if name else '?'}' referenced"
-        if problem.startswith("second occurrence") and mark is not None:
+        if problem.startswith("second occurrence") and mark is not None and err.context_mark is not None:
             return (
-                f"yaml: line {mark.line + 1}: an anchor is defined twice ({err.context}); rename one of them"
+                f"yaml: line {mark.line + 1}: anchor defined twice (first on line {err.context_mark.line + 1}); "
+                "give the second one another name"
             )
         return f"yaml: {problem}"
     context_line = err.context_mark.line if err.context_mark is not None else 0
