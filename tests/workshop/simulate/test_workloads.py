@@ -238,3 +238,20 @@ def test_cronjob_creates_jobs_on_schedule(store: FakeStore, sim: Simulation) -> 
         sim.advance(60)
         sim.run_until_idle()
     assert len(store.list(JOBS, "default")) == 3
+
+
+def test_statefulset_pod_rejected_by_validation_is_a_failed_create_event(store: FakeStore, sim: Simulation) -> None:
+    store.create(STATEFULSETS, {
+        "apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "default"},
+        "spec": {"selector": {"matchLabels": {"app": "db"}},
+                 "template": {"metadata": {"labels": {"app": "db"}},
+                              "spec": {"containers": [{"name": "db", "image": "postgres:16",
+                                                       "volumeMounts": [{"name": "data", "mountPath": "/d"},
+                                                                        {"name": "scratch", "mountPath": "/s"}]}]}},
+                 "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {
+                     "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}})
+    sim.run_until_idle()
+    assert store.list(PODS, "default") == []
+    assert ("Warning", "FailedCreate", 'create Pod db-0 in StatefulSet db failed error: Pod "db-0" is invalid: '
+            'spec.containers[0].volumeMounts[1].name: Not found: "scratch"') in store.events("db")
+    assert sim.errors == []

@@ -394,11 +394,30 @@ def _immutable(new: Any, old: Any, field: str, *, rendered: str | None = None) -
 
 # ---------------------------------------------------------------- kinds
 
+def _statefulset_template(spec: dict[str, Any]) -> list[Cause]:
+    """StatefulSets validate only template labels and restart policy (the pod spec's volumes may be claims)."""
+    template = spec.get("template")
+    if not isinstance(template, dict):
+        return [required("spec.template")]
+    causes = validate_labels((template.get("metadata") or {}).get("labels"), "spec.template.labels")
+    pod_spec = template.get("spec") or {}
+    policy = pod_spec.get("restartPolicy")
+    if policy is not None and policy != "Always":
+        causes.append(not_supported("spec.template.spec.restartPolicy", policy, ("Always",)))
+    if pod_spec.get("activeDeadlineSeconds") is not None:
+        causes.append(forbidden("spec.template.spec.activeDeadlineSeconds",
+                                "activeDeadlineSeconds in StatefulSet is not Supported"))
+    return causes
+
+
 def _workload(kind: str, obj: Obj, old: Obj | None) -> list[Cause]:
     spec = obj.get("spec") or {}
     causes = _non_negative(spec, "replicas") + _non_negative(spec, "minReadySeconds")
     causes += _workload_selector(spec, kind)
-    causes += _template(spec, restart_policies=("Always",))
+    if kind == "statefulset":
+        causes += _statefulset_template(spec)
+    else:
+        causes += _template(spec, restart_policies=("Always",))
     if old is not None:
         old_selector = (old.get("spec") or {}).get("selector")
         causes += _immutable(spec.get("selector"), old_selector, "spec.selector",

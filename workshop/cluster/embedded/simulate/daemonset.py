@@ -9,7 +9,7 @@ from workshop.cluster.embedded.api import Obj, ObjectStore, WatchEvent
 
 from .common import DAEMONSETS, NODES, PODS, controller_of, deep, deleting, pod_ready
 from .core import Context
-from .replicaset import owned_pods, pod_from_template, unique_pod_name
+from .replicaset import create_pod, owned_pods, pod_from_template, unique_pod_name
 from .statefulset import REVISION_LABEL, revision_name
 
 COMPONENT = "daemonset-controller"
@@ -80,7 +80,8 @@ class DaemonSetController:
                 pod = pod_from_template(ds, {"metadata": template.get("metadata") or {},
                                              "spec": _daemon_pod_spec(template, node)}, pod_name, f"{name}-",
                                         {REVISION_LABEL: revision, "pod-template-generation": generation})
-                ctx.store.create(PODS, pod)
+                if create_pod(ctx, ds, pod, COMPONENT) is None:
+                    continue
                 ctx.event(ds, "SuccessfulCreate", f"Created pod: {pod_name}", component=COMPONENT)
                 continue
             for extra in mine[1:]:

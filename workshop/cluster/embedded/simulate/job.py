@@ -9,7 +9,7 @@ from workshop.cluster.embedded.api import Obj, ObjectStore, WatchEvent
 
 from .common import JOBS, PODS, controller_of, deep, deleting, pod_ready
 from .core import Context
-from .replicaset import owned_pods, pod_from_template, unique_pod_name
+from .replicaset import create_pod, owned_pods, pod_from_template, unique_pod_name
 
 TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
 COMPONENT = "job-controller"
@@ -101,7 +101,10 @@ class JobController:
                     pod = pod_from_template(job, spec.get("template") or {}, pod_name, f"{name}-")
                     pod["metadata"]["finalizers"] = [TRACKING_FINALIZER]
                     pod["metadata"]["labels"].setdefault("batch.kubernetes.io/job-name", name)
-                    active.append(ctx.store.create(PODS, pod))
+                    created = create_pod(ctx, job, pod, COMPONENT)
+                    if created is None:
+                        break
+                    active.append(created)
                     ctx.event(job, "SuccessfulCreate", f"Created pod: {pod_name}", component=COMPONENT)
         status["active"] = len(active)
         status["ready"] = sum(1 for p in active if pod_ready(p))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from workshop.cluster.embedded.api import Obj, ObjectStore, WatchEvent
+from workshop.cluster.embedded.api import Obj, ObjectStore, StoreError, WatchEvent
 
 from .common import (
     PODS,
@@ -38,6 +38,17 @@ def pod_from_template(owner: Obj, template: dict[str, Any], name: str, generate_
     if tmeta.get("finalizers"):
         metadata["finalizers"] = list(tmeta["finalizers"])
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": deep(template.get("spec") or {})}
+
+
+def create_pod(ctx: Context, owner: Obj, pod: Obj, component: str, failure: str = "Error creating: {}") -> Obj | None:
+    """Create a pod for a controller; a rejected pod becomes a FailedCreate warning, as controllers report it."""
+    try:
+        return ctx.store.create(PODS, pod)
+    except StoreError as err:
+        if err.code in (409, 404) or err.code < 400 or err.code >= 500:
+            raise
+        ctx.event(owner, "FailedCreate", failure.format(err.message), type_="Warning", component=component)
+        return None
 
 
 def unique_pod_name(ctx: Context, owner: Obj, prefix: str, taken: set[str]) -> str:
@@ -111,7 +122,9 @@ class ReplicaSetController:
             for _ in range(want - len(pods)):
                 pod_name = unique_pod_name(ctx, rs, f"{name}-", taken)
                 pod = pod_from_template(rs, spec.get("template") or {}, pod_name, f"{name}-")
-                created = ctx.store.create(PODS, pod)
+                created = create_pod(ctx, rs, pod, "replicaset-controller")
+                if created is None:
+                    break
                 self._created[created["metadata"]["uid"]] = len(self._created)
                 ctx.event(rs, "SuccessfulCreate", f"Created pod: {pod_name}", component="replicaset-controller")
             return

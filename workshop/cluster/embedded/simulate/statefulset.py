@@ -23,7 +23,7 @@ from .common import (
     safe_encode,
 )
 from .core import Context
-from .replicaset import owned_pods, pod_from_template
+from .replicaset import create_pod, owned_pods, pod_from_template
 
 REVISION_LABEL = "controller-revision-hash"
 COMPONENT = "statefulset-controller"
@@ -147,10 +147,13 @@ class StatefulSetController:
             "apps.kubernetes.io/pod-index": str(index), REVISION_LABEL: revision,
             "statefulset.kubernetes.io/pod-name": pod_name})
         try:
-            ctx.store.create(PODS, pod)
+            created = create_pod(ctx, sts, pod, COMPONENT,
+                                 f"create Pod {pod_name} in StatefulSet {name} failed error: {{}}")
         except StoreError as err:
             if err.code != 409:
                 raise
+            return
+        if created is None:
             return
         ctx.event(sts, "SuccessfulCreate", f"create Pod {pod_name} in StatefulSet {name} successful",
                   component=COMPONENT)
