@@ -90,19 +90,29 @@ def _go_key_less(a: str, b: str) -> int:
 
 _GO_KEY = cmp_to_key(_go_key_less)
 _BYTEWISE_SAFE = re.compile(r"[A-Za-z!-/:-@]*\Z")
-_KEY_INFO: dict[str, tuple[str, bool]] = {}
+_KEY_INFO: dict[str, tuple[str | None, bool]] = {}
+_SIMPLE_KEY_LIMIT = 128
 _KEY_CACHE_LIMIT = 200_000
 
 
-def _key_info(key: str) -> tuple[str, bool]:
-    """(the key as written, whether bytewise order equals go-yaml's order for it)."""
+def _key_info(key: str) -> tuple[str | None, bool]:
+    """(the key as written before ':', or None when go-yaml writes it as a `? key` complex key;
+    whether bytewise order equals go-yaml's order for it)."""
     info = _KEY_INFO.get(key)
     if info is None:
-        info = (_key_text(key), _BYTEWISE_SAFE.match(key) is not None)
+        info = (_key_text(key) if _is_simple_key(key) else None, _BYTEWISE_SAFE.match(key) is not None)
         if len(_KEY_INFO) >= _KEY_CACHE_LIMIT:
             _KEY_INFO.clear()
         _KEY_INFO[key] = info
     return info
+
+
+def _is_simple_key(key: str) -> bool:
+    """go-yaml's check_simple_key: single-line and at most 128 bytes."""
+    if key.isascii() and len(key) <= _SIMPLE_KEY_LIMIT and "\n" not in key and "\r" not in key:
+        return True
+    printed = json_round_trip(key) if not key.isascii() or "\x7f" in key else key
+    return len(printed.encode("utf-8")) <= _SIMPLE_KEY_LIMIT and not any(c in _BREAKS for c in printed)
 
 
 def sorted_keys(mapping: dict) -> list[str]:
@@ -126,7 +136,7 @@ def _key_string(key: Any) -> str:
 # ---------------------------------------------------------------- structure
 
 
-def _sorted_items(m: dict) -> list[tuple[str, str, Any]]:
+def _sorted_items(m: dict) -> list[tuple[str, str | None, Any]]:
     """(key, key as written, value) in go-yaml order."""
     items = []
     safe = True
@@ -153,8 +163,12 @@ def _go_first(item: tuple) -> Any:
 
 def _mapping(m: dict, indent: int, out: list[str], first_head: str | None) -> None:
     pad = " " * indent
-    for n, (_, text, value) in enumerate(_sorted_items(m)):
-        head = (first_head if n == 0 and first_head is not None else pad) + text + ":"
+    for n, (key, text, value) in enumerate(_sorted_items(m)):
+        lead = first_head if n == 0 and first_head is not None else pad
+        if text is None:
+            _complex_entry(key, value, indent, lead, out)
+            continue
+        head = lead + text + ":"
         if type(value) is str:
             out.append(head + _string(value, indent + 2, len(head)))
         elif isinstance(value, dict):
@@ -171,6 +185,22 @@ def _mapping(m: dict, indent: int, out: list[str], first_head: str | None) -> No
                 out.append(head + " []\n")
         else:
             out.append(head + _scalar(value, indent + 2, len(head)))
+
+
+def _complex_entry(key: str, value: Any, indent: int, lead: str, out: list[str]) -> None:
+    """A `? key` / `: value` pair, as go-yaml writes keys that are long or multi-line."""
+    pad = " " * indent
+    out.append(lead + "?" + _string(key, indent + 2, len(lead) + 1))
+    if isinstance(value, dict) and value:
+        _mapping(value, indent + 2, out, pad + ": ")
+    elif isinstance(value, list) and value:
+        _sequence(value, indent + 2, out, pad + ": ")
+    elif isinstance(value, dict):
+        out.append(pad + ": {}\n")
+    elif isinstance(value, list):
+        out.append(pad + ": []\n")
+    else:
+        out.append(pad + ":" + _scalar(value, indent + 2, indent + 1))
 
 
 def _sequence(items: list, indent: int, out: list[str], first_head: str | None) -> None:

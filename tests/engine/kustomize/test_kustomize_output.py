@@ -254,3 +254,39 @@ def test_random_strings_match_kubectl(tmp_path: Path, seed: int) -> None:
     )
     assert result.returncode == 0, result.stderr[-500:]
     assert render([obj]) == result.stdout
+
+
+def test_long_and_multiline_keys_use_complex_key_form() -> None:
+    long_key = "example.com/" + "a" * 120
+    obj = {
+        "m": {
+            long_key: {"a": 1, "l": [1]},
+            "multi\nline": "v",
+            "p" * 128: "s",
+            "L": {long_key: [1, {"x": 1}]},
+        }
+    }
+    assert render([obj]) == (
+        "m:\n"
+        f"  L:\n    ? {long_key}\n    : - 1\n      - x: 1\n"
+        f"  ? {long_key}\n  : a: 1\n    l:\n    - 1\n"
+        "  ? |-\n    multi\n    line\n  : v\n"
+        f"  {'p' * 128}: s\n"
+    )
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (the kustomize oracle) is not installed")
+def test_complex_keys_match_kubectl(tmp_path: Path) -> None:
+    long_key = "example.com/" + "a" * 120
+    words = " ".join(["word"] * 30)
+    obj = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "annotations": {long_key: "v"}},
+           "deep": {long_key: {"a": 1, "b": {"c": 2}, "l": [1]}, "L" + long_key: [1, {"x": 1, "y": 2}, [3]],
+                    words: "value " * 20, "multi\nline": "v", "é" * 70: "v", "q" * 129: "yes", "e" * 130: {}},
+           "lst": [{long_key: 1, "z": 2}]}  # fmt: skip
+    (tmp_path / "r.json").write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "kustomization.yaml").write_text("resources:\n- r.json\n")
+    result = subprocess.run(
+        ["kubectl", "kustomize", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert render([obj]) == result.stdout
