@@ -255,3 +255,34 @@ def test_statefulset_pod_rejected_by_validation_is_a_failed_create_event(store: 
     assert ("Warning", "FailedCreate", 'create Pod db-0 in StatefulSet db failed error: Pod "db-0" is invalid: '
             'spec.containers[0].volumeMounts[1].name: Not found: "scratch"') in store.events("db")
     assert sim.errors == []
+
+
+def test_init_containers_run_before_the_app(store: FakeStore, sim: Simulation) -> None:
+    from workshop.cluster.embedded.simulate.common import DEPLOYMENTS
+
+    from .test_deployment import deployment
+
+    body = deployment(replicas=1)
+    body["spec"]["template"]["spec"]["initContainers"] = [
+        {"name": "migrate", "image": "busybox:1.36", "command": ["sh", "-c", "echo migrated"]}]
+    store.create(DEPLOYMENTS, body)
+    failing = deployment(name="broken", replicas=1)
+    failing["spec"]["template"]["spec"]["initContainers"] = [
+        {"name": "wait", "image": "busybox:1.36", "command": ["sh", "-c", "exit 1"]}]
+    store.create(DEPLOYMENTS, failing)
+    start = len(store.log)
+    sim.run_until_idle()
+    pod = store.list(PODS, "default", label_selector="app=web")[0]
+    assert pod["status"]["phase"] == "Running"
+    init = pod["status"]["initContainerStatuses"][0]
+    assert init["state"]["terminated"]["reason"] == "Completed" and init["ready"] is True
+    assert {c["type"]: c["status"] for c in pod["status"]["conditions"]}["Initialized"] == "True"
+    initialising = [e.obj for e in store.log[start:] if e.gvr == PODS and e.obj["metadata"]["name"] ==
+                    pod["metadata"]["name"] and e.obj.get("status", {}).get("initContainerStatuses")]
+    first = {c["type"]: c for c in initialising[0]["status"]["conditions"]}["Initialized"]
+    assert first["status"] == "False" and first["message"] == "containers with incomplete status: [migrate]"
+    broken = store.list(PODS, "default", label_selector="app=broken")[0]
+    assert broken["status"]["phase"] == "Pending"
+    waiting = broken["status"]["initContainerStatuses"][0]["state"]["waiting"]
+    assert waiting["reason"] == "CrashLoopBackOff"
+    assert broken["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "PodInitializing"

@@ -100,7 +100,7 @@ def _cond(type_: str, status: str, now: str, reason: str | None = None, message:
 
 
 def _conditions(pod: Obj, now: str, *, sandbox: bool, ready: bool, unready: list[str],
-                finished: str | None = None) -> list[dict[str, Any]]:
+                finished: str | None = None, uninitialized: list[str] | None = None) -> list[dict[str, Any]]:
     old = (pod.get("status") or {}).get("conditions") or []
     if finished:
         return [
@@ -113,6 +113,8 @@ def _conditions(pod: Obj, now: str, *, sandbox: bool, ready: bool, unready: list
     message = f"containers with unready status: [{' '.join(unready)}]"
     return [
         _cond("PodReadyToStartContainers", "True" if sandbox else "False", now, old=old),
+        _cond("Initialized", "False", now, "ContainersNotInitialized",
+              f"containers with incomplete status: [{' '.join(uninitialized)}]", old=old) if uninitialized else
         _cond("Initialized", "True", now, old=old),
         _cond("Ready", "True", now, old=old) if ready else
         _cond("Ready", "False", now, "ContainersNotReady", message, old=old),
@@ -208,13 +210,15 @@ class Kubelet:
         status = updated.setdefault("status", {})
         containers = spec.get("containers") or []
         statuses = []
+        inits = spec.get("initContainers") or []
         for container in containers:
             entry = _base_status(container)
-            entry["state"] = {"waiting": {"reason": "ContainerCreating"}}
+            entry["state"] = {"waiting": {"reason": "PodInitializing" if inits else "ContainerCreating"}}
             statuses.append(entry)
         status.update({
             "conditions": _conditions(pod, now, sandbox=False, ready=False,
-                                      unready=[c.get("name", "") for c in containers]),
+                                      unready=[c.get("name", "") for c in containers],
+                                      uninitialized=[c.get("name", "") for c in inits]),
             "containerStatuses": statuses,
             "hostIP": NODE_IP,
             "hostIPs": [{"ip": NODE_IP}],
@@ -287,23 +291,7 @@ class Kubelet:
         containers = {c.get("name"): c for c in spec.get("containers") or []}
         statuses: list[dict[str, Any]] = status.get("containerStatuses") or []
         changed = False
-        for init in status.get("initContainerStatuses") or []:
-            if "waiting" in (init.get("state") or {}):
-                spec_init: dict[str, Any] = next((c for c in spec.get("initContainers") or [] if c.get("name") == init["name"]),
-                                 {})
-                pulled = self._pull(ctx, pod, spec_init)
-                if isinstance(pulled, tuple):
-                    init["state"] = {"waiting": {"reason": pulled[0], "message": pulled[1]}}
-                    continue
-                self._start(ctx, pod, spec_init, init, now, pulled)
-                init["ready"] = True
-                init["started"] = False
-                init["state"] = {"terminated": {"containerID": init["containerID"], "exitCode": 0,
-                                                "finishedAt": now, "reason": "Completed", "startedAt": now}}
-                changed = True
-        if any("terminated" not in (i.get("state") or {}) for i in status.get("initContainerStatuses") or []):
-            if changed:
-                ctx.store.update(PODS, updated, subresource="status")
+        if self._initialise(ctx, pod, updated, now):
             return
         for entry in statuses:
             container = containers.get(entry.get("name"), {})
@@ -334,6 +322,58 @@ class Kubelet:
             status["podIP"] = ip
             status["podIPs"] = [{"ip": ip}]
         ctx.store.update(PODS, updated, subresource="status")
+
+    def _initialise(self, ctx: Context, pod: Obj, updated: Obj, now: str) -> bool:
+        """Run init containers one at a time; True while they are not all done (status written if changed)."""
+        status = updated["status"]
+        inits = status.get("initContainerStatuses") or []
+        if not inits:
+            return False
+        spec = updated.get("spec") or {}
+        policy = spec.get("restartPolicy", "Always")
+        by_name = {c.get("name"): c for c in spec.get("initContainers") or []}
+        changed = False
+        for init in inits:
+            state = init.get("state") or {}
+            if (state.get("terminated") or {}).get("exitCode") == 0:
+                continue
+            if "terminated" in state:
+                return True
+            container = by_name.get(init.get("name"), {})
+            if "waiting" in state:
+                changed = self._advance_waiting(ctx, pod, container, init, state["waiting"], now)
+            running = (init.get("state") or {}).get("running")
+            if running is not None:
+                code = exit_code(container) or 0
+                terminated = {"containerID": init.get("containerID"), "exitCode": code, "finishedAt": now,
+                              "reason": "Completed" if code == 0 else "Error",
+                              "startedAt": running.get("startedAt", now)}
+                init["started"] = False
+                init["ready"] = code == 0
+                if code != 0 and policy != "Never":
+                    self._crash(ctx, pod, init, terminated)
+                else:
+                    init["state"] = {"terminated": terminated}
+                changed = True
+            break
+        pending = [i.get("name", "") for i in inits
+                   if (i.get("state") or {}).get("terminated", {}).get("exitCode") != 0]
+        if pending and changed:
+            failed = any("terminated" in (i.get("state") or {}) for i in inits if i.get("name") in pending)
+            names = [c.get("name", "") for c in spec.get("containers") or []]
+            if failed:
+                status["phase"] = "Failed"
+                status["conditions"] = _conditions(pod, now, sandbox=False, ready=False, unready=names,
+                                                   finished="PodFailed")
+            else:
+                status["conditions"] = _conditions(pod, now, sandbox=True, ready=False, unready=names,
+                                                   uninitialized=pending)
+                if not status.get("podIP"):
+                    ip = self._pod_ip(ctx, pod)
+                    status["podIP"] = ip
+                    status["podIPs"] = [{"ip": ip}]
+            ctx.store.update(PODS, updated, subresource="status")
+        return bool(pending)
 
     def _finishes(self, pod: Obj, container: dict[str, Any]) -> bool:
         policy = (pod.get("spec") or {}).get("restartPolicy", "Always")
