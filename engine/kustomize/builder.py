@@ -13,7 +13,7 @@ import yaml
 from .config import TransformerConfig
 from .errors import KustomizeError
 from .fieldspec import FieldSpec
-from .kustfile import Kustomization, load_kustomization
+from .kustfile import Kustomization, check_openapi, load_kustomization
 from .loader import Loader, is_remote
 from .ordering import ORDER_FIRST, ORDER_LAST, legacy_sort
 from .resid import Gvk
@@ -63,17 +63,15 @@ def _go_map(d: Any) -> str:
 
 
 def _check_object(obj: dict[str, Any]) -> None:
+    """kustomize's checks on a loaded resource: a kind, then a metadata.name."""
     meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    if not meta.get("name"):
+    missing = "kind" if not obj.get("kind") else "metadata.name" if not meta.get("name") else None
+    if missing:
         av, kind = obj.get("apiVersion") or "", obj.get("kind") or ""
         name, ns = meta.get("name") or "", meta.get("namespace") or ""
         raise KustomizeError(
-            f"missing metadata.name in object {{{{{av} {kind}}} {{{{{name} {ns}}} "
+            f"missing {missing} in object {{{{{av} {kind}}} {{{{{name} {ns}}} "
             f"{_go_map(meta.get('labels'))} {_go_map(meta.get('annotations'))}}}}}"
-        )
-    if not obj.get("kind"):
-        raise KustomizeError(
-            f"missing kind in object named '{meta.get('name')}': every resource needs apiVersion and kind"
         )
 
 
@@ -183,6 +181,7 @@ class KustTarget:
             sub.load()
         except KustomizeError as e:
             raise KustomizeError(f"couldn't make target for path '{ldr.root}': {e}", path=e.path) from None
+        check_openapi(sub.kust, ldr)
         if component and sub.kust.kind != "Component":
             raise KustomizeError(
                 f"expected kind 'Component' for path '{ldr.root}' but got '{sub.kust.kind}'", path=ldr.root
@@ -407,6 +406,7 @@ def build_result(path: str | Path, *, warn: Callable[[str], None] | None = None)
     ldr = Loader.at(path)
     target = KustTarget(ldr, warn=_warn)
     target.load()
+    check_openapi(target.kust, ldr)
     ra = target.accumulate_target(Accumulator())
     _hash_names(ra.resmap)
     fix_name_references(ra.resmap, ra.config.name_reference)

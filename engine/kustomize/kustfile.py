@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
+
+import yaml
 
 from .errors import KustomizeError
 from .loader import Loader
@@ -128,6 +131,30 @@ _DEPRECATED = (
     ("patchesStrategicMerge", "patches"),
     ("vars", "replacements"),
 )
+BUILTIN_OPENAPI_VERSIONS = ("v1.21.2",)
+
+
+class _Yaml11Loader(yaml.SafeLoader):
+    """YAML 1.1 scalar typing (y/n/yes/no/on/off are booleans), as sigs.k8s.io/yaml reads a kustomization."""
+
+    bool_values = {**yaml.SafeLoader.bool_values, "y": True, "n": False}
+
+
+_Yaml11Loader.yaml_implicit_resolvers = {
+    k: list(v) for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml11Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$"),
+    list("yYnNtTfFoO"),
+)
+
+
+def _yaml11(text: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_Yaml11Loader)
+    except (yaml.YAMLError, ValueError, TypeError):
+        return None
 
 
 def _json_kind(v: Any) -> str:
@@ -141,7 +168,7 @@ def _json_kind(v: Any) -> str:
         return "array"
     if isinstance(v, dict):
         return "object"
-    return "null"
+    return "null" if v is None else "string"
 
 
 def _go_type(t: Any) -> str:
@@ -257,13 +284,21 @@ def load_kustomization(ldr: Loader) -> Kustomization:
     patches = raw.get("patches")
     if isinstance(patches, list) and patches and all(isinstance(p, str) for p in patches):
         raw["patchesStrategicMerge"] = raw.pop("patches")
+    typed = _yaml11(text)
+    if isinstance(typed, dict):
+        typed = {str(k): v for k, v in typed.items()}
+        if "imageTags" in typed and "images" not in typed:
+            typed["images"] = typed.pop("imageTags")
+        if "patchesStrategicMerge" in raw and "patches" in typed and "patchesStrategicMerge" not in typed:
+            typed["patchesStrategicMerge"] = typed.pop("patches")
     try:
-        _decode(raw)
+        _decode(typed if isinstance(typed, dict) else raw)
     except KustomizeError as e:
         raise KustomizeError(e.message, path=path) from None
     warnings = [
-        f"# Warning: '{old}' is deprecated. Please use '{new}' instead. "
-        "Run 'kustomize edit fix' to update your Kustomization automatically."
+        f"# Warning: '{old}' is deprecated. Please use '{new}' instead."
+        + (" [EXPERIMENTAL]" if old == "vars" else "")
+        + " Run 'kustomize edit fix' to update your Kustomization automatically."
         for old, new in _DEPRECATED
         if raw.get(old) is not None
     ]
@@ -284,10 +319,18 @@ def load_kustomization(ldr: Loader) -> Kustomization:
     return Kustomization(data=raw, root=ldr.root, file_name=name, warnings=warnings)
 
 
+def check_openapi(k: Kustomization, ldr: Loader) -> None:
+    """The `openapi` field: a builtin schema version, or a schema file inside the root."""
+    openapi = k.get("openapi", {})
+    version = openapi.get("version")
+    if version and version not in BUILTIN_OPENAPI_VERSIONS:
+        raise KustomizeError("the specified OpenAPI version is not built in", path=k.path)
+    if openapi.get("path"):
+        ldr.resolve_file(openapi["path"])
+
+
 def go_yaml(value: Any) -> str:
     """A config echoed into an error message the way kustomize marshals it (block YAML)."""
-    import yaml
-
     return yaml.safe_dump(value, default_flow_style=False, sort_keys=False, allow_unicode=True)
 
 

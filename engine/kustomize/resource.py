@@ -100,3 +100,24 @@ class Resource:
 
     def __repr__(self) -> str:
         return f"Resource({self.cur_id()})"
+
+
+BUILD_ANNOTATION = "internal.config.kubernetes.io/"
+
+
+def with_build_annotations(res: Resource) -> dict[str, Any]:
+    """A copy of the object carrying kustomize's internal build annotations, as its error messages print it."""
+    obj = copy.deepcopy(res.obj)
+    ann: dict[str, Any] = {}
+    if res.prefixes and any(res.prefixes):
+        ann[BUILD_ANNOTATION + "prefixes"] = ",".join(res.prefixes)
+    if res.suffixes and any(res.suffixes):
+        ann[BUILD_ANNOTATION + "suffixes"] = ",".join(res.suffixes)
+    if res.prev_ids:
+        ann[BUILD_ANNOTATION + "previousKinds"] = ",".join(i.kind for i in res.prev_ids)
+        ann[BUILD_ANNOTATION + "previousNames"] = ",".join(i.name for i in res.prev_ids)
+        ann[BUILD_ANNOTATION + "previousNamespaces"] = ",".join(i.effective_namespace for i in res.prev_ids)
+    if ann:
+        meta = obj.setdefault("metadata", {})
+        meta["annotations"] = {**(meta.get("annotations") or {}), **ann}
+    return obj

@@ -34,7 +34,7 @@ class ImageUpdater:
         self.digest = str(entry.get("digest") or "")
         try:
             self.pattern: re.Pattern[str] | None = re.compile(
-                "^" + self.name + r"(@sha256)?(:[a-zA-Z0-9_.{}-]*)?\Z"
+                "^" + self.name + r"(@sha256)?(:[a-zA-Z0-9_.{}-]*)?(@sha256:[a-zA-Z0-9_.{}-]*)?\Z"
             )
         except re.error:
             self.pattern = None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
 from ..errors import KustomizeError
 from ..fieldspec import FieldSpec, visit
+from ..hashing import go_json
 from ..resmap import ResMap
+from ..resource import with_build_annotations
 
 _BINDINGS = ("RoleBinding", "ClusterRoleBinding")
 
@@ -47,5 +48,5 @@ def set_namespace(resmap: ResMap, namespace: str, specs: list[FieldSpec]) -> Non
         counts[after] += 1
         if counts[after] != 1:
             clash = [x for x in resources if x.cur_id().key() == after]
-            dump = " ".join(json.dumps(x.obj, sort_keys=True, separators=(",", ":")) for x in clash)
+            dump = " ".join(go_json(with_build_annotations(x)) for x in clash)
             raise KustomizeError(f"namespace transformation produces ID conflict: [{dump}]")

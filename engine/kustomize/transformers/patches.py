@@ -45,9 +45,12 @@ def config_yaml(entry: dict[str, Any]) -> str:
 
 
 def _parse_json_ops(text: str) -> list[Any] | None:
+    """RFC 6902 operations: strict JSON when the text starts with '[', else YAML."""
     try:
         ops = json.loads(text)
     except ValueError:
+        if text.startswith("["):
+            return None
         try:
             ops = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except yaml.YAMLError:
@@ -97,7 +100,7 @@ def load_patch(ldr: Loader, entry: dict[str, Any]) -> Patch:
     sm = _parse_sm(text, source)
     ops = None if sm is not None else _parse_json_ops(text)
     if sm is None and ops is None:
-        raise KustomizeError(f"unable to parse SM or JSON patch from {text}")
+        raise KustomizeError(f"unable to parse SM or JSON patch from [patch: {json.dumps(text)}]")
     options = entry.get("options") or {}
     target = entry.get("target")
     return Patch(
