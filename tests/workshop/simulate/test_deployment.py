@@ -196,3 +196,18 @@ def test_recreate_strategy_scales_old_down_first(store: FakeStore, sim: Simulati
     scaling = [m for _, r, m in store.events("web") if r == "ScalingReplicaSet"]
     assert scaling[1].startswith("Scaled down") and scaling[2].startswith("Scaled up")
     assert store.get(DEPLOYMENTS, "default", "web")["status"]["availableReplicas"] == 2
+
+
+def test_min_ready_seconds_delays_availability(store: FakeStore, sim: Simulation) -> None:
+    body = deployment(replicas=1)
+    body["spec"]["minReadySeconds"] = 30
+    store.create(DEPLOYMENTS, body)
+    sim.run_until_idle()
+    status = store.get(DEPLOYMENTS, "default", "web")["status"]
+    assert status["readyReplicas"] == 1 and "availableReplicas" not in status
+    assert _conditions(store)["Available"]["status"] == "False"
+    sim.advance(32)
+    sim.run_until_idle()
+    status = store.get(DEPLOYMENTS, "default", "web")["status"]
+    assert status["availableReplicas"] == 1
+    assert _conditions(store)["Progressing"]["reason"] == "NewReplicaSetAvailable"

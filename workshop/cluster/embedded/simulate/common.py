@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from workshop.cluster.embedded.api import GVR, Obj
@@ -91,6 +91,17 @@ def condition(obj: Obj, type_: str) -> dict[str, Any] | None:
 def pod_ready(pod: Obj) -> bool:
     cond = condition(pod, "Ready")
     return bool(cond and cond.get("status") == "True") and not deleting(pod)
+
+
+def available_since(pod: Obj, min_ready_seconds: int) -> datetime | None:
+    """When a ready pod counts as available (ready for minReadySeconds); None while it is not ready."""
+    if not pod_ready(pod):
+        return None
+    cond = condition(pod, "Ready") or {}
+    since = parse_timestamp(cond.get("lastTransitionTime"))
+    if since is None or not min_ready_seconds:
+        return since or datetime.min.replace(tzinfo=UTC)
+    return since + timedelta(seconds=min_ready_seconds)
 
 
 def pod_active(pod: Obj) -> bool:

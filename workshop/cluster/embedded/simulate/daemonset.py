@@ -9,7 +9,7 @@ from workshop.cluster.embedded.api import Obj, ObjectStore, WatchEvent
 
 from .common import DAEMONSETS, NODES, PODS, controller_of, deep, deleting, pod_ready
 from .core import Context
-from .replicaset import create_pod, owned_pods, pod_from_template, unique_pod_name
+from .replicaset import count_available, create_pod, owned_pods, pod_from_template, unique_pod_name
 from .statefulset import REVISION_LABEL, revision_name
 
 COMPONENT = "daemonset-controller"
@@ -103,13 +103,14 @@ class DaemonSetController:
         scheduled = [p for p in pods if _target_node(p) in nodes]
         ready = [p for p in scheduled if pod_ready(p)]
         updated = [p for p in scheduled if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) == revision]
+        available = count_available(ctx, self.name, ds, ready)
         status: dict[str, Any] = {
             "currentNumberScheduled": len({_target_node(p) for p in scheduled}),
             "desiredNumberScheduled": len(nodes),
-            "numberAvailable": len(ready),
+            "numberAvailable": available,
             "numberMisscheduled": 0,
             "numberReady": len(ready),
-            "numberUnavailable": max(0, len(nodes) - len(ready)),
+            "numberUnavailable": max(0, len(nodes) - available),
             "observedGeneration": ds["metadata"].get("generation", 1),
             "updatedNumberScheduled": len(updated),
         }

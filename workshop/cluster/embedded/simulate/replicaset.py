@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from workshop.cluster.embedded.api import Obj, ObjectStore, StoreError, WatchEvent
@@ -10,6 +11,7 @@ from workshop.cluster.embedded.api import Obj, ObjectStore, StoreError, WatchEve
 from .common import (
     PODS,
     REPLICASETS,
+    available_since,
     condition,
     controller_of,
     deep,
@@ -78,6 +80,24 @@ def owned_pods(ctx: Context, owner: Obj) -> list[Obj]:
     return sorted((p for p in pods if owned_by(p, owner)), key=lambda p: p["metadata"]["name"])
 
 
+def count_available(ctx: Context, controller: str, owner: Obj, ready: list[Obj]) -> int:
+    """Ready pods past the owner's minReadySeconds; requeues the owner for the next one to become available."""
+    min_ready = int((owner.get("spec") or {}).get("minReadySeconds", 0) or 0)
+    now = ctx.clock.now()
+    count = 0
+    upcoming = []
+    for pod in ready:
+        since = available_since(pod, min_ready)
+        if since is not None and since <= now:
+            count += 1
+        elif since is not None:
+            upcoming.append(since)
+    if upcoming:
+        ctx.schedule((controller, owner["metadata"]["namespace"], owner["metadata"]["name"]),
+                     min(upcoming) + timedelta(seconds=1))
+    return count
+
+
 def compact_status(status: dict[str, Any], keep: tuple[str, ...]) -> dict[str, Any]:
     """Drop zero-valued omitempty integer fields, as the Go types serialise."""
     return {k: v for k, v in status.items() if k in keep or v not in (0, None, [], "")}
@@ -139,12 +159,13 @@ class ReplicaSetController:
     def _status(self, ctx: Context, rs: Obj, pods: list[Obj]) -> None:
         labels = ((rs.get("spec") or {}).get("template") or {}).get("metadata", {}).get("labels") or {}
         ready = [p for p in pods if pod_ready(p)]
+        available = count_available(ctx, self.name, rs, ready)
         status: dict[str, Any] = {
             "replicas": len(pods),
             "fullyLabeledReplicas": sum(1 for p in pods if selector_matches({"matchLabels": labels},
                                                                              p["metadata"].get("labels"))),
             "readyReplicas": len(ready),
-            "availableReplicas": len(ready),
+            "availableReplicas": available,
             "observedGeneration": rs["metadata"].get("generation", 1),
         }
         failure = condition(rs, "ReplicaFailure")

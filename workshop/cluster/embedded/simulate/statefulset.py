@@ -23,7 +23,7 @@ from .common import (
     safe_encode,
 )
 from .core import Context
-from .replicaset import create_pod, owned_pods, pod_from_template
+from .replicaset import count_available, create_pod, owned_pods, pod_from_template
 
 REVISION_LABEL = "controller-revision-hash"
 COMPONENT = "statefulset-controller"
@@ -220,7 +220,7 @@ class StatefulSetController:
         if settled and updated == replicas == len(ready):
             current_revision, current = update_revision, updated
         status: dict[str, Any] = {
-            "availableReplicas": len(ready),
+            "availableReplicas": count_available(ctx, self.name, sts, ready),
             "collisionCount": (sts.get("status") or {}).get("collisionCount", 0),
             "currentReplicas": current,
             "currentRevision": current_revision,
