@@ -278,22 +278,60 @@ def _decode_text(err: _DecodeError) -> str:
     return f"yaml: line {err.line}: {err.message}"
 
 
-def _parse(text: str) -> list[Any]:
+def _parse(text: str, *, objects: bool = False) -> list[Any]:
+    """Documents of a YAML stream; with `objects`, top-level annotations are kept as their source text."""
     loader = _Composer(text)
     try:
         docs = []
         while loader.check_node():
             node = loader.get_node()
-            docs.append(None if node is None else _build(node, set()))
+            doc = None if node is None else _build(node, set())
+            if objects and isinstance(doc, dict):
+                _annotations_as_text(node, doc)
+            docs.append(doc)
         return docs
     finally:
         loader.dispose()
 
 
+def _child(node: yaml.Node, key: str) -> yaml.Node | None:
+    if type(node) is not yaml.MappingNode:
+        return None
+    for key_node, value_node in node.value:
+        if key_node.value == key and type(key_node) is yaml.ScalarNode:
+            return value_node
+    return None
+
+
+def _annotations_as_text(node: yaml.Node, doc: dict) -> None:
+    """kustomize prints metadata.annotations values as strings made from their YAML text
+    (`0640` -> "0640", `1.50` -> "1.50", `true` -> "true", a list or map -> ""), also for List items."""
+    meta_node = _child(node, "metadata")
+    annotations = _child(meta_node, "annotations") if meta_node is not None else None
+    meta = doc.get("metadata")
+    if annotations is not None and type(annotations) is yaml.MappingNode and isinstance(meta, dict):
+        values = meta.get("annotations")
+        if isinstance(values, dict):
+            for key_node, value_node in annotations.value:
+                if key_node.value in values:
+                    text = value_node.value if type(value_node) is yaml.ScalarNode else ""
+                    values[key_node.value] = text
+    items_node = _child(node, "items")
+    items = doc.get("items")
+    if (
+        type(items_node) is yaml.SequenceNode
+        and isinstance(items, list)
+        and len(items) == len(items_node.value)
+    ):
+        for item_node, item in zip(items_node.value, items, strict=True):
+            if isinstance(item, dict):
+                _annotations_as_text(item_node, item)
+
+
 def load_documents(text: str, *, source: str) -> list[dict]:
     """All non-empty documents of a multi-document YAML (or JSON) file; a non-mapping document is an error."""
     try:
-        docs = _parse(text)
+        docs = _parse(text, objects=True)
     except _DecodeError as err:
         raise KustomizeError(
             f"MalformedYAMLError: {_decode_text(err)} in File: {source}", path=source

@@ -158,3 +158,17 @@ def test_syntax_errors_use_go_yaml_wording_and_line_rule(text: str, message: str
 def test_duplicate_anchor_names_both_lines() -> None:
     with pytest.raises(KustomizeError, match="line 2: anchor defined twice \\(first on line 1\\)"):
         load_documents("a: &x 1\nb: &x 2\n", source="r.yaml")
+
+
+def test_top_level_annotations_keep_their_text_like_kustomize_prints_them() -> None:
+    text = (
+        "apiVersion: v1\nkind: List\nitems:\n- kind: Deployment\n  metadata:\n    name: x\n"
+        "    annotations: {a: 0640, b: 1.50, c: true, d: ~, e: , f: [1], g: {k: 1}}\n"
+        "    labels: {a: 0640}\n"
+        "  spec:\n    template:\n      metadata:\n        annotations: {a: 0640}\n"
+    )
+    item = load_documents(text, source="list.yaml")[0]["items"][0]
+    assert item["metadata"]["annotations"] == {"a": "0640", "b": "1.50", "c": "true", "d": "~", "e": "", "f": "",
+                                               "g": ""}  # fmt: skip
+    assert item["metadata"]["labels"] == {"a": 416}
+    assert item["spec"]["template"]["metadata"]["annotations"] == {"a": 416}
