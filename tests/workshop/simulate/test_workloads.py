@@ -286,3 +286,27 @@ def test_init_containers_run_before_the_app(store: FakeStore, sim: Simulation) -
     waiting = broken["status"]["initContainerStatuses"][0]["state"]["waiting"]
     assert waiting["reason"] == "CrashLoopBackOff"
     assert broken["status"]["containerStatuses"][0]["state"]["waiting"]["reason"] == "PodInitializing"
+
+
+def test_job_deadline_and_ttl(store: FakeStore, sim: Simulation) -> None:
+    store.create(JOBS, {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "slow", "namespace": "default"},
+                        "spec": {"activeDeadlineSeconds": 30, "template": {"spec": {
+                            "restartPolicy": "Never",
+                            "containers": [{"name": "w", "image": "busybox:missing"}]}}}})
+    store.create(JOBS, {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "once", "namespace": "default"},
+                        "spec": {"ttlSecondsAfterFinished": 60, "template": {"spec": {
+                            "restartPolicy": "Never", "containers": [{"name": "w", "image": "busybox:1.36",
+                                                                      "command": ["true"]}]}}}})
+    sim.image_available = lambda image: not image.endswith(":missing")
+    sim.run_until_idle()
+    assert "conditions" not in store.get(JOBS, "default", "slow")["status"]
+    assert store.get(JOBS, "default", "once")["status"]["succeeded"] == 1
+    sim.advance(31)
+    sim.run_until_idle()
+    status = store.get(JOBS, "default", "slow")["status"]
+    assert [(c["type"], c["reason"]) for c in status["conditions"]] == [("FailureTarget", "DeadlineExceeded"),
+                                                                       ("Failed", "DeadlineExceeded")]
+    assert store.get(JOBS, "default", "once") is not None
+    sim.advance(30)
+    sim.run_until_idle()
+    assert store.get(JOBS, "default", "once") is None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from workshop.cluster.embedded.api import Obj, ObjectStore, WatchEvent
 
-from .common import JOBS, PODS, controller_of, deep, deleting, pod_ready
+from .common import JOBS, PODS, controller_of, deep, deleting, parse_timestamp, pod_ready
 from .core import Context
 from .replicaset import create_pod, owned_pods, pod_from_template, unique_pod_name
 
@@ -92,6 +93,8 @@ class JobController:
                 self._finish(ctx, job, status, active, "Complete", "CompletionsReached", COMPLETED_MESSAGE, now)
             elif failed + restarts > backoff_limit:
                 self._finish(ctx, job, status, active, "Failed", "BackoffLimitExceeded", BACKOFF_MESSAGE, now)
+            elif self._past_deadline(ctx, job, status):
+                self._finish(ctx, job, status, active, "Failed", "DeadlineExceeded", DEADLINE_MESSAGE, now)
             else:
                 parallelism = int(spec.get("parallelism", 1))
                 remaining = parallelism if completions is None else min(parallelism, int(completions) - succeeded)
@@ -112,6 +115,33 @@ class JobController:
         self._write(ctx, job, status)
         for pod in counted:
             self._release(ctx, pod)
+        self._expire(ctx, job, status)
+
+    def _past_deadline(self, ctx: Context, job: Obj, status: dict[str, Any]) -> bool:
+        """activeDeadlineSeconds: due now, or a reconcile is scheduled for when it will be."""
+        deadline = (job.get("spec") or {}).get("activeDeadlineSeconds")
+        started = parse_timestamp(status.get("startTime"))
+        if deadline is None or started is None:
+            return False
+        due = started + timedelta(seconds=int(deadline))
+        if due <= ctx.clock.now():
+            return True
+        ctx.schedule((self.name, job["metadata"]["namespace"], job["metadata"]["name"]), due)
+        return False
+
+    def _expire(self, ctx: Context, job: Obj, status: dict[str, Any]) -> None:
+        """The TTL-after-finished controller: delete a finished Job once its TTL has passed."""
+        ttl = (job.get("spec") or {}).get("ttlSecondsAfterFinished")
+        ended = next((c.get("lastTransitionTime") for c in status.get("conditions") or []
+                      if c.get("type") in ("Complete", "Failed") and c.get("status") == "True"), None)
+        finished_at = parse_timestamp(ended)
+        if ttl is None or finished_at is None:
+            return
+        due = finished_at + timedelta(seconds=int(ttl))
+        if due <= ctx.clock.now():
+            ctx.store.delete(JOBS, job["metadata"]["namespace"], job["metadata"]["name"], propagation="Foreground")
+        else:
+            ctx.schedule((self.name, job["metadata"]["namespace"], job["metadata"]["name"]), due)
 
     def _finish(self, ctx: Context, job: Obj, status: dict[str, Any], active: list[Obj], type_: str,
                 reason: str, message: str, now: str) -> None:
