@@ -211,3 +211,14 @@ def test_min_ready_seconds_delays_availability(store: FakeStore, sim: Simulation
     status = store.get(DEPLOYMENTS, "default", "web")["status"]
     assert status["availableReplicas"] == 1
     assert _conditions(store)["Progressing"]["reason"] == "NewReplicaSetAvailable"
+
+
+def test_a_deleted_pod_is_replaced_under_a_new_name(store: FakeStore, sim: Simulation) -> None:
+    store.create(DEPLOYMENTS, deployment(replicas=1))
+    sim.run_until_idle()
+    first = store.list(PODS, "default")[0]["metadata"]["name"]
+    store.delete(PODS, "default", first)
+    sim.run_until_idle()
+    pods = store.list(PODS, "default")
+    assert len(pods) == 1 and pods[0]["metadata"]["name"] != first
+    assert pods[0]["status"]["phase"] == "Running"

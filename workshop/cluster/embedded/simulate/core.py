@@ -173,7 +173,14 @@ class Simulation:
                 self._cond.notify_all()
 
     def run_until_idle(self, max_steps: int = 100_000) -> int:
-        """Process queued work in this thread until nothing is due; returns the number of reconciles."""
+        """Process queued work in this thread until nothing is due; returns the number of reconciles.
+
+        Only for a simulation that was not start()ed (tests, synchronous labs); a running one is waited for.
+        """
+        if self._thread is not None:
+            if not self.wait_idle(30):
+                raise RuntimeError("the simulation is still busy after 30s")
+            return 0
         steps = 0
         while steps < max_steps:
             key = self._next()

@@ -9,7 +9,7 @@ from workshop.cluster.embedded.api import Obj, ObjectStore, WatchEvent
 
 from .common import DAEMONSETS, NODES, PODS, controller_of, deep, deleting, pod_ready
 from .core import Context
-from .replicaset import count_available, create_pod, owned_pods, pod_from_template, unique_pod_name
+from .replicaset import PodNamer, count_available, create_pod, owned_pods, pod_from_template
 from .statefulset import REVISION_LABEL, revision_name
 
 COMPONENT = "daemonset-controller"
@@ -38,6 +38,9 @@ def _daemon_pod_spec(template: dict[str, Any], node: str) -> dict[str, Any]:
 
 class DaemonSetController:
     name = "daemonset"
+
+    def __init__(self) -> None:
+        self._namer = PodNamer()
 
     def keys_for(self, event: WatchEvent) -> Iterable[tuple[str | None, str]]:
         meta = event.obj.get("metadata") or {}
@@ -70,13 +73,12 @@ class DaemonSetController:
         for pod in pods:
             node = _target_node(pod)
             by_node.setdefault(node, []).append(pod)
-        taken: set[str] = set()
         template = (ds.get("spec") or {}).get("template") or {}
         on_delete = ((ds.get("spec") or {}).get("updateStrategy") or {}).get("type") == "OnDelete"
         for node in nodes:
             mine = by_node.get(node, [])
             if not mine:
-                pod_name = unique_pod_name(ctx, ds, f"{name}-", taken)
+                pod_name = self._namer.name(ctx, ds, f"{name}-")
                 pod = pod_from_template(ds, {"metadata": template.get("metadata") or {},
                                              "spec": _daemon_pod_spec(template, node)}, pod_name, f"{name}-",
                                         {REVISION_LABEL: revision, "pod-template-generation": generation})

@@ -10,7 +10,7 @@ from workshop.cluster.embedded.api import Obj, ObjectStore, WatchEvent
 
 from .common import JOBS, PODS, controller_of, deep, deleting, parse_timestamp, pod_ready
 from .core import Context
-from .replicaset import create_pod, owned_pods, pod_from_template, unique_pod_name
+from .replicaset import PodNamer, create_pod, owned_pods, pod_from_template
 
 TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
 COMPONENT = "job-controller"
@@ -31,6 +31,9 @@ def finished(job: Obj) -> bool:
 
 class JobController:
     name = "job"
+
+    def __init__(self) -> None:
+        self._namer = PodNamer()
 
     def keys_for(self, event: WatchEvent) -> Iterable[tuple[str | None, str]]:
         meta = event.obj.get("metadata") or {}
@@ -98,9 +101,8 @@ class JobController:
             else:
                 parallelism = int(spec.get("parallelism", 1))
                 remaining = parallelism if completions is None else min(parallelism, int(completions) - succeeded)
-                taken: set[str] = set()
                 for _ in range(max(0, remaining - len(active))):
-                    pod_name = unique_pod_name(ctx, job, f"{name}-", taken)
+                    pod_name = self._namer.name(ctx, job, f"{name}-")
                     pod = pod_from_template(job, spec.get("template") or {}, pod_name, f"{name}-")
                     pod["metadata"]["finalizers"] = [TRACKING_FINALIZER]
                     pod["metadata"]["labels"].setdefault("batch.kubernetes.io/job-name", name)

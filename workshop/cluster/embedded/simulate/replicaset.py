@@ -53,15 +53,23 @@ def create_pod(ctx: Context, owner: Obj, pod: Obj, component: str, failure: str 
         return None
 
 
-def unique_pod_name(ctx: Context, owner: Obj, prefix: str, taken: set[str]) -> str:
-    """`<prefix><5 chars>`: the first stable candidate not used by a live pod."""
-    namespace = owner["metadata"]["namespace"]
-    for attempt in range(1000):
-        name = prefix + stable_name_suffix(namespace, owner["metadata"]["name"], attempt)
-        if name not in taken and ctx.store.get(PODS, namespace, name) is None:
-            taken.add(name)
-            return name
-    raise RuntimeError(f"no free pod name for {prefix}")
+class PodNamer:
+    """Pod names `<prefix><5 chars>`: a stable sequence per owner, so a fresh lab always shows the same names
+    and a replacement pod never reuses the name of the pod it replaces."""
+
+    def __init__(self) -> None:
+        self._next: dict[tuple[str, str], int] = {}
+
+    def name(self, ctx: Context, owner: Obj, prefix: str) -> str:
+        namespace = owner["metadata"]["namespace"]
+        key = (namespace, owner["metadata"].get("uid") or owner["metadata"]["name"])
+        first = self._next.get(key, 0)
+        for attempt in range(first, first + 1000):
+            name = prefix + stable_name_suffix(namespace, owner["metadata"]["name"], attempt)
+            if ctx.store.get(PODS, namespace, name) is None:
+                self._next[key] = attempt + 1
+                return name
+        raise RuntimeError(f"no free pod name for {prefix}")
 
 
 def deletion_rank(pod: Obj, order: dict[str, int] | None = None) -> tuple[int, int, int, str, int, str]:
@@ -116,6 +124,7 @@ class ReplicaSetController:
 
     def __init__(self) -> None:
         self._created: dict[str, int] = {}
+        self._namer = PodNamer()
 
     def keys_for(self, event: WatchEvent) -> Iterable[tuple[str | None, str]]:
         meta = event.obj.get("metadata") or {}
@@ -138,9 +147,8 @@ class ReplicaSetController:
         pods = [p for p in owned_pods(ctx, rs) if pod_active(p)]
         want = int(spec.get("replicas", 1))
         if len(pods) < want:
-            taken: set[str] = set()
             for _ in range(want - len(pods)):
-                pod_name = unique_pod_name(ctx, rs, f"{name}-", taken)
+                pod_name = self._namer.name(ctx, rs, f"{name}-")
                 pod = pod_from_template(rs, spec.get("template") or {}, pod_name, f"{name}-")
                 created = create_pod(ctx, rs, pod, "replicaset-controller")
                 if created is None:
