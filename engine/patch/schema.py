@@ -48,6 +48,7 @@ def _ssa_map(*keys: str) -> ListStrategy:
 
 
 SET = ListStrategy("set", (), True, None)
+SSA_SET = ListStrategy("set", (), False, None)
 _TCP = (("protocol", "TCP"),)
 
 
@@ -93,7 +94,9 @@ TYPES: dict[str, dict[str, FieldType]] = {
     "TopologySpreadConstraint": {"labelSelector": "LabelSelector", "matchLabelKeys": L(ATOMIC)},
     "PodSecurityContext": {"supplementalGroups": L(ATOMIC), "sysctls": L(ATOMIC)},
     "PodDNSConfig": {"nameservers": L(ATOMIC), "searches": L(ATOMIC), "options": L(ATOMIC)},
-    "Affinity": {},
+    "Affinity": {"nodeAffinity": "NodeAffinity"},
+    "NodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": "NodeSelector"},
+    "NodeSelector": {},
     "Volume": {
         "projected": "ProjectedVolumeSource",
         "configMap": "KeyToPathSource",
@@ -145,7 +148,7 @@ TYPES: dict[str, dict[str, FieldType]] = {
     },
     "JobSpec": {"selector": "LabelSelector", "template": "PodTemplateSpec"},
     "JobStatus": {"conditions": L(_smp_only("type")), "uncountedTerminatedPods": "UncountedTerminatedPods"},
-    "UncountedTerminatedPods": {"succeeded": L(SET), "failed": L(SET)},
+    "UncountedTerminatedPods": {"succeeded": L(SSA_SET), "failed": L(SSA_SET)},
     "JobTemplateSpec": {"metadata": "ObjectMeta", "spec": "JobSpec"},
     "CronJobSpec": {"jobTemplate": "JobTemplateSpec"},
     "CronJobStatus": {"active": L(ATOMIC)},
@@ -161,6 +164,13 @@ TYPES: dict[str, dict[str, FieldType]] = {
     "LoadBalancerStatus": {"ingress": L(ATOMIC)},
     "NamespaceSpec": {"finalizers": L(ATOMIC)},
     "PersistentVolumeClaimSpec": {"accessModes": L(ATOMIC), "selector": "LabelSelector"},
+    "PersistentVolumeSpec": {
+        "accessModes": L(ATOMIC),
+        "mountOptions": L(ATOMIC),
+        "claimRef": "ObjectReference",
+    },
+    "ObjectReference": {},
+    "Webhook": {"namespaceSelector": "LabelSelector", "objectSelector": "LabelSelector", "rules": L(ATOMIC)},
     "NodeSpec": {"taints": L(ATOMIC), "podCIDRs": L(SET)},
     "NodeStatus": {
         "conditions": L(_keyed("type"), "Condition"),
@@ -176,7 +186,7 @@ TYPES: dict[str, dict[str, FieldType]] = {
 }
 
 # structs marked `+structType=atomic`: server-side apply owns them as a whole
-ATOMIC_STRUCTS = frozenset({"LabelSelector", "KeySelector"})
+ATOMIC_STRUCTS = frozenset({"LabelSelector", "KeySelector", "NodeSelector", "ObjectReference"})
 
 _STATUS = "WorkloadStatus"
 _WORKLOAD_ROOTS: dict[str, str] = {
@@ -196,6 +206,13 @@ ROOTS: dict[tuple[str, str], dict[str, FieldType]] = {
     ("", "ServiceAccount"): {"secrets": L(_keyed("name")), "imagePullSecrets": L(ATOMIC)},
     ("", "PersistentVolumeClaim"): {"spec": "PersistentVolumeClaimSpec", "status": _STATUS},
     ("", "Node"): {"spec": "NodeSpec", "status": "NodeStatus"},
+    ("", "PersistentVolume"): {"spec": "PersistentVolumeSpec"},
+    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"): {
+        "webhooks": L(_keyed("name"), "Webhook")
+    },
+    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"): {
+        "webhooks": L(_keyed("name"), "Webhook")
+    },
     **{("apps", kind): {"spec": spec, "status": _STATUS} for kind, spec in _WORKLOAD_ROOTS.items()},
     **{("extensions", kind): {"spec": spec, "status": _STATUS} for kind, spec in _WORKLOAD_ROOTS.items()},
     ("batch", "Job"): {"spec": "JobSpec", "status": "JobStatus"},
