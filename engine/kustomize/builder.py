@@ -34,6 +34,7 @@ from .transformers.patches import (
     load_patch,
 )
 from .transformers.replicas import set_replicas
+from .vars import merge_vars, resolve_vars
 from .yamlio import load_documents
 
 GO_POINTER = "0xc000000000"
@@ -48,6 +49,7 @@ class Accumulator:
 
     resmap: ResMap = field(default_factory=ResMap)
     config: TransformerConfig = field(default_factory=TransformerConfig.default)
+    variables: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -127,6 +129,7 @@ class KustTarget:
             raise KustomizeError(f"accumulating components: {e}", path=e.path) from None
         self._run_transformers(ra)
         ra.resmap.invalidate()
+        merge_vars(ra.variables, k.get("vars", []), ra.resmap)
         return ra
 
     def _accumulate_resource(self, ra: Accumulator, path: str) -> None:
@@ -205,6 +208,10 @@ class KustTarget:
         except KustomizeError as e:
             raise KustomizeError(f"recursed merging from path '{ldr.root}': {e}", path=ldr.root) from None
         ra.config.merge(sub_ra.config)
+        try:
+            merge_vars(ra.variables, sub_ra.variables, ra.resmap, from_kustomization=False)
+        except KustomizeError as e:
+            raise KustomizeError(f"recursed merging from path '{ldr.root}': {e}", path=ldr.root) from None
 
     def _accumulate_component(self, ra: Accumulator, path: str) -> None:
         try:
@@ -410,6 +417,7 @@ def build_result(path: str | Path, *, warn: Callable[[str], None] | None = None)
     ra = target.accumulate_target(Accumulator())
     _hash_names(ra.resmap)
     fix_name_references(ra.resmap, ra.config.name_reference)
+    resolve_vars(ra.resmap, ra.variables, ra.config.get("varReference"))
     resources = [
         r
         for r in ra.resmap.resources()

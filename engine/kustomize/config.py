@@ -9,6 +9,7 @@ import yaml
 from .errors import KustomizeError
 from .fieldspec import FieldSpec
 from .resid import Gvk
+from .vars import default_var_references
 
 _POD_SPEC = {
     "Pod": "spec",
@@ -256,7 +257,7 @@ class TransformerConfig:
                 "commonAnnotations": list(_COMMON_ANNOTATIONS),
                 "images": list(_IMAGES),
                 "replicas": list(_REPLICAS),
-                "varReference": [],
+                "varReference": default_var_references(),
             },
             name_reference={k: list(v) for k, v in _default_name_references().items()},
         )
