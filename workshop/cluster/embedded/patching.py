@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from engine.patch import PatchError, apply_json_patch, apply_merge_patch, apply_strategic_merge_patch
@@ -88,13 +87,6 @@ def patch(h: ResourceHandlers, req: Request, t: Target) -> Response:
         return h._out(req, info, obj, 200, warnings)
 
 
-def _ssa_module() -> Any:
-    try:
-        return importlib.import_module("workshop.cluster.embedded.ssa")
-    except ImportError:
-        return None
-
-
 def _apply(h: ResourceHandlers, req: Request, t: Target, dry: bool) -> Response:
     """Server-side apply: create-or-update with field ownership, conflicts and `force`."""
     info, store = t.info, h.store
@@ -117,22 +109,15 @@ def _apply(h: ResourceHandlers, req: Request, t: Target, dry: bool) -> Response:
     if not applied.get("apiVersion") or not applied.get("kind"):
         raise bad_request("invalid object type: /, Kind=")
     warnings = h.openapi.check_fields(info, applied, req.query.get("fieldValidation"), apply=True)
-    ssa = _ssa_module()
-    if ssa is None:
-        raise _unsupported(APPLY_PATCH)
+    from .ssa import server_side_apply
+
     with store.lock:
         live = store.find(info, t.namespace, t.name or "")
         md["name"] = t.name
         if info.namespaced:
             md["namespace"] = t.namespace
         rendered = store.render(info, live) if live is not None else None
-        result = ssa.server_side_apply(clone(rendered) if rendered else None, applied, manager=manager,
-                                       force=force, subresource=t.subresource)
-        new = getattr(result, "obj", result)
-        conflicts = getattr(result, "conflicts", None)
-        if conflicts:
-            raise ssa.conflict_error(conflicts) if hasattr(ssa, "conflict_error") else ApiError(
-                409, "Conflict", str(conflicts))
+        new = server_side_apply(rendered, applied, manager=manager, force=force, subresource=t.subresource)
         if live is None:
             if t.subresource:
                 from .errors import not_found

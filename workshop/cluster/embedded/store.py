@@ -258,7 +258,8 @@ class Store:
             else:
                 m.pop("generation", None)
             if manager:
-                _record_update(None, obj, manager, None)
+                obj = _record_update(None, obj, manager, None)
+                m = obj["metadata"]
             if dry_run:
                 m["resourceVersion"] = str(self._rv)
                 return obj
@@ -333,8 +334,11 @@ class Store:
             if "generation" in om and _spec_changed(info, old, new):
                 nm["generation"] = om["generation"] + 1
             nm["resourceVersion"] = om["resourceVersion"]
+            if nm.get("managedFields") == [{}]:
+                nm.pop("managedFields")
             if manager and not explicit_managed_fields:
-                _record_update(old, new, manager, subresource)
+                new = _record_update(old, new, manager, subresource)
+                nm = new["metadata"]
             if _same(old, new):
                 return old
             return self._write(info, key, new, old, dry_run=dry_run)
@@ -716,12 +720,8 @@ def _same(old: Obj, new: Obj) -> bool:
     return ok == nk and _strip_times(om.get("managedFields")) == _strip_times(nm.get("managedFields"))
 
 
-def _record_update(old: Obj | None, new: Obj, manager: str, subresource: str | None) -> None:
-    """Make `manager` an Update owner of the fields it changed (managedFields), via the ssa module."""
-    try:
-        from . import ssa
-    except ImportError:
-        return
-    recorder = getattr(ssa, "record_update", None)
-    if recorder is not None:
-        recorder(old, new, manager=manager, subresource=subresource)
+def _record_update(old: Obj | None, new: Obj, manager: str, subresource: str | None) -> Obj:
+    """`new` with `manager` recorded as the Update owner of the fields it changed (managedFields)."""
+    from .ssa import record_update
+
+    return record_update(old, new, manager=manager, subresource=subresource)
