@@ -191,8 +191,15 @@ class _Decoder:
         if self.error is None:
             self.error = msg
 
-    def check(self, value: Any, t: Any, struct: str, fieldpath: str) -> Any:
-        if value is None or t == _ANY:
+    def check(self, value: Any, t: Any, struct: str, fieldpath: str, *, in_container: bool = False) -> Any:
+        """Report type errors; returns the value with nulls inside lists/maps turned into Go zero values."""
+        if value is None:
+            if not in_container:
+                return None
+            if isinstance(t, str):
+                return {_STR: "", _BOOL: False, _INT: 0}.get(t)
+            return {} if t[0] == "struct" else None
+        if t == _ANY:
             return value
         kind = _json_kind(value)
         mismatch = (
@@ -214,23 +221,24 @@ class _Decoder:
             if kind != "array":
                 self.fail(mismatch)
                 return value
-            return [self.check(v, t[1], struct, fieldpath) for v in value]
+            return [self.check(v, t[1], struct, fieldpath, in_container=True) for v in value]
         if t[0] == "map":
             if kind != "object":
                 self.fail(mismatch)
                 return value
-            return {str(k): self.check(v, t[1], struct, fieldpath) for k, v in value.items()}
+            return {str(k): self.check(v, t[1], struct, fieldpath, in_container=True) for k, v in value.items()}
         if kind != "object":
             self.fail(mismatch)
             return value
         fields = t[2]
+        out: dict[str, Any] = {}
         for k in sorted(value, key=str):
             ks = str(k)
             if ks not in fields:
                 self.fail(f'json: unknown field "{ks}"')
                 continue
-            self.check(value[k], fields[ks], t[1], f"{fieldpath}.{ks}")
-        return value
+            out[ks] = self.check(value[k], fields[ks], t[1], f"{fieldpath}.{ks}")
+        return {k: out[str(k)] if str(k) in out else v for k, v in value.items()}
 
 
 @dataclass
@@ -255,16 +263,18 @@ class Kustomization:
         return default if value is None else value
 
 
-def _decode(raw: dict[str, Any]) -> None:
+def _decode(raw: dict[str, Any]) -> dict[str, Any]:
     dec = _Decoder()
+    out: dict[str, Any] = {}
     for key in sorted(raw, key=str):
         ks = str(key)
         if ks not in SCHEMA:
             dec.fail(f'json: unknown field "{ks}"')
             continue
-        dec.check(raw[key], SCHEMA[ks], "Kustomization", ks)
+        out[ks] = dec.check(raw[key], SCHEMA[ks], "Kustomization", ks)
     if dec.error:
         raise KustomizeError(f"invalid Kustomization: {dec.error}")
+    return out
 
 
 def load_kustomization(ldr: Loader) -> Kustomization:
@@ -293,6 +303,7 @@ def load_kustomization(ldr: Loader) -> Kustomization:
             typed["patchesStrategicMerge"] = typed.pop("patches")
     try:
         _decode(typed if isinstance(typed, dict) else raw)
+        raw = _decode(raw)
     except KustomizeError as e:
         raise KustomizeError(e.message, path=path) from None
     warnings = [
