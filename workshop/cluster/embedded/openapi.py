@@ -182,16 +182,18 @@ def _paths(info: ResourceInfo, top: str) -> dict[str, Obj]:
         return o
 
     body = {"content": {"*/*": {"schema": _ref(top)}}, "required": True}
+    # kubectl sends strategic merge patches only where the patch operation accepts them (never for CRs)
+    patch_types = ["application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json"]
+    if info.crd is None:
+        patch_types.append("application/strategic-merge-patch+json")
     paths = {
         base: {"get": op("list", "list"), "post": {**op("post", "create", _PATCH_PARAMS[:3]), "requestBody": body}},
         f"{base}/{{name}}": {
             "get": op("get", "read"), "put": {**op("put", "replace", _PATCH_PARAMS[:3]), "requestBody": body},
             "delete": op("delete", "delete", _PATCH_PARAMS[:1]),
             "patch": {**op("patch", "patch", _PATCH_PARAMS),
-                      "requestBody": {"content": {t: {"schema": {"type": "object"}} for t in (
-                          "application/apply-patch+yaml", "application/json-patch+json",
-                          "application/merge-patch+json", "application/strategic-merge-patch+json")},
-                          "required": True}},
+                      "requestBody": {"content": {t: {"schema": {"type": "object"}} for t in patch_types},
+                                      "required": True}},
         },
     }
     if info.has_status:
