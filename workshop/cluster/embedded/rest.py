@@ -30,6 +30,8 @@ from .store import Store
 Obj = dict[str, Any]
 log = logging.getLogger(__name__)
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 JSON = "application/json"
 TABLE_CONTENT_TYPE = "application/json;as=Table;v=v1;g=meta.k8s.io"
 MERGE_PATCH = "application/merge-patch+json"
@@ -200,7 +202,10 @@ def decode_body(req: Request, info: ResourceInfo | None = None, *, yaml_ok: bool
         return None
     try:
         if yaml_ok:
-            return yaml.safe_load(req.body.decode())
+            try:
+                return json.loads(req.body)
+            except ValueError:
+                return yaml.load(req.body.decode(), Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
         return json.loads(req.body)
     except (ValueError, yaml.YAMLError, UnicodeDecodeError) as e:
         detail = str(e).splitlines()[0] if str(e) else type(e).__name__
