@@ -345,7 +345,7 @@ def _decode_as(current: Any, text: str) -> Any:
         wanted = "!!int"
     elif isinstance(current, float):
         ok = isinstance(resolved, (int, float)) and not isinstance(resolved, bool)
-        resolved = float(resolved) if ok else resolved
+        resolved = float(resolved) if ok and resolved is not None else resolved
         wanted = "!!float"
     else:
         ok = resolved is None

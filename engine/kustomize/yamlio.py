@@ -286,7 +286,7 @@ def _parse(text: str, *, objects: bool = False) -> list[Any]:
         while loader.check_node():
             node = loader.get_node()
             doc = None if node is None else _build(node, set())
-            if objects and isinstance(doc, dict):
+            if objects and node is not None and isinstance(doc, dict):
                 _annotations_as_text(node, doc)
             docs.append(doc)
         return docs
