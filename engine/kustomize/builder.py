@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,7 @@ def _go_map(d: Any) -> str:
 
 def _check_object(obj: dict[str, Any]) -> None:
     """kustomize's checks on a loaded resource: a kind, then a metadata.name."""
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    meta: dict[str, Any] = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
     missing = "kind" if not obj.get("kind") else "metadata.name" if not meta.get("name") else None
     if missing:
         av, kind = obj.get("apiVersion") or "", obj.get("kind") or ""
@@ -305,16 +306,16 @@ class KustTarget:
         for entry in k.get("patchesStrategicMerge", []):
             legacy_sm.extend(
                 self._configure(
-                    "PatchStrategicMergeTransformer", entry, lambda e=entry: load_legacy_sm(self.ldr, e)
+                    "PatchStrategicMergeTransformer", entry, partial(load_legacy_sm, self.ldr, entry)
                 )
             )
         patches: list[Patch] = [
-            self._configure("PatchTransformer", entry, lambda e=entry: load_patch(self.ldr, e))
+            self._configure("PatchTransformer", entry, partial(load_patch, self.ldr, entry))
             for entry in k.get("patches", [])
         ]
         legacy_json: list[Patch] = []
         for entry in k.get("patchesJson6902", []):
-            p = self._configure("PatchJson6902Transformer", entry, lambda e=entry: self._legacy_json(e))
+            p = self._configure("PatchJson6902Transformer", entry, partial(self._legacy_json, entry))
             legacy_json.append(p)
         replacements = k.get("replacements", [])
 

@@ -17,7 +17,9 @@ Requirement = Callable[[dict[str, Any]], bool]
 
 def _split_top(text: str) -> list[str]:
     """Split at commas that are not inside parentheses."""
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in text:
         if ch == "(":
             depth += 1
@@ -32,6 +34,30 @@ def _split_top(text: str) -> list[str]:
     return parts
 
 
+def _equal(k: str, v: str) -> Requirement:
+    return lambda d: k in d and str(d[k]) == v
+
+
+def _not_equal(k: str, v: str) -> Requirement:
+    return lambda d: k not in d or str(d[k]) != v
+
+
+def _present(k: str) -> Requirement:
+    return lambda d: k in d
+
+
+def _absent(k: str) -> Requirement:
+    return lambda d: k not in d
+
+
+def _in(k: str, vs: set[str]) -> Requirement:
+    return lambda d: k in d and str(d[k]) in vs
+
+
+def _not_in(k: str, vs: set[str]) -> Requirement:
+    return lambda d: k not in d or str(d[k]) not in vs
+
+
 def parse_label_selector(text: str, *, field: str = "labelSelector") -> list[Requirement]:
     """Kubernetes selector syntax: `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`."""
     reqs: list[Requirement] = []
@@ -41,24 +67,18 @@ def parse_label_selector(text: str, *, field: str = "labelSelector") -> list[Req
         m = _EQ_RE.match(raw)
         if m:
             key, op, val = m.groups()
-            if op == "!=":
-                reqs.append(lambda d, k=key, v=val: str(d.get(k)) != v if k in d else True)
-            else:
-                reqs.append(lambda d, k=key, v=val: k in d and str(d[k]) == v)
+            reqs.append(_not_equal(key, val) if op == "!=" else _equal(key, val))
             continue
         m = _SET_RE.match(raw)
         if m:
             neg, key, op, vals = m.groups()
             if op is None:
-                reqs.append((lambda d, k=key: k not in d) if neg else (lambda d, k=key: k in d))
+                reqs.append(_absent(key) if neg else _present(key))
                 continue
             if neg:
                 raise KustomizeError(f"invalid {field} '{text}': '!' cannot be combined with '{op}'")
             values = {v.strip() for v in vals.split(",") if v.strip()}
-            if op == "in":
-                reqs.append(lambda d, k=key, vs=values: k in d and str(d[k]) in vs)
-            else:
-                reqs.append(lambda d, k=key, vs=values: k not in d or str(d[k]) not in vs)
+            reqs.append(_in(key, values) if op == "in" else _not_in(key, values))
             continue
         raise KustomizeError(
             f"invalid {field} '{text}': cannot parse '{raw.strip()}'; use key=value, key!=value, "

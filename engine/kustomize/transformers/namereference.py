@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 from typing import Any
 
 from ..errors import KustomizeError
@@ -136,6 +137,6 @@ def fix_name_references(resmap: ResMap, name_refs: dict[Gvk, list[FieldSpec]]) -
             visit(
                 referrer.obj,
                 fs.parts,
-                lambda p, k, t=target, f=fs, c=ctx: c.set_field(p, k, t, f),
+                partial(ctx.set_field, target=target, fs=fs),
                 create=False,
             )

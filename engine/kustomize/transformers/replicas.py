@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import partial
 from typing import Any
 
 from ..errors import KustomizeError
@@ -10,6 +11,10 @@ from ..fieldspec import FieldSpec, visit
 from ..resid import ResId
 from ..resmap import ResMap
 from ..resource import Resource
+
+
+def _set(count: Any, parent: Any, key: Any) -> None:
+    parent[key] = count
 
 
 def set_replicas(resmap: ResMap, entries: list[dict[str, Any]], specs: list[FieldSpec]) -> None:
@@ -39,7 +44,7 @@ def set_replicas(resmap: ResMap, entries: list[dict[str, Any]], specs: list[Fiel
                     visit(
                         r.obj,
                         fs.parts,
-                        lambda p, k, c=count: p.__setitem__(k, c),
+                        partial(_set, count),
                         create=fs.create,
                         create_leaf=int,
                     )
