@@ -225,6 +225,17 @@ def test_server_side_apply_removes_fields_a_manager_stops_applying(api: ApiClien
     assert result.data == {"keep": "1", "other": "3"}
 
 
+def test_server_side_apply_conflicts_with_an_update_manager(api: ApiClient, ns: str) -> None:
+    core = k8s.CoreV1Api(api)
+    apply_cm(api, ns, configmap("drift", {"a": "1"}), "gitops")
+    core.patch_namespaced_config_map("drift", ns, {"data": {"a": "edited"}}, field_manager="kubectl-edit")
+    edited = core.read_namespaced_config_map("drift", ns)
+    assert managers(edited)["kubectl-edit"]["operation"] == "Update"
+    conflict = api_error(lambda: apply_cm(api, ns, configmap("drift", {"a": "1"}), "gitops"))
+    assert conflict.status == 409 and 'conflict with "kubectl-edit"' in error_body(conflict)["message"]
+    assert apply_cm(api, ns, configmap("drift", {"a": "1"}), "gitops", force=True).data == {"a": "1"}
+
+
 def test_server_side_apply_creates_and_dry_run_changes_nothing(api: ApiClient, ns: str) -> None:
     core = k8s.CoreV1Api(api)
     dry = core.patch_namespaced_config_map("dry", ns, configmap("dry", {"a": "1"}), field_manager="m",
