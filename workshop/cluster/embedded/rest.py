@@ -196,6 +196,10 @@ class ApiServer:
 def decode_body(req: Request, info: ResourceInfo | None = None, *, yaml_ok: bool = False) -> Any:
     """The JSON (or, for apply patches, YAML) request body; 400 BadRequest when it cannot be decoded."""
     ct = req.content_type
+    if ct == "application/vnd.kubernetes.protobuf" and req.method in ("POST", "PUT"):
+        from .protobuf import decode
+
+        return decode(req.body)
     if ct in ("application/vnd.kubernetes.protobuf", "application/cbor", APPLY_PATCH_CBOR):
         raise unsupported_media_type(ct)
     if not req.body.strip():
