@@ -9,8 +9,6 @@ from typing import Any
 
 import yaml
 
-from ...patch import PatchError, apply_json_patch
-from ...patch.strategic import apply_strategic_merge_patch, deletes_object
 from ..errors import KustomizeError
 from ..loader import Loader
 from ..resmap import ResMap
@@ -23,6 +21,11 @@ _SELECTOR_ORDER = ("group", "version", "kind", "name", "namespace", "labelSelect
 
 def _apply_smp(obj: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any] | None:
     """kustomize's strategic merge; None when the patch deletes the whole object."""
+    from ...patch.strategic import (  # imported on first use: startup time
+        apply_strategic_merge_patch,
+        deletes_object,
+    )
+
     if deletes_object(patch):
         return None
     return apply_strategic_merge_patch(obj, patch, flavor="kustomize")
@@ -130,6 +133,8 @@ def _patch_id(patch: dict[str, Any]) -> Resource:
 def apply_sm_to(res: Resource, patch: dict[str, Any], p: Patch) -> bool:
     """Strategic-merge `patch` into `res`; False when the patch deletes the object."""
     name, ns, kind = res.name, res.meta.get("namespace"), res.obj.get("kind")
+    from ...patch import PatchError
+
     if p.allow_name_change or p.allow_kind_change:
         res.store_previous_id()
     try:
@@ -187,6 +192,8 @@ def apply_patch(resmap: ResMap, p: Patch) -> None:
 
 
 def apply_json_to(resources: list[Resource], ops: list[Any]) -> None:
+    from ...patch import PatchError, apply_json_patch
+
     for res in resources:
         res.store_previous_id()
         try:
