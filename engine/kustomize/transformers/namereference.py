@@ -103,9 +103,6 @@ class _Referrer:
         old = node.get("name")
         if not isinstance(old, str):
             return
-        kind = node.get("kind")
-        if isinstance(kind, str) and target.kind and kind != target.kind:
-            return
         ref = self.select(old, target, fs, with_namespace=True)
         if ref is None:
             return
