@@ -136,3 +136,25 @@ def test_deleting_a_namespace_releases_claims_and_job_pods(apis: Any) -> None:
         core.read_namespace("data")
     assert err.value.status == 404
     assert core.list_persistent_volume().items == []
+
+
+def test_fresh_labs_show_the_same_names_and_addresses(tmp_path: Any) -> None:
+    from workshop.cluster.embedded import EmbeddedCluster
+
+    seen = []
+    for run in range(2):
+        cluster = EmbeddedCluster(name="test", workdir=tmp_path / f"lab{run}")
+        cluster.start()
+        try:
+            api = cluster.api_client()
+            client.AppsV1Api(api).create_namespaced_deployment("default", _deployment("web", "nginx:1.25"))
+            client.CoreV1Api(api).create_namespaced_service("default", {
+                "metadata": {"name": "web"}, "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}})
+            cluster.wait_settled(10)
+            core = client.CoreV1Api(api)
+            pods = sorted((p.metadata.name, p.status.pod_ip) for p in core.list_namespaced_pod("default").items)
+            seen.append((pods, core.read_namespaced_service("web", "default").spec.cluster_ip))
+            api.close()
+        finally:
+            cluster.stop()
+    assert seen[0] == seen[1]
