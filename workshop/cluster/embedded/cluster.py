@@ -14,6 +14,7 @@ from workshop.cluster.base import ClusterError, LabCluster
 from . import persistence
 from .rest import ApiServer
 from .server import HttpServer
+from .simulate import Simulation
 from .store import Store
 
 
@@ -52,7 +53,7 @@ class EmbeddedCluster(LabCluster):
         self._kubeconfig = Path(kubeconfig) if kubeconfig else self.workdir / "kubeconfig"
         self._store: Store | None = None
         self._http: HttpServer | None = None
-        self._simulation = None
+        self._simulation: Simulation | None = None
         self._saver: persistence.Saver | None = None
 
     # ------------------------------------------------------------------ properties
@@ -73,12 +74,12 @@ class EmbeddedCluster(LabCluster):
         return self._store
 
     @property
-    def simulation(self):  # noqa: ANN201 - simulate.Simulation
+    def simulation(self) -> Simulation | None:
         return self._simulation
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        from .simulate import Simulation, bootstrap
+        from .simulate import bootstrap
 
         if self._http is not None:
             return
@@ -96,11 +97,12 @@ class EmbeddedCluster(LabCluster):
                                "stop the process that uses it") from e
         http.api.server_address = f"127.0.0.1:{http.port}"
         self._store, self._http = store, http
-        self._simulation = Simulation(store, image_available=self.image_available)
+        simulation = Simulation(store, image_available=self.image_available)
+        self._simulation = simulation
         if not restored:
             bootstrap(store)
         http.start_background()
-        self._simulation.start()
+        simulation.start()
         if self.state_dir is not None:
             self._saver = persistence.Saver(store, self.state_dir)
             self._saver.start()

@@ -14,8 +14,8 @@ CRD_GROUP_RESOURCE = ("apiextensions.k8s.io", "customresourcedefinitions")
 
 def crd_causes(crd: Obj) -> list[Obj]:
     """Validation causes for a CRD (name/plural/group/versions/scope)."""
-    spec = crd.get("spec") if isinstance(crd.get("spec"), dict) else {}
-    names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
+    spec: Obj = crd["spec"] if isinstance(crd.get("spec"), dict) else {}
+    names: Obj = spec["names"] if isinstance(spec.get("names"), dict) else {}
     causes: list[Obj] = []
     group, plural, kind = spec.get("group") or "", names.get("plural") or "", names.get("kind") or ""
     name = (crd.get("metadata") or {}).get("name", "")

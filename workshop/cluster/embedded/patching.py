@@ -76,7 +76,7 @@ def patch(h: ResourceHandlers, req: Request, t: Target) -> Response:
         new = apply_patch_body(req, rendered, info)
         if not isinstance(new, dict):
             raise bad_request("the patch did not produce an object")
-        md = new.get("metadata") if isinstance(new.get("metadata"), dict) else {}
+        md: Obj = new["metadata"] if isinstance(new.get("metadata"), dict) else {}
         if md.get("name") != t.name:
             raise bad_request(f"the name of the object ({md.get('name')}) does not match the name on the URL "
                               f"({t.name})")

@@ -18,7 +18,9 @@ _VALUE_RE = re.compile(_VALUE + r"\Z")
 
 
 def _split_terms(selector: str) -> list[str]:
-    terms, depth, cur = [], 0, []
+    terms: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in selector:
         if ch == "(":
             depth += 1
@@ -49,6 +51,37 @@ def _check_value(value: str) -> str:
     return value
 
 
+LabelReq = Callable[[dict[str, str]], bool]
+
+
+def _in(key: str, values: set[str]) -> LabelReq:
+    return lambda labels: key in labels and labels[key] in values
+
+
+def _notin(key: str, values: set[str]) -> LabelReq:
+    return lambda labels: key not in labels or labels[key] not in values
+
+
+def _eq(key: str, value: str) -> LabelReq:
+    return lambda labels: key in labels and labels[key] == value
+
+
+def _ne(key: str, value: str) -> LabelReq:
+    return lambda labels: labels.get(key) != value
+
+
+def _present(key: str) -> LabelReq:
+    return lambda labels: key in labels
+
+
+def _absent(key: str) -> LabelReq:
+    return lambda labels: key not in labels
+
+
+def _field_req(path: str, value: str, equal: bool) -> Predicate:
+    return lambda o: ((_field_value(o, path) or "") == value) == equal
+
+
 _SET_RE = re.compile(r"^(\S+)\s+(in|notin)\s*\((.*)\)$")
 
 
@@ -56,37 +89,31 @@ def parse_label_selector(selector: str | None) -> Predicate | None:
     """A predicate over label dicts, or None for 'everything'. Raises 400 BadRequest on bad syntax."""
     if not selector or not selector.strip():
         return None
-    reqs: list[Callable[[dict[str, str]], bool]] = []
+    reqs: list[LabelReq] = []
     for term in _split_terms(selector):
         m = _SET_RE.match(term)
         if m:
             key = _check_key(m.group(1), selector)
             values = {_check_value(v.strip()) for v in m.group(3).split(",")}
-            if m.group(2) == "in":
-                reqs.append(lambda labels, k=key, vs=values: k in labels and labels[k] in vs)
-            else:
-                reqs.append(lambda labels, k=key, vs=values: k not in labels or labels[k] not in vs)
+            reqs.append(_in(key, values) if m.group(2) == "in" else _notin(key, values))
             continue
         for op in ("==", "!=", "="):
             if op in term:
                 key, _, value = term.partition(op)
                 key = _check_key(key.strip(), selector)
                 value = _check_value(value.strip())
-                if op == "!=":
-                    reqs.append(lambda labels, k=key, v=value: labels.get(k) != v)
-                else:
-                    reqs.append(lambda labels, k=key, v=value: k in labels and labels[k] == v)
+                reqs.append(_ne(key, value) if op == "!=" else _eq(key, value))
                 break
         else:
             if term.startswith("!"):
                 key = _check_key(term[1:].strip(), selector)
-                reqs.append(lambda labels, k=key: k not in labels)
+                reqs.append(_absent(key))
             else:
                 if " " in term or "(" in term:
                     raise bad_request(f"unable to parse requirement: found '{term}', expected: "
                                       "'=', '!=', '==', 'in', notin'")
                 key = _check_key(term, selector)
-                reqs.append(lambda labels, k=key: k in labels)
+                reqs.append(_present(key))
 
     def pred(obj: Obj) -> bool:
         labels = (obj.get("metadata") or {}).get("labels") or {}
@@ -163,10 +190,7 @@ def parse_field_selector(selector: str | None, kind: str, plural: str = "") -> P
             path = "source.component"
         else:
             path = key
-        if op == "!=":
-            reqs.append(lambda o, p=path, v=value: (_field_value(o, p) or "") != v)
-        else:
-            reqs.append(lambda o, p=path, v=value: (_field_value(o, p) or "") == v)
+        reqs.append(_field_req(path, value, op != "!="))
 
     def pred(obj: Obj) -> bool:
         return all(r(obj) for r in reqs)

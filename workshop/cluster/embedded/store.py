@@ -57,6 +57,9 @@ class Change:
     old: Obj | None
 
 
+ChangeList = list[Change]
+
+
 class Watcher:
     """A watch's inbox; the store pushes every change of its group-resource into it."""
 
@@ -597,7 +600,7 @@ class Store:
         for listener in self.write_listeners:
             listener()
 
-    def watch(self, gr: GR | None, since: int | None) -> tuple[Watcher, list[Change], int]:
+    def watch(self, gr: GR | None, since: int | None) -> tuple[Watcher, ChangeList, int]:
         """Register a watcher; returns it, the changes after `since` to replay, and the current rv.
 
         With since=None the caller lists the current state itself. A `since` older than the log → 410 Expired.

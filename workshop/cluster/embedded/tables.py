@@ -399,7 +399,7 @@ NODE: Printer = ([NAME, _col("Status"), _col("Roles"), AGE, _col("Version"), _co
 
 
 def _ep_row(o: Obj) -> list[Any]:
-    addrs = []
+    addrs: list[str] = []
     for s in o.get("subsets") or []:
         ports = s.get("ports") or []
         for a in s.get("addresses") or []:

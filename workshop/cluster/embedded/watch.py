@@ -12,7 +12,7 @@ from . import tables
 from .errors import ApiError
 from .resources import ResourceInfo
 from .selectors import Predicate
-from .store import Change, Store
+from .store import Change, Store, Watcher
 
 Obj = dict[str, Any]
 TICK = 0.5
@@ -35,7 +35,7 @@ class WatchStream:
         self.table = table
         self.query = query
         self.initial_events = initial_events
-        self._watcher = None
+        self._watcher: Watcher | None = None
         self._sent_columns = False
         self._closed = False
 
@@ -110,9 +110,9 @@ class WatchStream:
             yield self._event("ADDED", obj)
         if self.initial_events:
             yield self._bookmark(rv, end_of_initial=True)
-        for change in replay:
-            line = self._translate(change)
-            last_rv = change.rv
+        for past in replay:
+            line = self._translate(past)
+            last_rv = past.rv
             if line:
                 yield line
         last_sent = time.monotonic()
