@@ -294,7 +294,13 @@ class KustTarget:
         try:
             return fn()
         except KustomizeError as e:
-            shown = config_yaml(entry) if isinstance(entry, dict) else f"{entry}\n"
+            shown = (
+                yaml.safe_dump(entry, default_flow_style=False, sort_keys=False, width=1 << 20)
+                if isinstance(entry, dict) and "paths" in entry
+                else config_yaml(entry)
+                if isinstance(entry, dict)
+                else f"{entry}\n"
+            )
             raise KustomizeError(
                 f"trouble configuring builtin {name} with config: `\n{shown}`: {e}",
                 path=e.path or self.kust.path,
@@ -303,10 +309,13 @@ class KustTarget:
     def _run_transformers(self, ra: Accumulator) -> None:
         k, cfg, rm = self.kust, ra.config, ra.resmap
         legacy_sm: list[dict[str, Any]] = []
-        for entry in k.get("patchesStrategicMerge", []):
+        psm_entries = k.get("patchesStrategicMerge", [])
+        for entry in psm_entries:
             legacy_sm.extend(
                 self._configure(
-                    "PatchStrategicMergeTransformer", entry, partial(load_legacy_sm, self.ldr, entry)
+                    "PatchStrategicMergeTransformer",
+                    {"paths": psm_entries},
+                    partial(load_legacy_sm, self.ldr, entry),
                 )
             )
         patches: list[Patch] = [

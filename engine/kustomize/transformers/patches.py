@@ -69,6 +69,11 @@ def _parse_sm(text: str, source: str) -> list[dict[str, Any]] | None:
     return docs or None
 
 
+def _patch_repr(text: str) -> str:
+    """A patch text as kustomize's messages print it."""
+    return f"[patch: {json.dumps(text, ensure_ascii=False)}]"
+
+
 @dataclass
 class Patch:
     """One loaded patch: strategic-merge documents or JSON6902 operations, an optional target and options."""
@@ -103,7 +108,7 @@ def load_patch(ldr: Loader, entry: dict[str, Any]) -> Patch:
     sm = _parse_sm(text, source)
     ops = None if sm is not None else _parse_json_ops(text)
     if sm is None and ops is None:
-        raise KustomizeError(f"unable to parse SM or JSON patch from [patch: {json.dumps(text)}]")
+        raise KustomizeError(f"unable to parse SM or JSON patch from {_patch_repr(text)}")
     options = entry.get("options") or {}
     target = entry.get("target")
     return Patch(
@@ -187,7 +192,7 @@ def apply_patch(resmap: ResMap, p: Patch) -> None:
             _apply_sm_set(resmap, selected, patch, p)
         return
     if p.target is None:
-        raise KustomizeError(f"must specify a target for JSON patch {p.text}")
+        raise KustomizeError(f"must specify a target for JSON patch {_patch_repr(p.text)}")
     apply_json_to(p.target.select(resmap.resources()), p.ops or [])
 
 
