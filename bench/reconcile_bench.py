@@ -1,0 +1,119 @@
+"""Reconcile benchmark: first apply of a 1,000-object Kustomization, a no-op re-reconcile, and
+commit-to-applied latency with the manager running in the background, on the embedded cluster.
+
+Run alone with `python -m bench.reconcile_bench` or through `python -m bench`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+SOURCE_API = "source.toolkit.fluxcd.io/v1"
+KS_API = "kustomize.toolkit.fluxcd.io/v1"
+
+
+def big_tree(n_configmaps: int = 800, n_services: int = 100, n_deployments: int = 100) -> dict[str, str]:
+    """1,000 objects by default: ConfigMaps, Services and Deployments, one file per kind."""
+    cms = "".join(f"---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i:04d}\ndata:\n  index: \"{i}\"\n"
+                  for i in range(n_configmaps))
+    svcs = "".join(f"---\napiVersion: v1\nkind: Service\nmetadata:\n  name: svc-{i:04d}\nspec:\n  selector:\n"
+                   f"    app: app-{i:04d}\n  ports:\n  - port: 80\n" for i in range(n_services))
+    deps = "".join(f"---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app-{i:04d}\nspec:\n"
+                   f"  replicas: 1\n  selector:\n    matchLabels:\n      app: app-{i:04d}\n  template:\n"
+                   f"    metadata:\n      labels:\n        app: app-{i:04d}\n    spec:\n      containers:\n"
+                   f"      - name: app\n        image: nginx:1.27\n" for i in range(n_deployments))
+    return {"big/configmaps.yaml": cms, "big/services.yaml": svcs, "big/deployments.yaml": deps}
+
+
+def _create(client: Any, kind: str, name: str, spec: dict[str, Any]) -> None:
+    api = SOURCE_API if kind == "GitRepository" else KS_API
+    client.create({"apiVersion": api, "kind": kind, "metadata": {"name": name, "namespace": "default"},
+                   "spec": spec})
+
+
+def _latency(manager: Any, repo: Any, path: str, ks_name: str, rounds: int) -> list[float]:
+    """Seconds from `git push` to `lastAppliedRevision` of the new commit, with a webhook-like trigger."""
+    samples = []
+    for i in range(rounds):
+        repo.write(f"{path}/tick.yaml", f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tick\n"
+                                        f"data:\n  round: \"{i}\"\n")
+        started = time.monotonic()
+        sha = repo.commit(f"tick {i}")
+        manager.request_reconcile("GitRepository", "fleet")  # what a Receiver webhook does
+        deadline = started + 60
+        while True:
+            ks = manager.get("Kustomization", ks_name)
+            if ks and ks.get("status", {}).get("lastAppliedRevision") == f"main@sha1:{sha}":
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"commit {sha} not applied within 60s")
+            time.sleep(0.005)
+        samples.append(time.monotonic() - started)
+    return samples
+
+
+def run() -> list[dict[str, Any]]:
+    from engine.events import Logger
+    from engine.manager import Manager
+    from workshop.cluster.embedded import EmbeddedCluster
+    from workshop.repo import LabRepo
+
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="reconcile-bench-") as tmp:
+        root = Path(tmp)
+        cluster = EmbeddedCluster(name="bench", workdir=root / "cluster")
+        cluster.start()
+        try:
+            repo = LabRepo.create(root / "git")
+            for rel, text in big_tree().items():
+                repo.write(rel, text)
+            repo.write("small/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: small\n")
+            repo.commit("1,000 objects")
+            manager = Manager(cluster.api_client(), storage_dir=root / "artifacts", logger=Logger(),
+                              poll_interval=0.02)
+            manager.install_crds()
+            _create(manager.client, "GitRepository", "fleet", {"url": repo.url, "interval": "10m",
+                                                               "ref": {"branch": "main"}})
+            _create(manager.client, "Kustomization", "big", {"sourceRef": {"kind": "GitRepository", "name": "fleet"},
+                                                             "path": "./big", "interval": "10m", "prune": True})
+            started = time.monotonic()
+            report = manager.sync(timeout=600)
+            first = time.monotonic() - started
+            if not report.ok:
+                raise RuntimeError(f"first apply failed:\n{report}")
+            inventory = len(manager.inventory("big"))
+            results.append({"name": f"first apply ({inventory} objects, incl. fetch)", "value": first, "unit": "s"})
+            started = time.monotonic()
+            manager.sync(timeout=600, sources=False, drift=True)
+            results.append({"name": "no-op re-reconcile (1,000 objects)", "value": time.monotonic() - started,
+                            "unit": "s"})
+            if manager.last_change_set("big").count("unchanged") != inventory:
+                raise RuntimeError("no-op re-reconcile changed objects")
+            _create(manager.client, "Kustomization", "small", {
+                "sourceRef": {"kind": "GitRepository", "name": "fleet"}, "path": "./small", "interval": "10m",
+                "prune": True})
+            manager.client.merge_patch(KS_API, "Kustomization", "big", "default", {"spec": {"suspend": True}})
+            manager.sync(timeout=60, sources=False)
+            manager.start()
+            try:
+                small = sorted(_latency(manager, repo, "small", "small", 5))
+                results.append({"name": "commit-to-applied, small Kustomization (median of 5)",
+                                "value": small[len(small) // 2], "unit": "s", "target": 1.0})
+                manager.client.merge_patch(KS_API, "Kustomization", "big", "default", {"spec": {"suspend": False}})
+                big = sorted(_latency(manager, repo, "big", "big", 3))
+                results.append({"name": "commit-to-applied, 1,000-object Kustomization (median of 3)",
+                                "value": big[len(big) // 2], "unit": "s"})
+            finally:
+                manager.stop()
+        finally:
+            cluster.stop()
+    return results
+
+
+if __name__ == "__main__":
+    for row in run():
+        target = f"  (target < {row['target']} {row['unit']})" if row.get("target") else ""
+        print(f"{row['name']}: {row['value']:.3f} {row['unit']}{target}")
