@@ -69,6 +69,8 @@ def resource_list(registry: Registry, group: str, version: str) -> Obj | None:
                 s.update(_scale_kind())
             if sub == "finalize":
                 s["verbs"] = ["update"]
+            if sub == "log":
+                s["verbs"] = ["get"]
             resources.append(s)
     gv = f"{group}/{version}" if group else version
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}
@@ -86,7 +88,7 @@ def _aggregated_resource(r: ResourceInfo) -> Obj:
     for sub in r.subresources:
         kind = _scale_kind() if sub == "scale" else {"group": r.group, "version": r.version, "kind": r.kind}
         subs.append({"subresource": sub, "responseKind": kind,
-                     "verbs": ["update"] if sub == "finalize" else list(SUB_VERBS)})
+                     "verbs": {"finalize": ["update"], "log": ["get"]}.get(sub, list(SUB_VERBS))})
     if subs:
         entry["subresources"] = subs
     return entry

@@ -83,7 +83,7 @@ BUILTIN: tuple[ResourceInfo, ...] = (
     _r("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", short=["pvc"],
        model="V1PersistentVolumeClaim"),
     _r("", "v1", "persistentvolumes", "PersistentVolume", False, short=["pv"], model="V1PersistentVolume"),
-    _r("", "v1", "pods", "Pod", short=["po"], cats=["all"], model="V1Pod"),
+    _r("", "v1", "pods", "Pod", short=["po"], cats=["all"], subs=("status", "log"), model="V1Pod"),
     _r("", "v1", "podtemplates", "PodTemplate", subs=(), model="V1PodTemplate"),
     _r("", "v1", "replicationcontrollers", "ReplicationController", short=["rc"], cats=["all"],
        subs=("status", "scale"), model="V1ReplicationController"),
