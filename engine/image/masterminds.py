@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cmp_to_key
 
 from engine.image.gotext import go_quote
 
@@ -104,7 +103,6 @@ def compare_prerelease(a: str, b: str) -> int:
     return 0
 
 
-version_key = cmp_to_key(lambda a, b: a.compare(b))
 
 # --- constraints ---------------------------------------------------------------------------------
 
