@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import shutil
+import subprocess
 from typing import Any
 
 import pytest
@@ -346,3 +348,38 @@ def test_missing_key_in_an_associative_list_is_a_learner_readable_error() -> Non
 def test_manager_is_required() -> None:
     with pytest.raises(ValueError, match="field manager"):
         server_side_apply(None, deployment(), manager="")
+
+
+KUBECTL = shutil.which("kubectl")
+MANIFEST = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: default}
+spec:
+  replicas: %d
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: nginx:1}]
+"""
+
+
+@pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+def test_kubectl_client_side_then_server_side_apply_against_the_embedded_server(
+    embedded_cluster: Any,
+) -> None:
+    def kubectl(*args: str, manifest: str) -> subprocess.CompletedProcess[str]:
+        assert KUBECTL is not None
+        command = [KUBECTL, "--kubeconfig", str(embedded_cluster.kubeconfig_path), *args, "-f", "-"]
+        return subprocess.run(command, input=manifest, capture_output=True, text=True, timeout=60)
+
+    assert kubectl("apply", manifest=MANIFEST % 2).returncode == 0
+    refused = kubectl("apply", "--server-side", manifest=MANIFEST % 3)
+    assert refused.returncode != 0
+    assert (
+        'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.replicas'
+        in refused.stderr
+    )
+    forced = kubectl("apply", "--server-side", "--force-conflicts", manifest=MANIFEST % 3)
+    assert forced.returncode == 0, forced.stderr
+    assert "serverside-applied" in forced.stdout
