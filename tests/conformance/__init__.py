@@ -1,0 +1,1 @@
+"""Behaviour every implementation must share with the real thing: clusters, kustomize."""
