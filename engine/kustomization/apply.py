@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,8 +150,9 @@ class Applier:
     """Applies objects the way kustomize-controller does; `force` recreates objects on immutable errors."""
 
     def __init__(self, client: Client, *, field_manager: str = FIELD_MANAGER, wait_timeout: float = 60.0,
-                 poll: float = 0.2) -> None:
+                 poll: float = 0.2, concurrency: int = 4) -> None:
         self.client = client
+        self.concurrency = concurrency
         self.field_manager = field_manager
         self.wait_timeout = wait_timeout
         self.poll = poll
@@ -171,21 +173,28 @@ class Applier:
         return done
 
     def apply_stage(self, batch: list[Obj], *, force: bool, done: ChangeSet) -> ChangeSet:
-        plans: list[tuple[Obj, ObjMeta, Obj | None, Obj | None]] = []
-        for obj in batch:
+        live = self._prefetch(batch)
+
+        def plan(obj: Obj) -> tuple[Obj, ObjMeta, Obj | None, Obj | None]:
             meta = ObjMeta.of(obj)
             try:
-                existing = self.client.get(obj["apiVersion"], obj["kind"], meta.name, meta.namespace or None)
+                if meta.id in live:
+                    existing = live[meta.id]
+                else:
+                    existing = self.client.get(obj["apiVersion"], obj["kind"], meta.name, meta.namespace or None)
             except ApiError as err:
                 raise ApplyError(error_subject(meta, err), done) from None
             if skipped(obj, existing):
-                plans.append((obj, meta, existing, None))
-                continue
+                return obj, meta, existing, None
             dry = self._dry_run(obj, meta, existing, force, done)
             if dry is None:
                 existing = None
                 dry = self._dry_run(obj, meta, None, False, done)
-            plans.append((obj, meta, existing, dry))
+            return obj, meta, existing, dry
+
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            futures = [pool.submit(plan, obj) for obj in batch]
+        plans = [f.result() for f in futures]  # the first failure in apply order is raised
         out = ChangeSet()
         for obj, meta, existing, dry in plans:
             if dry is None:
@@ -201,6 +210,25 @@ class Applier:
                                  _merge(done, out)) from None
             out.add(meta, CREATED if existing is None else CONFIGURED)
         return out
+
+    def _prefetch(self, batch: list[Obj]) -> dict[str, Obj | None]:
+        """Live objects by inventory id, one LIST per kind and namespace for larger groups (None: absent)."""
+        groups: dict[tuple[str, str, str], list[ObjMeta]] = {}
+        for obj in batch:
+            meta = ObjMeta.of(obj)
+            groups.setdefault((obj["apiVersion"], obj["kind"], meta.namespace), []).append(meta)
+        live: dict[str, Obj | None] = {}
+        for (api_version, kind, namespace), metas in groups.items():
+            if len(metas) < 8:
+                continue
+            try:
+                items = self.client.list(api_version, kind, namespace or None)
+            except ApiError:
+                continue  # fall back to one GET per object, which reports the error with the object's name
+            found = {ObjMeta.of(i).id: i for i in items}
+            for meta in metas:
+                live[meta.id] = found.get(meta.id)
+        return live
 
     def _dry_run(self, obj: Obj, meta: ObjMeta, existing: Obj | None, force: bool, done: ChangeSet) -> Obj | None:
         """The dry-run result; None when the object was deleted for recreation (force on an immutable error)."""
