@@ -1,0 +1,268 @@
+"""Reconcilers for ImageRepository, ImagePolicy and ImageUpdateAutomation, on engine.api's phased pattern."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from engine.api import conditions as c
+from engine.api.reconcile import Context, Phase, PhasedReconciler, Result
+from engine.api.types import View
+from engine.events import NORMAL, WARNING
+from engine.image.automation import AutomationError, NamespacedName, UpdateRequest, run_update
+from engine.image.kinds import IMAGE_POLICY, IMAGE_REPOSITORY, IMAGE_UPDATE_AUTOMATION
+from engine.image.policy import PolicyError, select_latest
+from engine.image.reference import ImageNameError
+from engine.image.registry import RegistryClient, RegistryError, credentials_from_dockerconfig
+from engine.image.scan import scan_repository
+
+Obj = dict[str, Any]
+
+
+def _interval(obj: Obj, default: float = 600.0) -> float:
+    from engine.api.duration import parse_duration
+
+    try:
+        return parse_duration(str((obj.get("spec") or {}).get("interval") or "")) or default
+    except ValueError:
+        return default
+
+
+class _ImageReconciler(PhasedReconciler):
+    def phase_start(self, ctx: Context) -> Result | None:
+        view = View(ctx.obj)
+        if view.deleting:
+            self.remove_finalizer(ctx)
+            return Result()
+        self.ensure_finalizer(ctx)
+        if view.suspended:
+            ctx.values["suspended"] = True
+            return Result()
+        if view.generation != view.observed_generation and view.observed_generation >= 0:
+            self.progressing(ctx, f"processing object: new generation {view.observed_generation} -> "
+                                  f"{view.generation}")
+        else:
+            self.progressing(ctx, "reconciliation in progress")
+        return None
+
+    def fail(self, ctx: Context, reason: str, message: str, *, stalled: bool = False, retry: float = 60.0) -> Result:
+        c.mark_false(ctx.obj, c.READY, reason, message)
+        if stalled:
+            c.mark_stalled(ctx.obj, reason, message)
+        self.event(ctx, WARNING, reason, message)
+        return Result(requeue_after=None if stalled else retry, error=message, reason=reason)
+
+    def succeed(self, ctx: Context, message: str, requeue: float) -> Result:
+        previous = c.get_condition(ctx.obj, c.READY)
+        c.mark_true(ctx.obj, c.READY, c.SUCCEEDED, message)
+        c.delete_condition(ctx.obj, c.STALLED)
+        if previous is None or previous.get("message") != message or previous.get("status") != c.TRUE:
+            self.event(ctx, NORMAL, c.SUCCEEDED, message)
+        return Result(requeue_after=requeue)
+
+    def finish_status(self, ctx: Context) -> None:
+        if ctx.values.get("suspended"):
+            return
+        c.delete_condition(ctx.obj, c.RECONCILING)
+        ctx.status["observedGeneration"] = View(ctx.obj).generation
+
+    def secret_data(self, namespace: str, name: str) -> dict[str, str]:
+        secret = self.client.get("v1", "Secret", name, namespace)
+        if secret is None:
+            raise RegistryError(f"secrets \"{name}\" not found")
+        return dict(secret.get("data") or {})
+
+
+class ImageRepositoryReconciler(_ImageReconciler):
+    """Scans the registry on every interval and stores `lastScanResult` (tags in `status.tags`)."""
+
+    kind = IMAGE_REPOSITORY
+    controller = "image-reflector-controller"
+
+    def phases(self) -> list[tuple[str, Phase]]:
+        return [("start", self.phase_start), ("scan", self.phase_scan)]
+
+    def phase_scan(self, ctx: Context) -> Result | None:
+        spec, meta = ctx.obj.get("spec") or {}, ctx.obj["metadata"]
+        interval = _interval(ctx.obj)
+        secret = None
+        try:
+            if (spec.get("secretRef") or {}).get("name"):
+                secret = self.secret_data(meta.get("namespace", "default"), spec["secretRef"]["name"])
+        except RegistryError as err:
+            return self.fail(ctx, "AuthenticationFailed", f"failed to configure authentication options: {err}")
+        try:
+            result = scan_repository(str(spec.get("image", "")), exclusion_list=spec.get("exclusionList"),
+                                     insecure=bool(spec.get("insecure")), secret_data=secret,
+                                     timeout=min(interval, 30.0))
+        except ImageNameError as err:
+            return self.fail(ctx, "ImageURLInvalid", str(err), stalled=True)
+        except RegistryError as err:
+            return self.fail(ctx, "ReadOperationFailed", f"scan failed: {err}")
+        ctx.status["canonicalImageName"] = result.canonical_image_name
+        ctx.status["observedExclusionList"] = result.exclusion_list
+        scan: Obj = {"tagCount": result.tag_count, "scanTime": c.now_rfc3339(), "revision": result.revision}
+        if result.tags:
+            scan["latestTags"] = result.latest_tags
+        ctx.status["lastScanResult"] = scan
+        ctx.status["tags"] = result.tags
+        return self.succeed(ctx, f"successful scan: found {result.tag_count} tags with checksum {result.revision}",
+                            interval)
+
+
+class ImagePolicyReconciler(_ImageReconciler):
+    """Picks the latest tag of the referenced ImageRepository's scan."""
+
+    kind = IMAGE_POLICY
+    controller = "image-reflector-controller"
+
+    def phases(self) -> list[tuple[str, Phase]]:
+        return [("start", self.phase_start), ("policy", self.phase_policy)]
+
+    def triggered_by(self, obj: Obj, changed: Obj) -> bool:
+        if changed.get("kind") != "ImageRepository":
+            return False
+        ref = (obj.get("spec") or {}).get("imageRepositoryRef") or {}
+        ns = ref.get("namespace") or obj["metadata"].get("namespace")
+        return ref.get("name") == changed["metadata"]["name"] and ns == changed["metadata"].get("namespace")
+
+    def phase_policy(self, ctx: Context) -> Result | None:
+        spec, meta = ctx.obj.get("spec") or {}, ctx.obj["metadata"]
+        ref = spec.get("imageRepositoryRef") or {}
+        ns = ref.get("namespace") or meta.get("namespace", "default")
+        repo = self.client.get(IMAGE_REPOSITORY.api_version, "ImageRepository", ref.get("name", ""), ns)
+        if repo is None:
+            return self.fail(ctx, c.DEPENDENCY_NOT_READY, "failed to get the referred ImageRepository: referenced "
+                             f"ImageRepository does not exist: imagerepositories.image.toolkit.fluxcd.io "
+                             f"\"{ref.get('name', '')}\" not found", retry=30.0)
+        tags = (repo.get("status") or {}).get("tags")
+        if not tags:
+            return self.fail(ctx, c.DEPENDENCY_NOT_READY, "retrying in 30s error: no tags in database", retry=30.0)
+        try:
+            tag = select_latest(spec, list(tags))
+        except PolicyError as err:
+            return self.fail(ctx, err.reason, err.message, stalled=err.stalled)
+        name = str((repo.get("spec") or {}).get("image", ""))
+        digest = ""
+        previous = ctx.status.get("latestRef")
+        policy = spec.get("digestReflectionPolicy") or "Never"
+        if policy != "Never":
+            keep = policy == "IfNotPresent" and previous and previous.get("name") == name and \
+                previous.get("tag") == tag and previous.get("digest")
+            try:
+                digest = str(previous["digest"]) if keep and previous else self._digest(repo, tag)
+            except RegistryError as err:
+                return self.fail(ctx, c.FAILED, f"failed fetching digest of {name}:{tag}: {err}")
+        latest = {"name": name, "tag": tag, **({"digest": digest} if digest else {})}
+        message = f"Latest image tag for {name} resolved to {tag}" + (f" with digest {digest}" if digest else "")
+        if previous and previous != latest:
+            ctx.status["observedPreviousRef"] = previous
+            message += f" (previously {previous.get('name')}:{previous.get('tag')}" + (
+                f"@{previous['digest']}" if previous.get("digest") else "") + ")"
+        ctx.status["latestRef"] = latest
+        return self.succeed(ctx, message, _interval(ctx.obj) if policy == "Always" else 600.0)
+
+    def _digest(self, repo: Obj, tag: str) -> str:
+        from engine.image.reference import parse_image
+
+        spec = repo.get("spec") or {}
+        creds = None
+        if (spec.get("secretRef") or {}).get("name"):
+            data = self.secret_data(repo["metadata"].get("namespace", "default"), spec["secretRef"]["name"])
+            creds = credentials_from_dockerconfig(data, parse_image(spec["image"]).registry)
+        return RegistryClient(parse_image(spec["image"]), credentials=creds,
+                              insecure=bool(spec.get("insecure"))).digest(tag)
+
+
+class ImageUpdateAutomationReconciler(_ImageReconciler):
+    """Commits the policies' latest images into git through the Setters strategy."""
+
+    kind = IMAGE_UPDATE_AUTOMATION
+    controller = "image-automation-controller"
+
+    def __init__(self, *args: Any, commit_date: Any = None, workdir: Path | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commit_date = commit_date
+        self.workdir = workdir
+
+    def phases(self) -> list[tuple[str, Phase]]:
+        return [("start", self.phase_start), ("update", self.phase_update)]
+
+    def triggered_by(self, obj: Obj, changed: Obj) -> bool:
+        return changed.get("kind") == "ImagePolicy" and \
+            changed["metadata"].get("namespace") == obj["metadata"].get("namespace")
+
+    def phase_update(self, ctx: Context) -> Result | None:
+        spec, meta = ctx.obj.get("spec") or {}, ctx.obj["metadata"]
+        namespace = meta.get("namespace", "default")
+        ctx.status["lastAutomationRunTime"] = c.now_rfc3339()
+        interval = _interval(ctx.obj)
+        source = spec.get("sourceRef") or {}
+        if source.get("kind", "GitRepository") != "GitRepository":
+            return self.fail(ctx, "InvalidSourceConfiguration", f"source kind '{source.get('kind')}' not "
+                             "supported: invalid source configuration", stalled=True)
+        update = spec.get("update", {"strategy": "Setters"})
+        if update is None or (update.get("strategy") or "Setters") != "Setters":
+            message = "no update strategy" if update is None else f"unsupported update strategy: {update['strategy']}"
+            return self.fail(ctx, "InvalidUpdateStrategy", message, stalled=True)
+        repo = self.client.get("source.toolkit.fluxcd.io/v1", "GitRepository", source.get("name", ""),
+                               source.get("namespace") or namespace)
+        if repo is None:
+            return self.fail(ctx, "SourceManagerFailed", "failed configuring source manager: unable to get source "
+                             f"'GitRepository/{source.get('namespace') or namespace}/{source.get('name', '')}': "
+                             "not found")
+        git_spec = spec.get("git") or {}
+        checkout_ref = (git_spec.get("checkout") or {}).get("ref") or (repo.get("spec") or {}).get("ref") or {}
+        branch = checkout_ref.get("branch") or ("" if checkout_ref else "master")
+        policies = {}
+        observed = {}
+        for pol in self.client.list(IMAGE_POLICY.api_version, "ImagePolicy", namespace):
+            latest = (pol.get("status") or {}).get("latestRef")
+            if latest and _selected(pol, spec.get("policySelector")):
+                policies[f"{namespace}:{pol['metadata']['name']}"] = latest
+                observed[pol["metadata"]["name"]] = latest
+        commit = git_spec.get("commit") or {}
+        author = commit.get("author") or {}
+        push = git_spec.get("push") or {}
+        request = UpdateRequest(
+            url=str((repo.get("spec") or {}).get("url", "")), checkout_branch=branch,
+            automation=NamespacedName(namespace, meta["name"]), policies=policies,
+            author_name=author.get("name", ""), author_email=author.get("email", ""),
+            message_template=commit.get("messageTemplate"), template_values=commit.get("messageTemplateValues") or {},
+            push_branch=push.get("branch"), refspec=push.get("refspec"), update_path=update.get("path") or ".",
+            commit_date=self.commit_date() if callable(self.commit_date) else self.commit_date)
+        try:
+            outcome = run_update(request, self.workdir)
+        except AutomationError as err:
+            return self.fail(ctx, err.reason, err.message, stalled=err.stalled)
+        ctx.status["observedPolicies"] = observed
+        ctx.status["observedSourceRevision"] = outcome.observed_revision
+        if outcome.commit:
+            ctx.status["lastPushCommit"] = outcome.commit
+            ctx.status["lastPushTime"] = c.now_rfc3339()
+            self.event(ctx, NORMAL, c.SUCCEEDED, outcome.event_message)
+        return self.succeed(ctx, "repository up-to-date", interval)
+
+
+def _selected(policy: Obj, selector: Obj | None) -> bool:
+    if not selector:
+        return True
+    labels = policy["metadata"].get("labels") or {}
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
+        if (op == "In" and labels.get(key) not in values) or (op == "NotIn" and labels.get(key) in values) or \
+                (op == "Exists" and key not in labels) or (op == "DoesNotExist" and key in labels):
+            return False
+    return True
+
+
+def register_image_reconcilers(manager: Any, **automation_options: Any) -> None:
+    """Add the three image reconcilers to an `engine.manager.Manager`."""
+    manager.register(ImageRepositoryReconciler(manager.client, manager.recorder, manager.logger))
+    manager.register(ImagePolicyReconciler(manager.client, manager.recorder, manager.logger))
+    manager.register(ImageUpdateAutomationReconciler(manager.client, manager.recorder, manager.logger,
+                                                     **automation_options))
+
+
