@@ -171,9 +171,16 @@ class Client:
     def list(self, api_version: str, kind: str, namespace: str | None = None, *,
              label_selector: str | None = None) -> list[Obj]:
         res = self.resource(api_version, kind)
-        query = [("labelSelector", label_selector)] if label_selector else []
-        doc = self.request("GET", res.path(namespace), query=query)
-        items = doc.get("items") or []
+        base = [("labelSelector", label_selector)] if label_selector else []
+        items: list[Obj] = []
+        token = None
+        while True:
+            query = base + ([("continue", token)] if token else [])
+            doc = self.request("GET", res.path(namespace), query=query)
+            items.extend(doc.get("items") or [])
+            token = (doc.get("metadata") or {}).get("continue")
+            if not token:
+                break
         for item in items:
             item.setdefault("apiVersion", api_version)
             item.setdefault("kind", kind)

@@ -190,6 +190,9 @@ class Applier:
             if dry is None:
                 existing = None
                 dry = self._dry_run(obj, meta, None, False, done)
+            elif meta.id in live and (existing is None or drifted(dry, existing)):
+                # the listed copy may be older than the dry-run (e.g. a controller annotated it since): re-read
+                existing = self._live(meta)
             return obj, meta, existing, dry
 
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
