@@ -284,7 +284,7 @@ class KustTarget:
 
         res.obj = merge_generated(old.obj, res.obj, res.behavior)
         res.prev_ids, res.prefixes, res.suffixes = list(old.prev_ids), list(old.prefixes), list(old.suffixes)
-        res.needs_hash = res.needs_hash or old.needs_hash
+        res.needs_hash = res.needs_hash and old.needs_hash
         if res.behavior == "merge":
             res.origin = old.origin
         resmap.replace(old, res)
