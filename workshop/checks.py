@@ -1,0 +1,144 @@
+"""Exercise checks: one function per exercise, each returning a CheckResult.
+
+A CheckResult displays as one stable line, `PASS: ...`, or as `NOT YET: ...` followed by a plain-words
+list of what is still wrong. Checks never raise for a learner's mistake (a missing file, YAML that does
+not build): the mistake becomes a line in the list. Paths in messages are as the learner gave them, so
+notebook output stays the same from run to run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.kustomize import KustomizeError, build
+
+__all__ = ["CheckResult", "check_01", "PROD_EXPECTED"]
+
+
+@dataclass
+class CheckResult:
+    """The outcome of an exercise check. `passed` is true when `problems` is empty."""
+
+    exercise: str
+    summary: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __str__(self) -> str:
+        if self.passed:
+            return f"PASS: {self.exercise}: {self.summary}"
+        lines = [f"NOT YET: {self.exercise}: {len(self.problems)} thing(s) still to do"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def print(self) -> CheckResult:
+        print(self)
+        return self
+
+
+#: What lesson 01's production overlay must produce.
+PROD_EXPECTED = {
+    "name": "webserver-prod",
+    "replicas": 3,
+    "image": "nginx:1.25.4",
+    "label": ("env", "production"),
+}
+
+
+def _kustomization_file(folder: Path) -> Path | None:
+    for name in ("kustomization.yaml", "kustomization.yml", "Kustomization"):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def check_01(overlay: str | Path, base: str | Path | None = None) -> CheckResult:
+    """Lesson 01 exercise: a production overlay of the `webserver` base.
+
+    Wants `overlay` to hold a kustomization that builds on the base (not a copy of it) and gives one
+    Deployment `webserver-prod` with 3 replicas, image `nginx:1.25.4` and the label `env: production`.
+    `base` defaults to the `base` folder next to `overlay`.
+    """
+    shown = str(overlay)
+    folder = Path(overlay)
+    base_dir = Path(base) if base is not None else folder.parent / "base"
+    name, replicas, image = PROD_EXPECTED["name"], PROD_EXPECTED["replicas"], PROD_EXPECTED["image"]
+    label_key, label_value = PROD_EXPECTED["label"]  # type: ignore[misc]
+    summary = f"{shown} builds Deployment {name} with {replicas} replicas, image {image}, label {label_key}={label_value}"
+    result = CheckResult("01 production overlay", summary)
+    problems = result.problems
+
+    if not folder.is_dir():
+        problems.append(f"create the folder {shown}")
+        return result
+    kfile = _kustomization_file(folder)
+    if kfile is None:
+        problems.append(f"write {shown}/kustomization.yaml")
+        return result
+    try:
+        doc = yaml.safe_load(kfile.read_text()) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problems.append(f"{shown}/{kfile.name} is not valid YAML{where}: fix the indentation or quoting")
+        return result
+    if not isinstance(doc, dict):
+        problems.append(f"{shown}/{kfile.name} should be a mapping (keys like resources:, nameSuffix:)")
+        return result
+
+    resources = doc.get("resources") or []
+    if not isinstance(resources, list):
+        resources = []
+    uses_base = any(
+        isinstance(r, str) and (folder / r).resolve() == base_dir.resolve() for r in resources
+    )
+    if not uses_base:
+        problems.append("list the base under resources: (resources: [../base]) instead of copying it")
+
+    try:
+        objects = build(folder)
+    except KustomizeError as e:
+        problems.append(f"kustomize build fails: {_relative(str(e), folder)}")
+        return result
+
+    deployments = [o for o in objects if o.get("kind") == "Deployment"]
+    if len(deployments) != 1:
+        problems.append(f"the build should hold exactly one Deployment (it holds {len(deployments)})")
+        if not deployments:
+            return result
+    dep = next((d for d in deployments if d.get("metadata", {}).get("name") == name), deployments[0])
+    got_name = dep.get("metadata", {}).get("name")
+    if got_name != name:
+        problems.append(f"the Deployment is called {got_name}; add nameSuffix: -prod to get {name}")
+    spec: dict[str, Any] = dep.get("spec") or {}
+    got_replicas = spec.get("replicas", 1)
+    if got_replicas != replicas:
+        problems.append(f"the Deployment runs {got_replicas} replica(s); make it {replicas} (replicas: or a patch)")
+    containers = (((spec.get("template") or {}).get("spec") or {}).get("containers")) or []
+    images = [c.get("image") for c in containers]
+    if image not in images:
+        got = ", ".join(str(i) for i in images) or "no image"
+        problems.append(f"the nginx container uses {got}; set the image to {image} (images: newTag)")
+    labels = (dep.get("metadata") or {}).get("labels") or {}
+    if labels.get(label_key) != label_value:
+        problems.append(f"the Deployment has no label {label_key}: {label_value} (labels: or commonLabels:)")
+    return result
+
+
+def _relative(message: str, folder: Path) -> str:
+    """Error text with the absolute folder path shortened, so output does not depend on where the kit lives."""
+    for prefix in {str(folder.resolve().parent) + "/", str(folder.resolve()) + "/"}:
+        message = message.replace(prefix, "")
+    return message
