@@ -218,7 +218,8 @@ class Manager:
 
     def _drain(self, queue: list[Key], deadline: float, report: SyncReport | None) -> None:
         runs: dict[Key, int] = {}
-        while queue and not self._stop.is_set():
+        background = report is None
+        while queue and not (background and self._stop.is_set()):
             if time.monotonic() > deadline:
                 if report is not None:
                     report.pending.extend(queue)

@@ -54,6 +54,9 @@ def test_new_commit_is_applied_in_the_background(story: Story) -> None:
     finally:
         manager.stop()
     assert manager._thread is None
+    story.commit("Add c", {"apps/c.yaml": configmap("c")})
+    story.sync()  # synchronous use still works after the background loop stopped
+    assert story.get("ConfigMap", "c") is not None
 
 
 def test_spec_change_is_noticed_by_generation(story: Story) -> None:
