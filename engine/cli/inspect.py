@@ -1,0 +1,230 @@
+"""`gitops tree|events|build|diff kustomization …` and `gitops kustomize build DIR`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from engine.cli.output import CLIError, table
+from engine.cli.session import Session
+from engine.cli.wait import get_object
+
+Obj = dict[str, Any]
+KS_GROUP = "kustomize.toolkit.fluxcd.io"
+
+
+# -- tree ------------------------------------------------------------------------------------------
+def tree_lines(s: Session, name: str, namespace: str, seen: set[tuple[str, str]] | None = None) -> list[str]:
+    """Children of a Kustomization as drawn lines (`├── `, `└── `, `│   `), recursing into child Kustomizations."""
+    from engine.api.types import Kustomization
+    from engine.kustomization.inventory import ObjMeta
+
+    seen = seen if seen is not None else {(namespace, name)}
+    obj = s.client.get(f"{KS_GROUP}/v1", "Kustomization", name, namespace) or {}
+    metas = [ObjMeta.parse(e) for e in Kustomization(obj).inventory]
+    lines: list[str] = []
+    for i, meta in enumerate(metas):
+        last = i == len(metas) - 1
+        lines.append(("└── " if last else "├── ") + meta.subject)
+        key = (meta.namespace, meta.name)
+        if meta.kind == "Kustomization" and meta.group == KS_GROUP and key not in seen:
+            seen.add(key)
+            for child in tree_lines(s, meta.name, meta.namespace, seen):
+                lines.append(("    " if last else "│   ") + child)
+    return lines
+
+
+def cmd_tree(s: Session, args: argparse.Namespace) -> int:
+    get_object(s, "Kustomization", args.name)
+    lines = [f"Kustomization/{s.namespace}/{args.name}"] + tree_lines(s, args.name, s.namespace)
+    if args.compact:
+        lines = [lines[0]] + [ln for ln in lines[1:] if _is_flux(ln)]
+    print("\n".join(lines))
+    return 0
+
+
+def _is_flux(line: str) -> bool:
+    kind = line.replace("│", " ").replace("├──", " ").replace("└──", " ").strip().split("/")[0]
+    return kind in ("Kustomization", "GitRepository", "OCIRepository", "Bucket", "HelmRelease", "HelmRepository",
+                    "ImageRepository", "ImagePolicy", "ImageUpdateAutomation", "Alert", "Provider", "Receiver")
+
+
+# -- events ----------------------------------------------------------------------------------------
+def human_duration(seconds: float) -> str:
+    """k8s.io/apimachinery's HumanDuration: `19s`, `2m53s`, `8m`, `3h12m`, `5h`, `3d4h`, `12d`, `2y`."""
+    s = int(max(seconds, 0))
+    if s < 120:
+        return f"{s}s"
+    m = s // 60
+    if m < 10:
+        return f"{m}m{s % 60}s" if s % 60 else f"{m}m"
+    if m < 180:
+        return f"{m}m"
+    h = s // 3600
+    if h < 8:
+        return f"{h}h{m % 60}m" if m % 60 else f"{h}h"
+    if h < 48:
+        return f"{h}h"
+    d = h // 24
+    if h < 192:
+        return f"{d}d{h % 24}h" if h % 24 else f"{d}d"
+    if d < 730:
+        return f"{d}d"
+    return f"{d // 365}y"
+
+
+def _age(ts: str | None, now: dt.datetime) -> float:
+    if not ts:
+        return 0.0
+    return (now - dt.datetime.fromisoformat(ts.replace("Z", "+00:00"))).total_seconds()
+
+
+def last_seen(event: Obj, now: dt.datetime) -> str:
+    last = event.get("lastTimestamp") or event.get("eventTime") or event["metadata"].get("creationTimestamp")
+    text = human_duration(_age(last, now))
+    count = int(event.get("count") or 1)
+    if count > 1:
+        text += f" (x{count} over {human_duration(_age(event.get('firstTimestamp') or last, now))})"
+    return text
+
+
+def cmd_events(s: Session, args: argparse.Namespace) -> int:
+    from engine.events import list_events
+
+    wanted: set[tuple[str, str]] | None = None
+    if args.for_:
+        kind, _, name = args.for_.partition("/")
+        if not kind or not name:
+            raise CLIError(f"invalid --for '{args.for_}', must be in format Kind/name")
+        wanted = {(kind, name)}
+        if kind == "Kustomization":
+            ref = (get_object(s, "Kustomization", name).get("spec") or {}).get("sourceRef") or {}
+            wanted.add((ref.get("kind", ""), ref.get("name", "")))
+    events = [e for e in list_events(s.client, s.list_namespace)
+              if (e.get("involvedObject") or {}).get("apiVersion", "").split("/")[0].endswith("toolkit.fluxcd.io")]
+    if wanted is not None:
+        events = [e for e in events if (e["involvedObject"].get("kind"), e["involvedObject"].get("name")) in wanted]
+    if args.types:
+        types = {t.strip() for t in args.types.split(",")}
+        events = [e for e in events if e.get("type") in types]
+    now = dt.datetime.now(dt.UTC)
+    header = (["namespace"] if s.all_namespaces else []) + ["last seen", "type", "reason", "object", "message"]
+    rows = []
+    for e in events:
+        inv = e["involvedObject"]
+        cells = [last_seen(e, now), e.get("type", ""), e.get("reason", ""), f"{inv.get('kind')}/{inv.get('name')}",
+                 (e.get("message") or "").strip()]
+        rows.append(([e["metadata"].get("namespace", "")] if s.all_namespaces else []) + cells)
+    if not rows:
+        s.printer.failure(f"no events found in \"{s.namespace}\" namespace" if not s.all_namespaces
+                          else "no events found in any namespace")
+        return 0
+    print(table(header, rows), end="")
+    return 0
+
+
+# -- build / diff ----------------------------------------------------------------------------------
+def build_objects(s: Session, name: str, path: str) -> tuple[Obj, list[Obj]]:
+    """The in-cluster Kustomization's generate/build/substitute pipeline over a local directory."""
+    from engine import kustomize
+    from engine.kustomization.generator import generate
+    from engine.kustomization.postbuild import (
+        load_variables,
+        stamp_common_metadata,
+        stamp_owner,
+        substitute_objects,
+    )
+
+    local = Path(path)
+    if not local.is_dir():
+        raise CLIError(f"invalid resource path '{path}'")
+    ks = get_object(s, "Kustomization", name)
+    spec = ks.get("spec") or {}
+    work = Path(tempfile.mkdtemp(prefix="gitops-build-"))
+    try:
+        target = work / "src"
+        shutil.copytree(local, target, symlinks=True)
+        generate(spec, target, target)
+        objects = kustomize.build(str(target))
+        stamp_common_metadata(objects, spec.get("commonMetadata"))
+        post = spec.get("postBuild")
+        if post:
+            variables = load_variables(s.client, post, s.namespace)
+            objects = substitute_objects(objects, variables,
+                                         strategy=post.get("substituteStrategy") or "WithVariables")
+        stamp_owner(objects, name, s.namespace)
+    except CLIError:
+        raise
+    except Exception as err:
+        raise CLIError(f"kustomize build failed: {err}".replace(str(work / "src") + "/", "")) from None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for obj in objects:
+        if obj.get("kind") == "Secret" and obj.get("sops"):
+            for key in ("data", "stringData"):
+                if isinstance(obj.get(key), dict):
+                    obj[key] = {k: ("KipTT1BTKio=" if key == "data" else "**SOPS**") for k in obj[key]}
+    return ks, objects
+
+
+def cmd_build(s: Session, args: argparse.Namespace) -> int:
+    from engine import kustomize
+
+    _, objects = build_objects(s, args.name, args.path)
+    print(kustomize.render(objects), end="")
+    return 0
+
+
+def cmd_diff(s: Session, args: argparse.Namespace) -> int:
+    from engine.cli.diff import diff_objects
+
+    try:
+        ks, objects = build_objects(s, args.name, args.path)
+        lines = diff_objects(s, ks, objects)
+    except CLIError as err:
+        raise CLIError(str(err), code=2) from None
+    except Exception as err:
+        raise CLIError(str(err), code=2) from None
+    if lines:
+        print("\n".join(lines))
+        raise CLIError("identified at least one change, exiting with non-zero exit code", code=1)
+    return 0
+
+
+def cmd_kustomize(s: Session, args: argparse.Namespace) -> int:
+    from engine.kustomize.cli import main as kustomize_main
+
+    return kustomize_main(["build", args.dir])
+
+
+def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    def ks_parser(verb: str, help_: str) -> argparse.ArgumentParser:
+        top = sub.add_parser(verb, parents=[common], help=help_)
+        tsub = top.add_subparsers(dest=f"{verb}_kind", required=True, metavar="{kustomization}")
+        k = tsub.add_parser("kustomization", aliases=["ks"], parents=[common])
+        k.add_argument("name")
+        return k
+
+    tree = ks_parser("tree", "print the resources reconciled by a Kustomization")
+    tree.add_argument("--compact", action="store_true")
+    tree.set_defaults(func=cmd_tree)
+    build = ks_parser("build", "build a Kustomization locally")
+    build.add_argument("--path", required=True)
+    build.set_defaults(func=cmd_build)
+    diff = ks_parser("diff", "diff a locally built Kustomization against the cluster")
+    diff.add_argument("--path", required=True)
+    diff.set_defaults(func=cmd_diff)
+
+    ev = sub.add_parser("events", parents=[common], help="display Kubernetes events for Flux resources")
+    ev.add_argument("--for", dest="for_", default="", help="Kind/name of the object")
+    ev.add_argument("--types", default="")
+    ev.set_defaults(func=cmd_events)
+    kz = sub.add_parser("kustomize", parents=[common], help="kustomize build in pure Python")
+    kzsub = kz.add_subparsers(dest="kz_cmd", required=True, metavar="{build}")
+    kb = kzsub.add_parser("build", parents=[common])
+    kb.add_argument("dir", nargs="?", default=".")
+    kb.set_defaults(func=cmd_kustomize)

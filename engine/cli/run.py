@@ -1,0 +1,86 @@
+"""`gitops run`: the engine's controllers in the foreground, announcing themselves with a Lease.
+
+While the Lease is renewed, `gitops reconcile/create/resume` only annotate and wait (as flux's CLI does);
+without it they run the reconcilers in-process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import socket
+import time
+
+from engine.cli.session import Session
+from engine.client import ApiError
+
+LEASE_API = "coordination.k8s.io/v1"
+LEASE_NAME = "gitops-manager"
+LEASE_SECONDS = 15
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _micro(t: dt.datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def renew_lease(s: Session, holder: str) -> None:
+    s.client.apply({"apiVersion": LEASE_API, "kind": "Lease",
+                    "metadata": {"name": LEASE_NAME, "namespace": s.namespace},
+                    "spec": {"holderIdentity": holder, "leaseDurationSeconds": LEASE_SECONDS,
+                             "renewTime": _micro(_now())}}, field_manager="gitops-run")
+
+
+def release_lease(s: Session) -> None:
+    try:
+        s.client.delete(LEASE_API, "Lease", LEASE_NAME, s.namespace)
+    except ApiError:
+        pass
+
+
+def lease_is_fresh(s: Session) -> bool:
+    try:
+        lease = s.client.get(LEASE_API, "Lease", LEASE_NAME, s.namespace)
+    except ApiError:
+        return False
+    spec = (lease or {}).get("spec") or {}
+    renewed = spec.get("renewTime")
+    if not renewed or not spec.get("holderIdentity"):
+        return False
+    try:
+        when = dt.datetime.fromisoformat(renewed.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return (_now() - when).total_seconds() < int(spec.get("leaseDurationSeconds") or LEASE_SECONDS)
+
+
+def cmd_run(s: Session, args: argparse.Namespace) -> int:
+    p = s.printer
+    holder = f"{socket.gethostname()}_{os.getpid()}"
+    manager = s.manager
+    p.action(f"starting controllers: {', '.join(manager.reconcilers)}")
+    try:
+        renew_lease(s, holder)
+    except ApiError as err:
+        p.warning(f"unable to acquire lease {s.namespace}/{LEASE_NAME}: {err}")
+    manager.start()
+    p.success("controllers started (Ctrl-C to stop)")
+    end = time.monotonic() + args.exit_after if args.exit_after else None
+    try:
+        while end is None or time.monotonic() < end:
+            time.sleep(min(LEASE_SECONDS / 3, max(0.05, (end - time.monotonic()) if end else 5.0)))
+            try:
+                renew_lease(s, holder)
+            except ApiError:
+                pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        manager.stop()
+        release_lease(s)
+    p.success("controllers stopped")
+    return 0

@@ -1,0 +1,94 @@
+"""Request a reconcile and wait for it, flux-style; in this kit the engine's controllers run in-process.
+
+`flux reconcile` annotates `reconcile.fluxcd.io/requestedAt` and polls until `status.lastHandledReconcileAt`
+matches. Here, when no `gitops run` manager holds the lease, the CLI runs `Manager.sync` itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from engine.api import conditions
+from engine.api.kinds import kind_info
+from engine.api.types import REQUESTED_AT
+from engine.cli.output import CLIError
+from engine.cli.session import Session
+
+Obj = dict[str, Any]
+FIELD_MANAGER = "flux-client-side-apply"
+
+
+def not_found(kind: str, name: str) -> CLIError:
+    info = kind_info(kind)
+    return CLIError(f'{info.plural}.{info.group} "{name}" not found')
+
+
+def get_object(s: Session, kind: str, name: str) -> Obj:
+    info = kind_info(kind)
+    obj = s.client.get(info.api_version, kind, name, s.namespace)
+    if obj is None:
+        raise not_found(kind, name)
+    return obj
+
+
+def apply_object(s: Session, obj: Obj) -> bool:
+    """Create or update; True when it was created."""
+    meta = obj["metadata"]
+    existed = s.client.get(obj["apiVersion"], obj["kind"], meta["name"], meta["namespace"]) is not None
+    if not existed and s.client.get("v1", "Namespace", meta["namespace"]) is None:
+        raise CLIError(f'namespaces "{meta["namespace"]}" not found')
+    s.client.apply(obj, field_manager=FIELD_MANAGER)
+    return not existed
+
+
+def annotate(s: Session, kind: str, name: str) -> str:
+    info = kind_info(kind)
+    value = dt.datetime.now().astimezone().isoformat()
+    s.client.merge_patch(info.api_version, kind, name, s.namespace,
+                         {"metadata": {"annotations": {REQUESTED_AT: value}}})
+    return value
+
+
+def manager_running(s: Session) -> bool:
+    """A `gitops run` in the foreground renews a Lease; a fresh one means the CLI only has to wait."""
+    from engine.cli.run import lease_is_fresh
+
+    return lease_is_fresh(s)
+
+
+def reconcile_and_wait(s: Session, kind: str, name: str, *, requested: str | None = None,
+                       quote: bool = False) -> Obj:
+    """Drive (or wait for) the reconcile, then judge the result as flux's CLI does; returns the live object."""
+    info = kind_info(kind)
+    deadline = time.monotonic() + s.timeout
+    if not manager_running(s):
+        report = s.manager.sync(timeout=s.timeout, sources=False)
+        if report.pending:
+            raise CLIError(f"timeout waiting for {kind} reconciliation: context deadline exceeded")
+    while True:
+        obj = get_object(s, kind, name)
+        handled = (obj.get("status") or {}).get("lastHandledReconcileAt")
+        generation = (obj.get("metadata") or {}).get("generation")
+        observed = (obj.get("status") or {}).get("observedGeneration")
+        done = (requested is None or handled == requested) and observed == generation
+        if done and not conditions.is_true(obj, conditions.RECONCILING):
+            break
+        if conditions.is_true(obj, conditions.STALLED):
+            raise CLIError(conditions.get_condition(obj, conditions.STALLED).get("message", ""))  # type: ignore[union-attr]
+        if done and not manager_running(s):
+            break
+        if time.monotonic() > deadline:
+            raise CLIError(f"timeout waiting for {kind} reconciliation: context deadline exceeded")
+        time.sleep(0.2)
+    stalled = conditions.get_condition(obj, conditions.STALLED)
+    if stalled and stalled.get("status") == conditions.TRUE:
+        raise CLIError(stalled.get("message", ""))
+    ready = conditions.get_condition(obj, conditions.READY)
+    if ready is None:
+        raise CLIError("status can't be determined")
+    if ready.get("status") != conditions.TRUE:
+        message = ready.get("message", "")
+        raise CLIError(f"{info.kind} reconciliation failed: " + (f"'{message}'" if quote else message))
+    return obj
