@@ -12,6 +12,7 @@ also the requeue timer (interval / retryInterval). When an object's status chang
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import threading
 import time
@@ -32,6 +33,8 @@ from engine.events import EventRecorder, Logger, list_events
 
 Obj = dict[str, Any]
 Key = tuple[str, str, str]  # kind, namespace, name
+Keys = list[Key]
+Objs = list[Obj]
 MAX_RUNS_PER_SYNC = 4
 
 
@@ -108,15 +111,15 @@ class Manager:
         return self.reconcilers[kind]
 
     @property
-    def kinds(self) -> list[KindInfo]:
+    def kinds(self) -> builtins.list[KindInfo]:
         return [r.kind for r in self.reconcilers.values()]
 
-    def install_crds(self) -> list[str]:
+    def install_crds(self) -> builtins.list[str]:
         """Install the CRDs of every registered kind."""
         return install_crds(self.client, self.kinds)
 
     # -- reading ----------------------------------------------------------------------------------
-    def list(self, kind: str, namespace: str | None = None) -> list[Obj]:
+    def list(self, kind: str, namespace: str | None = None) -> Objs:
         info = self.reconcilers[kind].kind
         try:
             items = self.client.list(info.api_version, info.kind, namespace)
@@ -128,7 +131,7 @@ class Manager:
         info = self.reconcilers[kind].kind
         return self.client.get(info.api_version, info.kind, name, namespace)
 
-    def inventory(self, name: str, namespace: str = "default") -> list[str]:
+    def inventory(self, name: str, namespace: str = "default") -> builtins.list[str]:
         """The Kustomization's inventory as `Kind/namespace/name` lines (apply order)."""
         from engine.kustomization.inventory import ObjMeta
 
@@ -142,7 +145,7 @@ class Manager:
         changes = self.reconcilers["Kustomization"].last_changes.get(NamespacedName(namespace, name))  # type: ignore[attr-defined]
         return str(changes) if changes else ""
 
-    def events(self, kind: str | None = None, name: str | None = None, namespace: str | None = None) -> list[Obj]:
+    def events(self, kind: str | None = None, name: str | None = None, namespace: str | None = None) -> Objs:
         return list_events(self.client, namespace, kind=kind, name=name)
 
     def request_reconcile(self, kind: str, name: str, namespace: str = "default") -> str:
@@ -202,9 +205,9 @@ class Manager:
             self._due.pop(key_of(obj), None)
         return result
 
-    def _order(self, queue: list[Key], objs: dict[Key, Obj]) -> Key:
+    def _order(self, queue: Keys, objs: dict[Key, Obj]) -> Key:
         """Next key: the first whose dependencies are not queued themselves (dependency order)."""
-        queued = set(queue)
+        queued: set[Key] = set(queue)
         for key in queue:
             obj = objs.get(key)
             if obj is None or key[0] != "Kustomization":
@@ -216,7 +219,7 @@ class Manager:
                 return key
         return queue[0]
 
-    def _drain(self, queue: list[Key], deadline: float, report: SyncReport | None) -> None:
+    def _drain(self, queue: Keys, deadline: float, report: SyncReport | None) -> None:
         runs: dict[Key, int] = {}
         background = report is None
         while queue and not (background and self._stop.is_set()):
@@ -250,7 +253,7 @@ class Manager:
         except ApiError:
             return None
 
-    def _enqueue_dependents(self, changed: Obj, queue: list[Key], objs: dict[Key, Obj]) -> None:
+    def _enqueue_dependents(self, changed: Obj, queue: Keys, objs: dict[Key, Obj]) -> None:
         for key, obj in objs.items():
             if key in queue or key == key_of(changed):
                 continue
@@ -314,5 +317,5 @@ class Manager:
         self.stop()
 
 
-def objects_summary(objs: Iterable[Obj]) -> list[str]:
+def objects_summary(objs: Iterable[Obj]) -> builtins.list[str]:
     return [f"{key_str(key_of(o))}: {conditions.summary(o)}" for o in objs]

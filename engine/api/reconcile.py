@@ -44,7 +44,7 @@ class Context:
     phase: str = ""
     values: dict[str, Any] = field(default_factory=dict)
     result: Result | None = None
-    log: Logger | None = None
+    log: Logger = field(default_factory=Logger)
 
     @property
     def status(self) -> Obj:

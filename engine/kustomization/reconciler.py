@@ -295,9 +295,8 @@ class KustomizationReconciler(PhasedReconciler):
         ctx.values["changes"] = changes
         self.last_changes[ks.key] = changes
         ctx.log.info("server-side apply completed", output=changes.to_map(), revision=ctx.values["revision"])
-        changed = changes.changed()
-        if changed:
-            self.event(ctx, NORMAL, c.PROGRESSING, "\n".join(str(e) for e in changed),
+        if changes.changed():
+            self.event(ctx, NORMAL, c.PROGRESSING, "\n".join(str(e) for e in changes.changed()),
                        {REVISION_KEY: ctx.values["revision"]})
         return None
 

@@ -222,5 +222,6 @@ def checkout(url: str, resolved: Resolved, dest: Path, creds: Credentials | None
         if head != resolved.sha:
             raise GitError("GitOperationFailed", f"failed to checkout and determine revision: fetched "
                            f"'{head}' but expected '{resolved.sha}'")
-        return repo.head.commit.message.splitlines()[0] if repo.head.commit.message else ""
+        message = str(repo.head.commit.message)
+        return message.splitlines()[0] if message else ""
 

@@ -33,7 +33,8 @@ def _bounds(op: str, ver: str) -> list[tuple[str, semver.Version]]:
     while len(fixed) < 3 and (len(fixed) < len(nums) and not wild[len(fixed)]):
         fixed.append(0)
     exact = len(fixed) == 3 and not any(wild)
-    base = semver.Version(*(fixed + [0] * (3 - len(fixed))), pre or None)
+    major, minor, patch = (fixed + [0, 0, 0])[:3]
+    base = semver.Version(major, minor, patch, prerelease=pre or None)
     if op in ("", "=") and not exact:
         op = "~" if len(fixed) == 2 else "^x"
     if op in ("", "="):
