@@ -49,11 +49,12 @@ class CheckResult:
 
 
 #: What lesson 01's production overlay must produce.
-PROD_EXPECTED = {
-    "name": "webserver-prod",
-    "replicas": 3,
-    "image": "nginx:1.25.4",
-    "label": ("env", "production"),
+PROD_NAME, PROD_REPLICAS, PROD_IMAGE, PROD_LABEL = "webserver-prod", 3, "nginx:1.25.4", ("env", "production")
+PROD_EXPECTED: dict[str, object] = {
+    "name": PROD_NAME,
+    "replicas": PROD_REPLICAS,
+    "image": PROD_IMAGE,
+    "label": PROD_LABEL,
 }
 
 
@@ -74,8 +75,8 @@ def check_01(overlay: str | Path, base: str | Path | None = None) -> CheckResult
     shown = str(overlay)
     folder = Path(overlay)
     base_dir = Path(base) if base is not None else folder.parent / "base"
-    name, replicas, image = PROD_EXPECTED["name"], PROD_EXPECTED["replicas"], PROD_EXPECTED["image"]
-    label_key, label_value = PROD_EXPECTED["label"]  # type: ignore[misc]
+    name, replicas, image = PROD_NAME, PROD_REPLICAS, PROD_IMAGE
+    label_key, label_value = PROD_LABEL
     summary = f"{shown} builds Deployment {name} with {replicas} replicas, image {image}, label {label_key}={label_value}"
     result = CheckResult("01 production overlay", summary)
     problems = result.problems

@@ -1,0 +1,138 @@
+"""workshop.checks.check_01: a learner's production overlay, right and wrong in the ways learners get it wrong."""
+
+from __future__ import annotations
+
+import runpy
+from pathlib import Path
+
+import pytest
+
+from workshop.checks import CheckResult, check_01
+
+ROOT = Path(__file__).resolve().parents[2]
+SOLUTION = ROOT / "notebooks" / "solutions" / "01_production_overlay.py"
+
+BASE_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: webserver
+  labels:
+    app: webserver
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: webserver
+  template:
+    metadata:
+      labels:
+        app: webserver
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.25
+        resources:
+          limits:
+            cpu: 500m
+            memory: 128Mi
+"""
+
+
+@pytest.fixture
+def lesson(tmp_path: Path) -> Path:
+    """A lesson folder with the base written, as notebook 01 leaves it before the exercise."""
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "deployment.yaml").write_text(BASE_DEPLOYMENT)
+    (tmp_path / "base" / "kustomization.yaml").write_text("resources:\n- deployment.yaml\n")
+    return tmp_path
+
+
+def write_overlay(lesson: Path, text: str) -> Path:
+    folder = lesson / "production"
+    folder.mkdir(exist_ok=True)
+    (folder / "kustomization.yaml").write_text(text)
+    return folder
+
+
+def test_the_solution_passes_with_one_stable_line(lesson: Path) -> None:
+    write_solution = runpy.run_path(str(SOLUTION))["write_solution"]
+    write_solution(lesson)
+    result = check_01(lesson / "production")
+    assert result.passed and bool(result)
+    text = str(result)
+    assert text.startswith("PASS: 01 production overlay: ")
+    assert "\n" not in text
+    assert "webserver-prod" in text and "nginx:1.25.4" in text
+
+
+def test_the_solution_script_keeps_a_learners_file(lesson: Path) -> None:
+    write_solution = runpy.run_path(str(SOLUTION))["write_solution"]
+    folder = write_overlay(lesson, "resources:\n- ../base\n")
+    assert write_solution(lesson).startswith("kept your")
+    assert (folder / "kustomization.yaml").read_text() == "resources:\n- ../base\n"
+    assert write_solution(lesson, overwrite=True).startswith("wrote the solution")
+    assert check_01(folder).passed
+
+
+def test_commonlabels_and_a_replicas_patch_also_pass(lesson: Path) -> None:
+    folder = write_overlay(
+        lesson,
+        "resources:\n- ../base\nnameSuffix: -prod\ncommonLabels:\n  env: production\n"
+        "images:\n- name: nginx\n  newTag: 1.25.4\n"
+        "patches:\n- patch: |-\n    - op: replace\n      path: /spec/replicas\n      value: 3\n"
+        "  target:\n    kind: Deployment\n",
+    )
+    assert check_01(folder).passed, str(check_01(folder))
+
+
+def test_a_missing_folder_says_what_to_create(lesson: Path) -> None:
+    result = check_01(str(lesson / "production"))
+    assert not result.passed
+    assert "create the folder" in str(result)
+
+
+def test_a_missing_kustomization_says_what_to_write(lesson: Path) -> None:
+    (lesson / "production").mkdir()
+    assert "write " in check_01(lesson / "production").problems[0]
+
+
+def test_a_bare_base_lists_every_missing_change(lesson: Path) -> None:
+    result = check_01(write_overlay(lesson, "resources:\n- ../base\n"))
+    text = str(result)
+    assert text.splitlines()[0] == "NOT YET: 01 production overlay: 4 thing(s) still to do"
+    assert "nameSuffix: -prod" in text
+    assert "make it 3" in text
+    assert "nginx:1.25.4" in text
+    assert "env: production" in text
+
+
+def test_a_copy_of_the_base_is_not_an_overlay(lesson: Path) -> None:
+    folder = lesson / "production"
+    folder.mkdir()
+    (folder / "deployment.yaml").write_text(BASE_DEPLOYMENT)
+    (folder / "kustomization.yaml").write_text(
+        "resources:\n- deployment.yaml\nnameSuffix: -prod\nlabels:\n- pairs:\n    env: production\n"
+        "replicas:\n- name: webserver\n  count: 3\nimages:\n- name: nginx\n  newTag: 1.25.4\n"
+    )
+    result = check_01(folder)
+    assert result.problems == ["list the base under resources: (resources: [../base]) instead of copying it"]
+
+
+def test_invalid_yaml_names_the_line(lesson: Path) -> None:
+    result = check_01(write_overlay(lesson, "resources:\n- ../base\nnameSuffix: [-prod\n"))
+    assert len(result.problems) == 1
+    assert "not valid YAML" in result.problems[0] and "line" in result.problems[0]
+
+
+def test_a_build_error_is_reported_without_the_absolute_path(lesson: Path) -> None:
+    result = check_01(write_overlay(lesson, "resources:\n- ../base\n- missing.yaml\n"))
+    assert not result.passed
+    text = str(result)
+    assert "kustomize build fails" in text
+    assert str(lesson) not in text
+
+
+def test_result_repr_is_its_text() -> None:
+    result = CheckResult("x", "all good")
+    assert repr(result) == str(result) == "PASS: x: all good"
