@@ -6,6 +6,7 @@ fills in are written here; anything else would show up as drift in server-side a
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
 from collections.abc import Callable
@@ -356,7 +357,13 @@ def _namespace(obj: Obj) -> None:
 
 
 def _secret(obj: Obj) -> None:
+    """Opaque by default; stringData is write-only: the server folds it into data (base64) and drops it."""
     _setdefault(obj, "type", "Opaque")
+    string_data = obj.pop("stringData", None) or {}
+    if string_data:
+        data = obj.get("data") or {}
+        data.update({key: base64.b64encode(str(value).encode()).decode() for key, value in string_data.items()})
+        obj["data"] = data
 
 
 def _pvc(obj: Obj) -> None:

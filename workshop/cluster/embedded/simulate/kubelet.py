@@ -18,6 +18,7 @@ from workshop.cluster.embedded.api import Obj, ObjectStore, WatchEvent
 
 from . import images
 from .common import NODE_IP, NODE_NAME, NODES, PODS, deep, deleting
+from .configrefs import SOURCES, missing_config
 from .core import Context
 
 POD_CIDR = ipaddress.ip_network("10.244.0.0/24")
@@ -154,11 +155,16 @@ class Kubelet:
         self._images: set[str] = set()
         self._backoff: dict[tuple[str, str], float] = {}
         self._restart_at: dict[tuple[str, str], datetime] = {}
+        self._waiting_for_config: dict[tuple[str, str, str], set[str]] = {}
 
     def keys_for(self, event: WatchEvent) -> Iterable[tuple[str | None, str]]:
+        meta = event.obj.get("metadata") or {}
         if event.gvr == PODS and event.type != "DELETED":
-            meta = event.obj.get("metadata") or {}
             yield meta.get("namespace"), meta.get("name", "")
+        elif event.gvr in SOURCES and event.type != "DELETED":
+            ref = (SOURCES[event.gvr], meta.get("namespace", ""), meta.get("name", ""))
+            for pod in sorted(self._waiting_for_config.pop(ref, set())):
+                yield ref[1], pod
 
     def resync(self, store: ObjectStore) -> Iterable[tuple[str | None, str]]:
         for pod in store.list(PODS):
@@ -392,8 +398,10 @@ class Kubelet:
             if isinstance(pulled, tuple):
                 entry["state"] = {"waiting": {"reason": pulled[0], "message": pulled[1]}}
                 return True
-            self._start(ctx, pod, container, entry, now, pulled)
-            return True
+            return self._start_if_configured(ctx, pod, container, entry, now, pulled, announce=True)
+        if reason == "CreateContainerConfigError":
+            return self._start_if_configured(ctx, pod, container, entry, now, images.normalize(image),
+                                             announce=False)
         if reason == "ErrImagePull":
             message = f'Back-off pulling image "{image}"'
             ctx.event(pod, "BackOff", message, component="kubelet")
@@ -426,6 +434,21 @@ class Kubelet:
             self._start(ctx, pod, container, entry, now, normalized)
             return True
         return False
+
+    def _start_if_configured(self, ctx: Context, pod: Obj, container: dict[str, Any], entry: dict[str, Any],
+                             now: str, normalized: str, *, announce: bool) -> bool:
+        """Start the container unless a Secret/ConfigMap it reads is missing (CreateContainerConfigError)."""
+        missing = missing_config(ctx.store, pod["metadata"]["namespace"], container)
+        if missing is None:
+            self._start(ctx, pod, container, entry, now, normalized)
+            return True
+        ref, message = missing
+        self._waiting_for_config.setdefault(ref, set()).add(pod["metadata"]["name"])
+        if not announce and (entry.get("state") or {}).get("waiting", {}).get("message") == message:
+            return False
+        ctx.event(pod, "Failed", f"Error: {message}", type_="Warning", component="kubelet")
+        entry["state"] = {"waiting": {"reason": "CreateContainerConfigError", "message": message}}
+        return True
 
     def _crash(self, ctx: Context, pod: Obj, entry: dict[str, Any], terminated: dict[str, Any]) -> None:
         """A container that exited under a restarting policy: CrashLoopBackOff, restarted after a back-off."""
