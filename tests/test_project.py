@@ -129,6 +129,8 @@ def test_sanitizer_hides_what_changes_between_runs(first: str, second: str) -> N
     "kustomize.toolkit.fluxcd.io/v1",
     "replicas: 3",
     "app-config-4m9b6f2g8t",
+    "cpu: 330m",
+    '{"cpu": "500m", "memory": "128Mi"}',
 ])
 def test_sanitizer_keeps_what_the_lesson_is_about(stable: str) -> None:
     assert sanitize(stable) == stable

@@ -1,0 +1,1 @@
+"""Extra `workshop` subcommands; each module defines register(subparsers)."""
