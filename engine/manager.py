@@ -261,12 +261,13 @@ class Manager:
                 queue.append(key)
 
     def sync(self, timeout: float = 60.0, *, sources: bool = True, drift: bool = False) -> SyncReport:
-        """Reconcile until nothing is pending. `sources`: also re-fetch every source (sees new commits);
+        """Reconcile until nothing is pending. `sources`: also re-check every source and image repository
+        (sees new commits and tags);
         `drift`: also re-apply every Kustomization (as its interval timer would)."""
         report = SyncReport()
         with self._lock:
             objs = self._snapshot()
-            source_kinds = {k for k, r in self.reconcilers.items() if r.kind.group.startswith("source.")}
+            source_kinds = {k for k, r in self.reconcilers.items() if r.observes_outside_world}
             queue = [k for k, o in objs.items()
                      if self.is_pending(o) or (sources and k[0] in source_kinds) or
                      (drift and k[0] == "Kustomization")]

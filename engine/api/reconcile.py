@@ -68,6 +68,9 @@ class PhasedReconciler:
 
     kind: KindInfo
     controller = ""
+    #: True for kinds whose truth lives outside the cluster (git remotes, registries): `sync(sources=True)`
+    #: re-checks them, as their interval timer would.
+    observes_outside_world = False
 
     def __init__(self, client: Client, recorder: EventRecorder, logger: Logger) -> None:
         self.client = client

@@ -77,6 +77,7 @@ class ImageRepositoryReconciler(_ImageReconciler):
     """Scans the registry on every interval and stores `lastScanResult` (tags in `status.tags`)."""
 
     kind = IMAGE_REPOSITORY
+    observes_outside_world = True
     controller = "image-reflector-controller"
 
     def phases(self) -> list[tuple[str, Phase]]:

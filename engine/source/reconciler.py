@@ -33,6 +33,7 @@ class GitRepositoryReconciler(PhasedReconciler):
     """source-controller's GitRepository loop (spec §1.6). `file://` URLs are accepted for lab remotes."""
 
     kind = GIT_REPOSITORY
+    observes_outside_world = True
     controller = "source-controller"
 
     def __init__(self, client: Client, recorder: EventRecorder, logger: Logger,

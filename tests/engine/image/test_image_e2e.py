@@ -95,8 +95,7 @@ def test_new_tag_rolls_out_through_git(embedded_cluster: Any, tmp_path: Path, re
 
         registry.publish("team/web", "1.1.0")
         registry.publish("team/web", "2.0.0-rc.1")
-        manager.request_reconcile("ImageRepository", "web", NS)
-        manager.sync()
+        manager.sync()  # sync(sources=True) rescans the registry, as the scan interval would
         manager.sync()  # the source sees the pushed commit, the Kustomization applies it
 
         bare = git.Repo(repo.remote_path)
