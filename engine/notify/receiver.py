@@ -33,6 +33,10 @@ class ValidationError(Exception):
     """The request does not pass the Receiver's validation (→ 400)."""
 
 
+class AnnotateError(Exception):
+    """A resource of the Receiver could not be annotated (→ 500)."""
+
+
 def go_time_string(when: dt.datetime | None = None) -> str:
     """`metav1.Now().String()`: `2026-08-01 10:00:00.123456 +0000 UTC` (fraction trailing zeros trimmed)."""
     when = (when or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
@@ -69,11 +73,15 @@ def validate(receiver: Obj, token: str, headers: Any, body: bytes) -> None:
     if rtype == "github":
         signature = headers.get("X-Hub-Signature-256") or headers.get("X-Hub-Signature") or ""
         if not verify_signature(signature, body, token):
-            raise ValidationError("unable to validate GitHub payload: payload signature check failed")
-        try:
-            json.loads(body or b"null")
-        except ValueError:
-            raise ValidationError("unable to parse GitHub payload: invalid JSON") from None
+            raise ValidationError("the GitHub signature header is invalid")
+        content_type = (headers.get("Content-Type") or "application/json").split(";")[0].strip()
+        if content_type not in ("application/json", "application/x-www-form-urlencoded"):
+            raise ValidationError(f"webhook request has unsupported Content-Type {content_type!r}")
+        if content_type == "application/json":
+            try:
+                json.loads(body or b"null")
+            except ValueError:
+                raise ValidationError("unable to parse GitHub payload: invalid JSON") from None
         event = headers.get("X-GitHub-Event", "")
         allowed = spec.get("events") or []
         if allowed and not any(event.lower() == str(e).lower() for e in allowed):
@@ -178,29 +186,51 @@ class ReceiverServer:
             return HookResult(400, "")
         try:
             annotated = self.annotate(receiver)
-        except (ApiError, KeyError, ValueError) as err:
-            log.error("unable to annotate resources", error=str(err))
+        except (ApiError, AnnotateError) as err:
+            log.error("unable to request reconciliation", error=str(err))
             return HookResult(500, "")
         log.info("handling request", resources=annotated)
         return HookResult(200, "")
 
     def annotate(self, receiver: Obj) -> list[str]:
-        """Merge-patch `requestedAt` onto each resource of the Receiver; returns `Kind/ns/name` strings."""
+        """Merge-patch `requestedAt` onto each resource of the Receiver; returns `Kind/ns/name` strings.
+        A failing resource does not stop the others; any failure raises AnnotateError at the end (→ 500)."""
         ns = receiver["metadata"].get("namespace", "default")
         value = go_time_string()
         done: list[str] = []
+        errors: list[str] = []
         for res in (receiver.get("spec") or {}).get("resources") or []:
-            kind = res.get("kind", "")
-            api_version = res.get("apiVersion") or kind_info(kind).api_version
-            res_ns = res.get("namespace") or ns
-            if res.get("name") == "*":
-                selector = res.get("matchLabels") or {}
-                names = [o["metadata"]["name"] for o in self.client.list(api_version, kind, res_ns)
-                         if all((o["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())]
-            else:
-                names = [res.get("name", "")]
-            for name in names:
+            try:
+                done += self._annotate_one(res, ns, value)
+            except (ApiError, AnnotateError) as err:
+                errors.append(str(err))
+        if errors:
+            raise AnnotateError("; ".join(errors))
+        return done
+
+    def _annotate_one(self, res: Obj, default_ns: str, value: str) -> list[str]:
+        kind = res.get("kind", "")
+        api_version = res.get("apiVersion")
+        if not api_version:
+            try:
+                api_version = kind_info(kind).api_version
+            except KeyError:
+                raise AnnotateError(f"apiVersion must be specified for kind '{kind}'") from None
+        res_ns = res.get("namespace") or default_ns
+        if res.get("name") == "*":
+            selector = res.get("matchLabels")
+            if not selector:
+                raise AnnotateError("matchLabels field not set when using wildcard '*' as name")
+            names = [o["metadata"]["name"] for o in self.client.list(api_version, kind, res_ns)
+                     if all((o["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())]
+        else:
+            names = [res.get("name", "")]
+        done = []
+        for name in names:
+            try:
                 self.client.merge_patch(api_version, kind, name, res_ns,
                                         {"metadata": {"annotations": {REQUESTED_AT: value}}})
-                done.append(f"{kind}/{res_ns}/{name}")
+            except ApiError as err:
+                raise AnnotateError(f"unable to annotate {kind} '{res_ns}/{name}' error: {err}") from None
+            done.append(f"{kind}/{res_ns}/{name}")
         return done

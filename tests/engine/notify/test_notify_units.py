@@ -120,3 +120,62 @@ def test_webhook_sink_records_and_summarises() -> None:
             "  message: boom\n"
             "  metadata.revision: main@sha1:abc")
         assert not sink.wait_for(2, timeout=0.05)
+
+
+class FakeClient:
+    """Just enough of engine.client.Client for ReceiverServer.handle."""
+
+    def __init__(self, receiver: dict, objects: list[dict]) -> None:
+        self.receiver, self.objects, self.patched = receiver, objects, []
+
+    def list(self, api_version: str, kind: str, namespace: str | None = None) -> list[dict]:
+        if kind == "Receiver":
+            return [self.receiver]
+        return [o for o in self.objects if o["kind"] == kind and o["metadata"]["namespace"] == namespace]
+
+    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> dict:
+        import base64
+
+        return {"data": {"token": base64.b64encode(b"tok").decode()}}
+
+    def merge_patch(self, api_version: str, kind: str, name: str, namespace: str | None, patch: dict) -> dict:
+        if name == "missing":
+            from engine.client import ApiError
+
+            raise ApiError(404, "NotFound", f'"{name}" not found')
+        self.patched.append((api_version, kind, namespace, name))
+        return {}
+
+
+def fake_receiver(resources: list[dict], **spec: object) -> dict:
+    path = webhook_path("tok", "r", "default")
+    return {"metadata": {"name": "r", "namespace": "default"},
+            "spec": {"type": "generic", "secretRef": {"name": "s"}, "resources": resources, **spec},
+            "status": {"webhookPath": path, "conditions": [{"type": "Ready", "status": "True"}]}}
+
+
+def test_receiver_codes_wildcards_and_partial_failures() -> None:
+    from engine.notify.receiver import ReceiverServer
+
+    objs = [{"kind": "GitRepository", "metadata": {"name": n, "namespace": "default", "labels": {"app": a}}}
+            for n, a in (("one", "x"), ("two", "y"), ("three", "x"))]
+    path = webhook_path("tok", "r", "default")
+    receiver = fake_receiver([{"kind": "GitRepository", "name": "*", "matchLabels": {"app": "x"}}])
+    client = FakeClient(receiver, objs)
+    server = ReceiverServer(client)  # type: ignore[arg-type]
+    assert server.handle(path, {}, b"").status == 200
+    assert [p[3] for p in client.patched] == ["one", "three"]
+    assert client.patched[0][0] == "source.toolkit.fluxcd.io/v1"
+    assert server.handle("/hook/nope", {}, b"").status == 404
+    assert server.handle("/other", {}, b"").status == 404
+    receiver["spec"]["suspend"] = True
+    assert server.handle(path, {}, b"").status == 503
+    receiver["spec"]["suspend"] = False
+    receiver["status"]["conditions"][0]["status"] = "False"
+    assert server.handle(path, {}, b"").status == 503
+    receiver["status"]["conditions"][0]["status"] = "True"
+    for bad in ([{"kind": "GitRepository", "name": "*"}], [{"kind": "Unknown", "name": "x"}],
+                [{"kind": "GitRepository", "name": "missing"}, {"kind": "GitRepository", "name": "two"}]):
+        receiver["spec"]["resources"] = bad
+        assert server.handle(path, {}, b"").status == 500
+    assert client.patched[-1][3] == "two"  # a failing resource does not stop the others
