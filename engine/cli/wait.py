@@ -67,21 +67,9 @@ def reconcile_and_wait(s: Session, kind: str, name: str, *, requested: str | Non
         report = s.manager.sync(timeout=s.timeout, sources=False)
         if report.pending:
             raise CLIError(f"timeout waiting for {kind} reconciliation: context deadline exceeded")
-    while True:
         obj = get_object(s, kind, name)
-        handled = (obj.get("status") or {}).get("lastHandledReconcileAt")
-        generation = (obj.get("metadata") or {}).get("generation")
-        observed = (obj.get("status") or {}).get("observedGeneration")
-        done = (requested is None or handled == requested) and observed == generation
-        if done and not conditions.is_true(obj, conditions.RECONCILING):
-            break
-        if conditions.is_true(obj, conditions.STALLED):
-            raise CLIError(conditions.get_condition(obj, conditions.STALLED).get("message", ""))  # type: ignore[union-attr]
-        if done and not manager_running(s):
-            break
-        if time.monotonic() > deadline:
-            raise CLIError(f"timeout waiting for {kind} reconciliation: context deadline exceeded")
-        time.sleep(0.2)
+    else:
+        obj = _poll(s, kind, name, requested, deadline)
     stalled = conditions.get_condition(obj, conditions.STALLED)
     if stalled and stalled.get("status") == conditions.TRUE:
         raise CLIError(stalled.get("message", ""))
@@ -92,3 +80,18 @@ def reconcile_and_wait(s: Session, kind: str, name: str, *, requested: str | Non
         message = ready.get("message", "")
         raise CLIError(f"{info.kind} reconciliation failed: " + (f"'{message}'" if quote else message))
     return obj
+
+
+def _poll(s: Session, kind: str, name: str, requested: str | None, deadline: float) -> Obj:
+    """Wait for a running manager: until the request is handled and kstatus is Current (or Stalled)."""
+    while True:
+        obj = get_object(s, kind, name)
+        status = obj.get("status") or {}
+        handled = requested is None or status.get("lastHandledReconcileAt") == requested
+        current = status.get("observedGeneration") == (obj.get("metadata") or {}).get("generation") \
+            and not conditions.is_true(obj, conditions.RECONCILING)
+        if conditions.is_true(obj, conditions.STALLED) or (handled and current):
+            return obj
+        if time.monotonic() > deadline:
+            raise CLIError(f"timeout waiting for {kind} reconciliation: context deadline exceeded")
+        time.sleep(0.2)

@@ -1,0 +1,207 @@
+"""`gitops` CLI against the embedded cluster: install/check, create, get tables, reconcile lines, tree, diff."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.cli import main
+from workshop.repo import LabRepo
+
+ROOT = Path(__file__).resolve().parents[2]
+CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: default\ndata:\n  k: {value}\n"
+
+
+@dataclass
+class Lab:
+    capsys: pytest.CaptureFixture[str]
+    kubeconfig: str
+    repo: LabRepo
+    tmp: Path
+    cluster: Any
+
+    def run(self, *argv: str) -> tuple[int, str, str]:
+        code = main([*argv, "--kubeconfig", self.kubeconfig])
+        out, err = self.capsys.readouterr()
+        return code, out, err
+
+    def ok(self, *argv: str) -> tuple[str, str]:
+        code, out, err = self.run(*argv)
+        assert code == 0, err
+        return out, err
+
+    def commit(self, files: dict[str, str]) -> str:
+        for path, text in files.items():
+            self.repo.write(path, text)
+        sha = self.repo.commit("change")
+        assert sha
+        return sha
+
+    def setup(self, prune: bool = True) -> str:
+        sha = self.commit({"apps/a.yaml": CM.format(name="a", value="v")})
+        self.ok("install")
+        self.ok("create", "source", "git", "fleet", "--url", self.repo.url, "--branch", "main")
+        self.ok("create", "kustomization", "apps", "--source", "GitRepository/fleet", "--path", "./apps",
+                f"--prune={str(prune).lower()}", "--interval", "5m")
+        return sha
+
+
+@pytest.fixture
+def lab(embedded_cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> Lab:
+    monkeypatch.setenv("GITOPS_DATA_DIR", str(tmp_path / "data"))
+    return Lab(capsys, str(embedded_cluster.kubeconfig_path), LabRepo.create(tmp_path / "git"), tmp_path,
+               embedded_cluster)
+
+
+def test_check_install_check(lab: Lab) -> None:
+    out, err = lab.ok("check", "--pre")
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[0] == "► checking prerequisites"
+    assert re.fullmatch(r"✔ Kubernetes \d+\.\d+\.\d+ >=1\.28\.0-0", lines[1])
+    assert lines[2] == "✔ prerequisites checks passed"
+    code, _, err = lab.run("check")
+    assert code == 1 and err.splitlines()[-1] == "✗ check failed"
+    _, err = lab.ok("install")
+    assert err.splitlines()[0] == "✚ generating manifests"
+    assert "✔ Namespace/flux-system created" in err.splitlines()
+    assert err.splitlines()[-1] == "✔ install finished"
+    _, err = lab.ok("check")
+    assert err.splitlines()[-4:] == ["► checking crds", "✔ gitrepositories.source.toolkit.fluxcd.io/v1",
+                                     "✔ kustomizations.kustomize.toolkit.fluxcd.io/v1", "✔ all checks passed"]
+
+
+def test_create_get_reconcile_story(lab: Lab) -> None:
+    sha = lab.commit({"apps/a.yaml": CM.format(name="a", value="v")})
+    lab.ok("install")
+    _, err = lab.ok("create", "source", "git", "fleet", "--url", lab.repo.url, "--branch", "main")
+    assert err.splitlines() == [
+        "✚ generating GitRepository source", "► applying GitRepository source", "✔ GitRepository source created",
+        "◎ waiting for GitRepository source reconciliation", "✔ GitRepository source reconciliation completed",
+        f"✔ fetched revision: main@sha1:{sha}"]
+    _, err = lab.ok("create", "ks", "apps", "--source=fleet", "--path=./apps", "--prune=true")
+    assert err.splitlines() == [
+        "✚ generating Kustomization", "► applying Kustomization", "✔ Kustomization created",
+        "◎ waiting for Kustomization reconciliation", "✔ Kustomization apps is ready",
+        f"✔ applied revision main@sha1:{sha}"]
+
+    out, _ = lab.ok("get", "sources", "git")
+    assert out == ("NAME \tREVISION          \tSUSPENDED\tREADY\tMESSAGE\n"
+                   f"fleet\tmain@sha1:{sha[:8]}\tFalse    \tTrue \t"
+                   f"stored artifact for revision 'main@sha1:{sha[:8]}'\n")
+    out, _ = lab.ok("get", "kustomizations")
+    assert out == ("NAME\tREVISION          \tSUSPENDED\tREADY\tMESSAGE\n"
+                   f"apps\tmain@sha1:{sha[:8]}\tFalse    \tTrue \tApplied revision: main@sha1:{sha[:8]}\n")
+    out, _ = lab.ok("get", "all", "-A")
+    assert out.splitlines() == [
+        "NAMESPACE  \tNAME               \tREVISION          \tSUSPENDED\tREADY\tMESSAGE",
+        f"flux-system\tgitrepository/fleet\tmain@sha1:{sha[:8]}\tFalse    \tTrue \t"
+        f"stored artifact for revision 'main@sha1:{sha[:8]}'",
+        "",
+        "NAMESPACE  \tNAME              \tREVISION          \tSUSPENDED\tREADY\tMESSAGE",
+        f"flux-system\tkustomization/apps\tmain@sha1:{sha[:8]}\tFalse    \tTrue \tApplied revision: main@sha1:{sha[:8]}",
+        ""]
+
+    new = lab.commit({"apps/b.yaml": CM.format(name="b", value="v")})
+    out, err = lab.ok("reconcile", "kustomization", "apps", "--with-source")
+    assert out == ""
+    assert err.splitlines() == [
+        "► annotating GitRepository fleet in flux-system namespace", "✔ GitRepository annotated",
+        "◎ waiting for GitRepository reconciliation", f"✔ fetched revision main@sha1:{new}",
+        "► annotating Kustomization apps in flux-system namespace", "✔ Kustomization annotated",
+        "◎ waiting for Kustomization reconciliation", f"✔ applied revision main@sha1:{new}"]
+
+    out, _ = lab.ok("tree", "kustomization", "apps")
+    assert out == "Kustomization/flux-system/apps\n├── ConfigMap/default/a\n└── ConfigMap/default/b\n"
+
+    out, _ = lab.ok("events", "--for", "Kustomization/apps")
+    lines = out.splitlines()
+    assert re.match(r"LAST SEEN\s*\tTYPE\s*\tREASON\s*\tOBJECT\s*\tMESSAGE$", lines[0])
+    assert any("GitRepository/fleet" in ln for ln in lines) and any("Kustomization/apps" in ln for ln in lines)
+    assert any("\tNormal\t" in ln.replace(" ", "") or "Normal" in ln for ln in lines[1:])
+
+
+def test_reconcile_failure_exits_1_with_ready_message(lab: Lab) -> None:
+    lab.setup()
+    lab.ok("create", "ks", "broken", "--source=fleet", "--path=./apps", "--export")  # export never applies
+    code, _, err = lab.run("create", "ks", "broken", "--source=fleet", "--path=./missing")
+    assert code == 1
+    assert err.splitlines()[-1] == ("✗ Kustomization reconciliation failed: kustomization path not found: "
+                                    "stat missing: no such file or directory")
+    code, _, err = lab.run("reconcile", "ks", "broken")
+    assert code == 1 and "Traceback" not in err
+    assert err.splitlines()[:3] == ["► annotating Kustomization broken in flux-system namespace",
+                                    "✔ Kustomization annotated", "◎ waiting for Kustomization reconciliation"]
+    assert err.splitlines()[-1].startswith("✗ Kustomization reconciliation failed: kustomization path not found")
+    out, _ = lab.ok("get", "ks", "broken")
+    assert "\tFalse    \tFalse\tkustomization path not found" in out
+    out, _ = lab.ok("get", "ks", "--status-selector", "ready=false", "--no-header")
+    assert out.startswith("broken\t") and len(out.splitlines()) == 1
+
+
+def test_suspend_resume_and_misses(lab: Lab) -> None:
+    sha = lab.setup()
+    _, err = lab.ok("suspend", "kustomization", "apps")
+    assert err.splitlines() == ["► suspending kustomization apps in flux-system namespace",
+                                "✔ kustomization suspended"]
+    out, _ = lab.ok("get", "ks", "apps", "--no-header")
+    assert out.split("\t")[2].strip() == "True"
+    assert lab.run("reconcile", "ks", "apps")[2] == "✗ resource is suspended\n"
+    _, err = lab.ok("resume", "ks", "apps")
+    assert err.splitlines() == ["► resuming kustomization apps in flux-system namespace", "✔ kustomization resumed",
+                                "◎ waiting for Kustomization reconciliation",
+                                "✔ Kustomization apps reconciliation completed", f"✔ applied revision main@sha1:{sha}"]
+    _, err = lab.ok("suspend", "source", "git", "fleet")
+    assert err.splitlines() == ["► suspending source git fleet in flux-system namespace", "✔ source git suspended"]
+    _, err = lab.ok("resume", "source", "git", "fleet")
+    assert err.splitlines()[-1] == f"✔ fetched revision main@sha1:{sha}"
+
+    assert lab.run("get", "ks", "nope") == (
+        1, "", "✗ Kustomization object 'nope' not found in \"flux-system\" namespace\n")
+    assert lab.run("get", "sources", "git", "-n", "default") == (
+        0, "", "✗ no GitRepository objects found in \"default\" namespace\n")
+    assert lab.run("reconcile", "source", "git", "nope") == (
+        1, "", '✗ gitrepositories.source.toolkit.fluxcd.io "nope" not found\n')
+
+
+def test_build_and_diff(lab: Lab) -> None:
+    lab.setup()
+    local = lab.tmp / "local"
+    local.mkdir()
+    (local / "a.yaml").write_text(CM.format(name="a", value="v"))
+    out, _ = lab.ok("build", "kustomization", "apps", "--path", str(local))
+    assert "kustomize.toolkit.fluxcd.io/name: apps" in out
+    assert "kustomize.toolkit.fluxcd.io/namespace: flux-system" in out
+    assert lab.run("diff", "ks", "apps", "--path", str(local)) == (0, "", "")
+
+    (local / "a.yaml").write_text(CM.format(name="a", value="w"))
+    (local / "c.yaml").write_text(CM.format(name="c", value="v"))
+    code, out, err = lab.run("diff", "ks", "apps", "--path", str(local))
+    assert code == 1
+    assert out.splitlines() == ["► ConfigMap/default/a drifted", "", "data.k", "  ± value change", "    - v",
+                                "    + w", "", "► ConfigMap/default/c created"]
+    assert err == "✗ identified at least one change, exiting with non-zero exit code\n"
+
+    (local / "a.yaml").unlink()
+    code, out, _ = lab.run("diff", "ks", "apps", "--path", str(local))
+    assert code == 1 and "► ConfigMap/default/a deleted" in out.splitlines()
+    code, _, err = lab.run("diff", "ks", "apps", "--path", str(lab.tmp / "nowhere"))
+    assert code == 2 and err.startswith("✗ ")
+
+
+def test_run_holds_a_lease_and_subprocess_get(lab: Lab) -> None:
+    sha = lab.setup()
+    _, err = lab.ok("run", "--exit-after", "0.3")
+    assert err.splitlines()[0] == "► starting controllers: GitRepository, Kustomization"
+    assert err.splitlines()[-1] == "✔ controllers stopped"
+    proc = subprocess.run([sys.executable, "-m", "engine", "get", "ks", "--kubeconfig", lab.kubeconfig],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[1].startswith(f"apps\tmain@sha1:{sha[:8]}\tFalse    \tTrue ")
