@@ -64,9 +64,12 @@ def reconcile_and_wait(s: Session, kind: str, name: str, *, requested: str | Non
     info = kind_info(kind)
     deadline = time.monotonic() + s.timeout
     if not manager_running(s):
-        report = s.manager.sync(timeout=s.timeout, sources=False)
-        if report.pending:
-            raise CLIError(f"timeout waiting for {kind} reconciliation: context deadline exceeded")
+        for _ in range(3):  # further passes pick up objects the first one created (child Kustomizations)
+            report = s.manager.sync(timeout=max(deadline - time.monotonic(), 1.0), sources=False)
+            if report.pending:
+                raise CLIError(f"timeout waiting for {kind} reconciliation: context deadline exceeded")
+            if not report.outcomes:
+                break
         obj = get_object(s, kind, name)
     else:
         obj = _poll(s, kind, name, requested, deadline)

@@ -205,3 +205,62 @@ def test_run_holds_a_lease_and_subprocess_get(lab: Lab) -> None:
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines()[1].startswith(f"apps\tmain@sha1:{sha[:8]}\tFalse    \tTrue ")
+
+
+def test_reconcile_waits_for_a_running_manager(lab: Lab) -> None:
+    import threading
+
+    from engine.cli.run import lease_is_fresh
+    from engine.cli.session import Session
+
+    lab.setup()
+    done = threading.Event()
+    runner = threading.Thread(target=lambda: (main(["run", "--exit-after", "2.5", "--kubeconfig", lab.kubeconfig]),
+                                              done.set()), daemon=True)
+    runner.start()
+    session = Session(kubeconfig=lab.kubeconfig)
+    for _ in range(100):
+        if lease_is_fresh(session):
+            break
+        threading.Event().wait(0.05)
+    assert lease_is_fresh(session)
+    new = lab.commit({"apps/b.yaml": CM.format(name="b", value="v")})
+    code = main(["reconcile", "ks", "apps", "--with-source", "--kubeconfig", lab.kubeconfig, "--timeout", "30s"])
+    assert code == 0
+    assert lab.cluster.api_client() is not None
+    obj = session.client.get("v1", "ConfigMap", "b", "default")
+    assert obj is not None
+    _, err = lab.capsys.readouterr()
+    assert f"✔ applied revision main@sha1:{new}" in err.splitlines()
+    assert done.wait(30)
+    runner.join(5)
+    assert not lease_is_fresh(session)  # released on exit
+
+
+def test_tree_recurses_into_child_kustomizations(lab: Lab) -> None:
+    child = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: child\n"
+             "  namespace: flux-system\nspec:\n  interval: 5m\n  path: ./child\n  prune: true\n"
+             "  sourceRef:\n    kind: GitRepository\n    name: fleet\n")
+    lab.commit({"clusters/child.yaml": child, "clusters/z.yaml": CM.format(name="z", value="v"),
+                "child/c.yaml": CM.format(name="c", value="v")})
+    lab.ok("install")
+    lab.ok("create", "source", "git", "fleet", "--url", lab.repo.url, "--branch", "main")
+    lab.ok("create", "ks", "root", "--source", "fleet", "--path", "./clusters", "--prune")
+    out, _ = lab.ok("tree", "ks", "root")
+    assert out.splitlines() == ["Kustomization/flux-system/root",
+                                "├── ConfigMap/default/z",
+                                "└── Kustomization/flux-system/child",
+                                "    └── ConfigMap/default/c"]
+    out, _ = lab.ok("tree", "ks", "root", "--compact")
+    assert out.splitlines() == ["Kustomization/flux-system/root", "└── Kustomization/flux-system/child"]
+
+
+def test_kustomize_build_and_bad_context(lab: Lab) -> None:
+    local = lab.tmp / "k"
+    local.mkdir()
+    (local / "kustomization.yaml").write_text("namePrefix: p-\nresources:\n- a.yaml\n")
+    (local / "a.yaml").write_text(CM.format(name="a", value="v"))
+    out, _ = lab.ok("kustomize", "build", str(local))
+    assert "name: p-a" in out
+    code, out, err = lab.run("get", "ks", "--context", "nope")
+    assert code == 1 and out == "" and len(err.splitlines()) == 1 and err.startswith("✗ unable to load kubeconfig")
