@@ -40,7 +40,8 @@ def register_notification(manager: Any, *, receiver_port: int | None = 0, receiv
     webhook server (`0`: a random free port)."""
     for reconciler in (ProviderReconciler, AlertReconciler, ReceiverReconciler):
         manager.register(reconciler(manager.client, manager.recorder, manager.logger))
-    dispatcher = AlertDispatcher(manager.client, manager.logger, rate_limit=rate_limit)
+    dispatcher = AlertDispatcher(manager.client, manager.logger, rate_limit=rate_limit,
+                                 recorder=manager.recorder)
     manager.recorder.add_sink(dispatcher)
     server = None
     if receiver_port is not None:

@@ -21,7 +21,7 @@ import yaml
 
 from engine.api.duration import parse_duration
 from engine.client import ApiError, Client
-from engine.events import EVENT_ANNOTATION_PREFIX, EventRecord, Logger
+from engine.events import EVENT_ANNOTATION_PREFIX, WARNING, EventRecord, EventRecorder, Logger
 from engine.notify.kinds import ALERT, GROUP, PROVIDER
 
 Obj = dict[str, Any]
@@ -60,10 +60,10 @@ def source_matches(source: Obj, involved: Obj, alert_namespace: str, labels: dic
     if (source.get("namespace") or alert_namespace) != involved.get("namespace"):
         return False
     name = source.get("name") or ""
-    if name == "*":
-        selector = source.get("matchLabels") or {}
-        return not selector or _labels_match(selector, labels or {})
-    return name == involved.get("name")
+    if name != "*" and name != involved.get("name"):
+        return False
+    selector = source.get("matchLabels")
+    return not selector or _labels_match(selector, labels or {})
 
 
 def message_allowed(alert: Obj, message: str) -> bool:
@@ -166,22 +166,27 @@ def post(settings: dict[str, Any], provider_type: str, record: EventRecord, body
         if not settings["token"]:
             raise ProviderError("generic-hmac provider requires a token in the secret")
         headers["X-Signature"] = sign(body, settings["token"])
-    request = urllib.request.Request(settings["address"], data=body, headers=headers, method="POST")
     try:
+        request = urllib.request.Request(settings["address"], data=body, headers=headers, method="POST")
         with urllib.request.urlopen(request, timeout=settings["timeout"]) as response:
             return int(response.status)
     except urllib.error.HTTPError as exc:
         raise ProviderError(f"postMessage failed: request failed with status code {exc.code}") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
+        reason = str(getattr(exc, "reason", exc))
+        for secret in (settings["address"], settings["token"]):
+            if secret:
+                reason = reason.replace(secret, "*****")
         raise ProviderError(f"postMessage failed: {type(exc).__name__}: {reason}") from None
 
 
 class AlertDispatcher:
     """EventRecorder sink: matching Alerts forward the event to their Provider (synchronously)."""
 
-    def __init__(self, client: Client, logger: Logger, *, rate_limit: float = DEFAULT_RATE_LIMIT) -> None:
+    def __init__(self, client: Client, logger: Logger, *, rate_limit: float = DEFAULT_RATE_LIMIT,
+                 recorder: EventRecorder | None = None) -> None:
         self.client = client
+        self.recorder = recorder  # failures become Warning events on the Alert
         self.logger = logger.bind(controller="notification-controller")
         self.rate_limit = rate_limit
         self._sent: dict[tuple, float] = {}
@@ -219,7 +224,7 @@ class AlertDispatcher:
                 continue
             alert_ns = alert["metadata"].get("namespace", "default")
             for source in spec.get("eventSources") or []:
-                if source.get("name") == "*" and source.get("matchLabels") and labels is None:
+                if source.get("matchLabels") and labels is None:
                     labels = self._labels(involved)
                 if source_matches(source, involved, alert_ns, labels):
                     break
@@ -278,6 +283,12 @@ class AlertDispatcher:
             status = post(settings, ptype, record, wire_body(record, rewrite_metadata(record, alert)))
         except (ProviderError, ApiError) as exc:
             alert_log.error("failed to send notification", error=str(exc))
+            if self.recorder is not None:
+                involved = record.involved_object
+                self.recorder.event(alert, WARNING, "NotificationDispatchFailed",
+                                    f"failed to send notification for {involved.get('kind')}/"
+                                    f"{involved.get('namespace')}/{involved.get('name')}: {exc}",
+                                    controller="notification-controller")
             return 0
         self.delivered.append((f"{ns}/{ref}", record.reason, status))
         alert_log.debug("event sent", reason=record.reason)

@@ -149,3 +149,22 @@ def test_github_receiver_ping_and_event_filter(lab: Lab) -> None:
     report = lab.sync(sources=False)
     assert [o.key for o in report.outcomes] == [("GitRepository", "default", "fleet")]
     assert lab.gitrepo().obj["status"]["lastHandledReconcileAt"] == requested
+
+
+def test_dispatch_failure_is_a_warning_event_on_the_alert(lab: Lab) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/"
+    lab.secret("addr", address=closed)
+    lab.notify_obj("Provider", "gone", {"type": "generic", "secretRef": {"name": "addr"}})
+    lab.notify_obj("Alert", "all", {"providerRef": {"name": "gone"},
+                                    "eventSources": [{"kind": "GitRepository", "name": "*"}]})
+    lab.commit("app", {"app/cm.yaml": configmap("demo")})
+    lab.git_repository()
+    lab.sync()
+    events = lab.events("Alert", "all")
+    assert events and events[0][:2] == ("Warning", "NotificationDispatchFailed"), events
+    assert "failed to send notification for GitRepository/default/fleet: postMessage failed" in events[0][2]
+    assert closed not in json.dumps(events) and closed not in json.dumps(list(lab.manager.logger.records))

@@ -48,6 +48,8 @@ def test_event_sources_kind_name_wildcard_namespace_labels() -> None:
     selector = {"kind": "Kustomization", "name": "*", "matchLabels": {"team": "a"}}
     assert source_matches(selector, KS, "apps", {"team": "a", "x": "y"})
     assert not source_matches(selector, KS, "apps", {"team": "b"})
+    named = {"kind": "Kustomization", "name": "webapp", "matchLabels": {"team": "a"}}
+    assert source_matches(named, KS, "apps", {"team": "a"}) and not source_matches(named, KS, "apps", {})
 
 
 def test_severity_and_inclusion_exclusion() -> None:
@@ -179,3 +181,15 @@ def test_receiver_codes_wildcards_and_partial_failures() -> None:
         receiver["spec"]["resources"] = bad
         assert server.handle(path, {}, b"").status == 500
     assert client.patched[-1][3] == "two"  # a failing resource does not stop the others
+
+
+def test_post_failure_masks_secret_address_and_token() -> None:
+    from engine.notify.dispatch import ProviderError, post
+
+    settings = {"address": "nota-url-with-s3cret", "token": "s3cret", "headers": {}, "timeout": 1.0}
+    try:
+        post(settings, "generic-hmac", record(), b"{}")
+    except ProviderError as err:
+        assert "s3cret" not in str(err) and "postMessage failed" in str(err)
+    else:
+        raise AssertionError("no error")
