@@ -212,3 +212,10 @@ def test_devcontainer_post_create_runs_the_readme_setup() -> None:
     assert "make setup" in commands
     assert not any(re.match(r"(pip|apt-get|mkdir|curl|kind|docker)\b", c) for c in commands), \
         "post-create must only run the README's set-up"
+
+
+def test_test_modules_have_unique_basenames() -> None:
+    """pytest's default import mode puts rootless test folders on sys.path: two test_x.py files collide."""
+    names = [p.name for p in (ROOT / "tests").rglob("test_*.py")]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    assert not duplicates, f"rename one of each: {duplicates}"
