@@ -21,7 +21,7 @@ class Parser(argparse.ArgumentParser):
         raise CLIError(message)
 
 
-def common_flags(*, defaults: bool) -> argparse.ArgumentParser:
+def common_flags(*, defaults: bool) -> Parser:
     """Global flags, accepted before or after the verb (sub-parsers use SUPPRESS so they don't reset them)."""
     p = Parser(add_help=False)
 
@@ -42,7 +42,7 @@ def build_parser() -> Parser:
     common = common_flags(defaults=False)
     parser = Parser(prog="gitops", parents=[common_flags(defaults=True)],
                     description="Command line utility for the GitOps workshop's Flux-compatible engine.")
-    sub = parser.add_subparsers(dest="verb", required=True, parser_class=Parser)
+    sub: Any = parser.add_subparsers(dest="verb", required=True, parser_class=Parser)
 
     v = sub.add_parser("version", parents=[common], help="print the client and engine versions")
     v.add_argument("--client", action="store_true")
@@ -81,5 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except (OSError, ValueError, RuntimeError) as err:  # files, durations, timeouts: one line, no traceback
+        printer.failure(str(err) or type(err).__name__)
+        return 1
     except SystemExit as exit_:  # --help
         return int(exit_.code or 0) if isinstance(exit_.code, int) else 1

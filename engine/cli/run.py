@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import signal
 import socket
+import threading
 import time
 
 from engine.cli.session import Session
@@ -67,12 +69,15 @@ def cmd_run(s: Session, args: argparse.Namespace) -> int:
         renew_lease(s, holder)
     except ApiError as err:
         p.warning(f"unable to acquire lease {s.namespace}/{LEASE_NAME}: {err}")
-    manager.start()
-    p.success("controllers started (Ctrl-C to stop)")
+    stop = threading.Event()
+    _stop_on_sigterm(stop)
     end = time.monotonic() + args.exit_after if args.exit_after else None
     try:
-        while end is None or time.monotonic() < end:
-            time.sleep(min(LEASE_SECONDS / 3, max(0.05, (end - time.monotonic()) if end else 5.0)))
+        manager.start()
+        p.success("controllers started (Ctrl-C to stop)")
+        while not stop.is_set() and (end is None or time.monotonic() < end):
+            left = (end - time.monotonic()) if end is not None else LEASE_SECONDS / 3
+            stop.wait(min(LEASE_SECONDS / 3, max(0.05, left)))
             try:
                 renew_lease(s, holder)
             except ApiError:
@@ -84,3 +89,9 @@ def cmd_run(s: Session, args: argparse.Namespace) -> int:
         release_lease(s)
     p.success("controllers stopped")
     return 0
+
+
+def _stop_on_sigterm(stop: threading.Event) -> None:
+    """`kill <pid>` stops `gitops run` as cleanly as Ctrl-C (lease released); main thread only."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())

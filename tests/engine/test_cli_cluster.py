@@ -264,3 +264,30 @@ def test_kustomize_build_and_bad_context(lab: Lab) -> None:
     assert "name: p-a" in out
     code, out, err = lab.run("get", "ks", "--context", "nope")
     assert code == 1 and out == "" and len(err.splitlines()) == 1 and err.startswith("✗ unable to load kubeconfig")
+
+
+def test_run_in_a_subprocess_stops_cleanly_on_sigterm(lab: Lab) -> None:
+    import os
+    import signal
+
+    lab.ok("install")
+    env = {**os.environ, "GITOPS_DATA_DIR": str(lab.tmp / "data")}
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "run", "--kubeconfig", lab.kubeconfig],
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+    try:
+        assert proc.stderr is not None
+        assert proc.stderr.readline().startswith("► starting controllers")
+        assert proc.stderr.readline() == "✔ controllers started (Ctrl-C to stop)\n"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+        assert proc.stderr.read().splitlines()[-1] == "✔ controllers stopped"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_bad_timeout_is_one_line(lab: Lab) -> None:
+    code, out, err = lab.run("get", "ks", "--timeout", "soon")
+    assert (code, out) == (1, "")
+    assert err.startswith("✗ invalid duration 'soon'") and len(err.splitlines()) == 1
