@@ -291,3 +291,21 @@ def test_bad_timeout_is_one_line(lab: Lab) -> None:
     code, out, err = lab.run("get", "ks", "--timeout", "soon")
     assert (code, out) == (1, "")
     assert err.startswith("✗ invalid duration 'soon'") and len(err.splitlines()) == 1
+
+
+def test_source_failure_is_quoted_and_events_can_be_empty(lab: Lab) -> None:
+    lab.ok("install")
+    assert lab.run("events") == (0, "", "✗ no events found in \"flux-system\" namespace\n")
+    missing = (lab.tmp / "nowhere.git").as_uri()
+    code, _, err = lab.run("create", "source", "git", "gone", "--url", missing, "--branch", "main")
+    assert code == 1
+    last = err.splitlines()[-1]
+    assert last.startswith("✗ GitRepository reconciliation failed: '") and last.endswith("'")
+    code, _, err = lab.run("reconcile", "source", "git", "gone")
+    assert code == 1
+    assert err.splitlines()[:3] == ["► annotating GitRepository gone in flux-system namespace",
+                                    "✔ GitRepository annotated", "◎ waiting for GitRepository reconciliation"]
+    assert err.splitlines()[-1].startswith("✗ GitRepository reconciliation failed: '")
+    out, _ = lab.ok("events", "--for", "GitRepository/gone", "--types", "Warning")
+    assert len(out.splitlines()) >= 2
+    assert all("\tWarning\t" in ln and "GitRepository/gone" in ln for ln in out.splitlines()[1:])
