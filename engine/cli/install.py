@@ -100,6 +100,13 @@ def cmd_check(s: Session, args: argparse.Namespace) -> int:
     if args.pre:
         p.success("prerequisites checks passed")
         return 0
+    from engine.cli.run import lease_is_fresh
+
+    p.action("checking controllers")
+    if lease_is_fresh(s):
+        p.success("gitops-manager: running (gitops run)")
+    else:
+        p.warning("gitops-manager: not running, reconcile/create run the controllers in-process")
     ok = True
     p.action("checking crds")
     for info in engine_kinds():
