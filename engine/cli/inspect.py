@@ -38,8 +38,42 @@ def tree_lines(s: Session, name: str, namespace: str, seen: set[tuple[str, str]]
     return lines
 
 
+def tree_node(s: Session, group: str, kind: str, name: str, namespace: str,
+              seen: set[tuple[str, str]] | None = None) -> Obj:
+    """flux's `tree -o json` shape: `{resource: {Namespace, Name, GroupKind: {Group, Kind}}, resources: [...]}`."""
+    from engine.api.types import Kustomization
+    from engine.kustomization.inventory import ObjMeta
+
+    node: Obj = {"resource": {"Namespace": namespace, "Name": name, "GroupKind": {"Group": group, "Kind": kind}}}
+    if kind != "Kustomization" or group != KS_GROUP:
+        return node
+    seen = seen if seen is not None else {(namespace, name)}
+    obj = s.client.get(f"{KS_GROUP}/v1", "Kustomization", name, namespace) or {}
+    children = []
+    for meta in (ObjMeta.parse(e) for e in Kustomization(obj).inventory):
+        key = (meta.namespace, meta.name)
+        if meta.kind == "Kustomization" and meta.group == KS_GROUP and key in seen:  # no cycles
+            children.append({"resource": {"Namespace": meta.namespace, "Name": meta.name,
+                                          "GroupKind": {"Group": meta.group, "Kind": meta.kind}}})
+            continue
+        if meta.kind == "Kustomization":
+            seen.add(key)
+        children.append(tree_node(s, meta.group, meta.kind, meta.name, meta.namespace, seen))
+    if children:
+        node["resources"] = children
+    return node
+
+
 def cmd_tree(s: Session, args: argparse.Namespace) -> int:
     get_object(s, "Kustomization", args.name)
+    if args.output in ("json", "yaml"):
+        import json
+
+        from engine.cli.output import to_yaml
+
+        node = tree_node(s, KS_GROUP, "Kustomization", args.name, s.namespace)
+        print(json.dumps(node, indent=2) if args.output == "json" else to_yaml(node), end="\n" if args.output == "json" else "")
+        return 0
     lines = [f"Kustomization/{s.namespace}/{args.name}"] + tree_lines(s, args.name, s.namespace)
     if args.compact:
         lines = [lines[0]] + [ln for ln in lines[1:] if _is_flux(ln)]
@@ -211,6 +245,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
 
     tree = ks_parser("tree", "print the resources reconciled by a Kustomization")
     tree.add_argument("--compact", action="store_true")
+    tree.add_argument("-o", "--output", choices=["", "json", "yaml"], default="")
     tree.set_defaults(func=cmd_tree)
     build = ks_parser("build", "build a Kustomization locally")
     build.add_argument("--path", required=True)

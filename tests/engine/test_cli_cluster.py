@@ -253,6 +253,14 @@ def test_tree_recurses_into_child_kustomizations(lab: Lab) -> None:
                                 "├── ConfigMap/default/z",
                                 "└── Kustomization/flux-system/child",
                                 "    └── ConfigMap/default/c"]
+    out, _ = lab.ok("tree", "ks", "root", "-o", "json")
+    import json
+
+    node = json.loads(out)
+    assert node["resource"] == {"Namespace": "flux-system", "Name": "root",
+                                "GroupKind": {"Group": "kustomize.toolkit.fluxcd.io", "Kind": "Kustomization"}}
+    assert [r["resource"]["Name"] for r in node["resources"]] == ["z", "child"]
+    assert node["resources"][1]["resources"][0]["resource"]["Name"] == "c"
     out, _ = lab.ok("tree", "ks", "root", "--compact")
     assert out.splitlines() == ["Kustomization/flux-system/root", "└── Kustomization/flux-system/child"]
 
