@@ -16,7 +16,7 @@ import yaml
 
 from engine.kustomize import KustomizeError, build
 
-__all__ = ["CheckResult", "check_01", "PROD_EXPECTED"]
+__all__ = ["CheckResult", "check_01", "check_06", "PROD_EXPECTED"]
 
 
 @dataclass
@@ -143,3 +143,38 @@ def _relative(message: str, folder: Path) -> str:
     for prefix in {str(folder.resolve().parent) + "/", str(folder.resolve()) + "/"}:
         message = message.replace(prefix, "")
     return message
+
+
+#: What lesson 06's exercise must leave behind: nanomon pruned, postgres still running.
+NANOMON_DEPLOYMENTS = ("nanomon-api", "nanomon-frontend", "nanomon-runner")
+
+
+def check_06(lab: Any, kustomization: str = "apps") -> CheckResult:
+    """Lesson 06 exercise: nanomon disabled through Git.
+
+    Wants `gitops/apps/nanomon` gone from the lab repo's last commit, the Kustomization `apps` Ready, the
+    three nanomon Deployments pruned from the cluster and the postgres StatefulSet still running.
+    """
+    result = CheckResult("06 disable nanomon", "nanomon was pruned by Git, postgres still runs")
+    problems = result.problems
+    try:
+        in_git = "gitops/apps/nanomon/kustomization.yaml" in {
+            e.path for e in lab.repo.git.head.commit.tree.traverse()}  # type: ignore[union-attr]
+    except ValueError:
+        in_git = False
+    if (lab.repo.path / "gitops" / "apps" / "nanomon").exists():
+        problems.append("remove the folder gitops/apps/nanomon from the lab repo (lab.repo.remove(...))")
+    elif in_git:
+        problems.append("commit the removal (lab.commit('Disable nanomon')) so the engine sees it")
+    status, _reason, message = lab.ready(kustomization)
+    if status != "True":
+        problems.append(f"the Kustomization {kustomization} is not Ready ({message or 'not reconciled'}): run lab.sync()")
+    left = [n for n in NANOMON_DEPLOYMENTS if lab.get("apps/v1", "Deployment", n) is not None]
+    if left:
+        problems.append(f"still in the cluster: Deployment {', '.join(left)} (commit, then lab.sync(); prune must be on)")
+    sts = lab.get("apps/v1", "StatefulSet", "postgres")
+    if sts is None:
+        problems.append("the postgres StatefulSet is gone: keep gitops/apps/postgres, only nanomon goes")
+    elif int((sts.get("status") or {}).get("readyReplicas", 0)) < 1:
+        problems.append("postgres is not running (is the database-creds Secret there?)")
+    return result

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from workshop.checks import check_06
 from workshop.lab import FLUX_NAMESPACE, Lab
 
 
@@ -72,10 +73,14 @@ def test_enable_and_disable_nanomon_with_database_creds(lab: Lab) -> None:
     lab.sync()
     assert lab.ready("apps")[0] == "True", lab.ready("apps")
     assert "nanomon-api" in lab.names("apps/v1", "Deployment")
+    before = check_06(lab)
+    assert not before and any("gitops/apps/nanomon" in p for p in before.problems), str(before)
 
     lab.repo.remove("gitops/apps/nanomon")
+    assert any("commit the removal" in p for p in check_06(lab).problems)
     lab.commit("Disable nanomon")
     lab.sync()
+    assert str(check_06(lab)) == "PASS: 06 disable nanomon: nanomon was pruned by Git, postgres still runs"
     assert lab.ready("apps")[0] == "True"
     assert lab.names("apps/v1", "Deployment") == []
     assert lab.names("apps/v1", "StatefulSet") == ["postgres"]
