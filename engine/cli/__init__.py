@@ -37,7 +37,7 @@ def common_flags(*, defaults: bool) -> Parser:
 
 
 def build_parser() -> Parser:
-    from engine.cli import create, get, inspect, install, reconcile, run
+    from engine.cli import bootstrap, create, get, inspect, install, reconcile, run
 
     common = common_flags(defaults=False)
     parser = Parser(prog="gitops", parents=[common_flags(defaults=True)],
@@ -59,6 +59,7 @@ def build_parser() -> Parser:
     get.add_parsers(sub.add_parser("get", parents=[common], help="get the status of Flux resources"), common)
     reconcile.add_parsers(sub, common)
     inspect.add_parsers(sub, common)
+    bootstrap.add_parsers(sub, common)
     r = sub.add_parser("run", parents=[common], help="run the engine's controllers in the foreground")
     r.add_argument("--exit-after", type=float, default=None, help=argparse.SUPPRESS)
     r.set_defaults(func=run.cmd_run)
