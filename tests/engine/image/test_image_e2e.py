@@ -96,6 +96,8 @@ def test_new_tag_rolls_out_through_git(embedded_cluster: Any, tmp_path: Path, re
         registry.publish("team/web", "1.1.0")
         registry.publish("team/web", "2.0.0-rc.1")
         manager.sync()  # sync(sources=True) rescans the registry, as the scan interval would
+        # Flux says "(previously …)" only on the reconcile where the latest tag changed.
+        assert ready(manager, "ImagePolicy", "web")[2].endswith(f"(previously {registry.host}/team/web:1.0.0)")
         manager.sync()  # the source sees the pushed commit, the Kustomization applies it
 
         bare = git.Repo(repo.remote_path)
@@ -107,7 +109,6 @@ def test_new_tag_rolls_out_through_git(embedded_cluster: Any, tmp_path: Path, re
         assert commit.stats.total["lines"] == 2
         auto = manager.get("ImageUpdateAutomation", "auto", NS)
         assert auto["status"]["lastPushCommit"] == commit.hexsha
-        assert ready(manager, "ImagePolicy", "web")[2].endswith(f"(previously {registry.host}/team/web:1.0.0)")
         assert deployed_image(manager) == new
         scan = manager.get("ImageRepository", "web", NS)["status"]["lastScanResult"]
         assert scan["tagCount"] == 3 and scan["latestTags"] == ["2.0.0-rc.1", "1.1.0", "1.0.0"]

@@ -49,7 +49,7 @@ class EmbeddedCluster(LabCluster):
         self.workdir = Path(workdir)
         self.state_dir = Path(state_dir) if state_dir else None
         self.port = port
-        self.image_available = image_available
+        self._image_available = image_available
         self._kubeconfig = Path(kubeconfig) if kubeconfig else self.workdir / "kubeconfig"
         self._store: Store | None = None
         self._http: HttpServer | None = None
@@ -57,6 +57,17 @@ class EmbeddedCluster(LabCluster):
         self._saver: persistence.Saver | None = None
 
     # ------------------------------------------------------------------ properties
+    @property
+    def image_available(self) -> Callable[[str], bool] | None:
+        """Which images the simulated node can pull (None: every valid reference); settable while running."""
+        return self._image_available
+
+    @image_available.setter
+    def image_available(self, oracle: Callable[[str], bool] | None) -> None:
+        self._image_available = oracle
+        if self._simulation is not None:
+            self._simulation.image_available = oracle
+
     @property
     def kubeconfig_path(self) -> Path:
         return self._kubeconfig
