@@ -46,3 +46,11 @@ def format_duration(seconds: float) -> str:
     if minutes:
         return f"{sign}{minutes}m{secs}s"
     return f"{sign}{secs}s"
+
+
+def spec_interval(obj: dict, default: float = 600.0) -> float:
+    """An object's spec.interval in seconds; `default` when it is missing, zero or not a Go duration."""
+    try:
+        return parse_duration(str((obj.get("spec") or {}).get("interval") or "")) or default
+    except ValueError:
+        return default

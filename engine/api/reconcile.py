@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.api import conditions
 from engine.api.kinds import KindInfo
-from engine.api.types import FINALIZER, REQUESTED_AT
+from engine.api.types import FINALIZER, REQUESTED_AT, View
 from engine.client import ApiError, Client
 from engine.events import EventRecorder, Logger
 
@@ -171,6 +171,28 @@ class PhasedReconciler:
     def event(self, ctx: Context, type_: str, reason: str, message: str,
               metadata: dict[str, str] | None = None) -> None:
         self.recorder.event(ctx.obj, type_, reason, message, controller=self.controller, metadata=metadata)
+
+    def open_reconcile(self, ctx: Context, *, cleanup: Callable[[], None] | None = None,
+              generation_message: bool = True) -> Result | None:
+        """The opening every controller shares: finish a deletion (after `cleanup`), add the finalizer,
+        stop when suspended, else mark Reconciling (naming a new generation when `generation_message`)."""
+        view = View(ctx.obj)
+        if view.deleting:
+            if cleanup is not None:
+                cleanup()
+            self.remove_finalizer(ctx)
+            return Result()
+        self.ensure_finalizer(ctx)
+        if view.suspended:
+            ctx.log.info("reconciliation is suspended for this object")
+            ctx.values["suspended"] = True
+            return Result()
+        if generation_message and view.generation != view.observed_generation and view.observed_generation >= 0:
+            self.progressing(ctx, f"processing object: new generation {view.observed_generation} -> "
+                                  f"{view.generation}")
+        else:
+            self.progressing(ctx, "reconciliation in progress")
+        return None
 
     @staticmethod
     def progressing(ctx: Context, message: str) -> None:

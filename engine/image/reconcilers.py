@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.api import conditions as c
+from engine.api.duration import spec_interval
 from engine.api.reconcile import Context, Phase, PhasedReconciler, Result
 from engine.api.types import View
 from engine.events import NORMAL, WARNING
@@ -19,31 +20,9 @@ from engine.image.scan import scan_repository
 Obj = dict[str, Any]
 
 
-def _interval(obj: Obj, default: float = 600.0) -> float:
-    from engine.api.duration import parse_duration
-
-    try:
-        return parse_duration(str((obj.get("spec") or {}).get("interval") or "")) or default
-    except ValueError:
-        return default
-
-
 class _ImageReconciler(PhasedReconciler):
     def phase_start(self, ctx: Context) -> Result | None:
-        view = View(ctx.obj)
-        if view.deleting:
-            self.remove_finalizer(ctx)
-            return Result()
-        self.ensure_finalizer(ctx)
-        if view.suspended:
-            ctx.values["suspended"] = True
-            return Result()
-        if view.generation != view.observed_generation and view.observed_generation >= 0:
-            self.progressing(ctx, f"processing object: new generation {view.observed_generation} -> "
-                                  f"{view.generation}")
-        else:
-            self.progressing(ctx, "reconciliation in progress")
-        return None
+        return self.open_reconcile(ctx)
 
     def fail(self, ctx: Context, reason: str, message: str, *, stalled: bool = False, retry: float = 60.0) -> Result:
         c.mark_false(ctx.obj, c.READY, reason, message)
@@ -85,7 +64,7 @@ class ImageRepositoryReconciler(_ImageReconciler):
 
     def phase_scan(self, ctx: Context) -> Result | None:
         spec, meta = ctx.obj.get("spec") or {}, ctx.obj["metadata"]
-        interval = _interval(ctx.obj)
+        interval = spec_interval(ctx.obj)
         secret = None
         try:
             if (spec.get("secretRef") or {}).get("name"):
@@ -161,7 +140,7 @@ class ImagePolicyReconciler(_ImageReconciler):
             message += f" (previously {previous.get('name')}:{previous.get('tag')}" + (
                 f"@{previous['digest']}" if previous.get("digest") else "") + ")"
         ctx.status["latestRef"] = latest
-        return self.succeed(ctx, message, _interval(ctx.obj) if policy == "Always" else 600.0)
+        return self.succeed(ctx, message, spec_interval(ctx.obj) if policy == "Always" else 600.0)
 
     def _digest(self, repo: Obj, tag: str) -> str:
         from engine.image.reference import parse_image
@@ -197,7 +176,7 @@ class ImageUpdateAutomationReconciler(_ImageReconciler):
         spec, meta = ctx.obj.get("spec") or {}, ctx.obj["metadata"]
         namespace = meta.get("namespace", "default")
         ctx.status["lastAutomationRunTime"] = c.now_rfc3339()
-        interval = _interval(ctx.obj)
+        interval = spec_interval(ctx.obj)
         source = spec.get("sourceRef") or {}
         if source.get("kind", "GitRepository") != "GitRepository":
             return self.fail(ctx, "InvalidSourceConfiguration", f"source kind '{source.get('kind')}' not "

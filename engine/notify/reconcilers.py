@@ -10,7 +10,7 @@ import hashlib
 from typing import Any
 
 from engine.api import conditions as c
-from engine.api.duration import format_duration, parse_duration
+from engine.api.duration import format_duration, spec_interval
 from engine.api.reconcile import Context, Phase, PhasedReconciler, Result
 from engine.api.types import View
 from engine.client import ApiError
@@ -31,27 +31,13 @@ def webhook_path(token: str, name: str, namespace: str) -> str:
     return "/hook/" + hashlib.sha256(f"{token}{name}{namespace}".encode()).hexdigest()
 
 
-def _interval(obj: Obj, default: float) -> float:
-    try:
-        return parse_duration(str((obj.get("spec") or {}).get("interval") or "")) or default
-    except ValueError:
-        return default
 
 
 class _NotifyReconciler(PhasedReconciler):
     controller = CONTROLLER
 
     def phase_start(self, ctx: Context) -> Result | None:
-        view = View(ctx.obj)
-        if view.deleting:
-            self.remove_finalizer(ctx)
-            return Result()
-        self.ensure_finalizer(ctx)
-        if view.suspended:
-            ctx.values["suspended"] = True
-            return Result()
-        self.progressing(ctx, "reconciliation in progress")
-        return None
+        return self.open_reconcile(ctx, generation_message=False)
 
     def fail(self, ctx: Context, reason: str, message: str, *, stalled: bool = False,
              retry: float | None = 60.0) -> Result:
@@ -147,7 +133,7 @@ class ReceiverReconciler(_NotifyReconciler):
     def phase_token(self, ctx: Context) -> Result | None:
         spec, meta = ctx.obj.get("spec") or {}, ctx.obj["metadata"]
         ns, name = meta.get("namespace", "default"), meta["name"]
-        interval = _interval(ctx.obj, 600.0)
+        interval = spec_interval(ctx.obj, 600.0)
         rtype = str(spec.get("type") or "")
         if rtype not in RECEIVER_TYPES:
             return self.fail(ctx, VALIDATION_FAILED, f"unsupported receiver type '{rtype}'", stalled=True)

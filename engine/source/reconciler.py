@@ -48,21 +48,7 @@ class GitRepositoryReconciler(PhasedReconciler):
     # -- phases -----------------------------------------------------------------------------------
     def phase_finalize(self, ctx: Context) -> Result | None:
         repo = GitRepository(ctx.obj)
-        if repo.deleting:
-            self.storage.remove_all("GitRepository", repo.namespace, repo.name)
-            self.remove_finalizer(ctx)
-            return Result()
-        self.ensure_finalizer(ctx)
-        if repo.suspended:
-            ctx.log.info("reconciliation is suspended for this object")
-            ctx.values["suspended"] = True
-            return Result()
-        if repo.generation != repo.observed_generation and repo.observed_generation >= 0:
-            self.progressing(ctx, f"processing object: new generation {repo.observed_generation} -> "
-                                  f"{repo.generation}")
-        else:
-            self.progressing(ctx, "reconciliation in progress")
-        return None
+        return self.open_reconcile(ctx, cleanup=lambda: self.storage.remove_all("GitRepository", repo.namespace, repo.name))
 
     def phase_validate(self, ctx: Context) -> Result | None:
         repo = GitRepository(ctx.obj)
