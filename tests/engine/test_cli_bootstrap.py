@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from engine.cli import main
+from tests.engine.test_cli_cluster import CM
+from tests.engine.test_cli_cluster import Lab as CliLab
 from workshop.repo import LabRepo
 
-CM = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: default\ndata:\n  k: {value}\n"
 
-
-@dataclass
-class Lab:
-    capsys: pytest.CaptureFixture[str]
-    kubeconfig: str
-    repo: LabRepo
-    cluster: Any
-
-    def run(self, *argv: str) -> tuple[int, str, str]:
-        code = main([*argv, "--kubeconfig", self.kubeconfig])
-        out, err = self.capsys.readouterr()
-        return code, out, err
-
-    def ok(self, *argv: str) -> tuple[str, str]:
-        code, out, err = self.run(*argv)
-        assert code == 0, err
-        return out, err
+class Lab(CliLab):
+    """The CLI tests' lab, plus bootstrap and a look at the remote's history."""
 
     def bootstrap(self, path: str = "clusters/lab") -> tuple[int, str, str]:
         return self.run("bootstrap", "git", f"--url={self.repo.url}", "--branch=main", f"--path={path}",
@@ -52,7 +36,8 @@ def lab(embedded_cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str
     monkeypatch.setenv("GITOPS_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("GIT_AUTHOR_DATE", "2026-01-01T00:00:00+0000")
     monkeypatch.setenv("GIT_COMMITTER_DATE", "2026-01-01T00:00:00+0000")
-    return Lab(capsys, str(embedded_cluster.kubeconfig_path), LabRepo.create(tmp_path / "git"), embedded_cluster)
+    return Lab(capsys, str(embedded_cluster.kubeconfig_path), LabRepo.create(tmp_path / "git"), tmp_path,
+               embedded_cluster)
 
 
 def test_bootstrap_empty_repo_then_idempotent(lab: Lab) -> None:
