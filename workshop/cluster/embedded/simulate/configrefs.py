@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from workshop.cluster.embedded.api import GVR, ObjectStore
+from workshop.cluster.embedded.api import ObjectStore
 
-from .common import CONFIGMAPS
+from .common import CONFIGMAPS, SECRETS
 
-SECRETS = GVR("", "v1", "secrets")
 SOURCES = {SECRETS: "Secret", CONFIGMAPS: "ConfigMap"}
 _GVR_OF = {kind: gvr for gvr, kind in SOURCES.items()}
 
