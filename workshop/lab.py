@@ -12,6 +12,7 @@ compare equal from run to run.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ from typing import Any
 from engine.api import conditions
 from engine.manager import Manager, SyncReport
 from workshop.cluster import LabCluster, create_cluster
+from workshop.registry import LabRegistry
 from workshop.repo import LabRepo
 
 __all__ = ["FLUX_NAMESPACE", "KUSTOMIZE_API", "Lab", "REPO_ROOT", "SOURCE_API", "SOURCE_NAME"]
@@ -32,6 +34,8 @@ FLUX_NAMESPACE = "flux-system"
 SOURCE_NAME = "flux-system"
 DB_SECRET = "database-creds"
 DB_PASSWORD = "lab-only-password"
+#: The date on the image automation's commits, so they get the same SHA on every run.
+AUTOMATION_COMMIT_DATE = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
 
 Obj = dict[str, Any]
 
@@ -46,17 +50,20 @@ class Lab:
         self.repo = repo
         self.manager = manager
         self.client = manager.client
+        self.registry: LabRegistry | None = None
         self._previous_kubeconfig: str | None = None
         self._running = True
 
     # -- lifecycle ---------------------------------------------------------------------------------
     @classmethod
     def start(cls, lesson: str, *, cluster: str = "embedded", root: Path | None = None,
-              seed_gitops: bool = False, quiet: bool = False) -> Lab:
+              seed_gitops: bool = False, image_automation: bool = False, quiet: bool = False) -> Lab:
         """Wipe and create the lab folder, start the cluster, create the `fleet` repo, install the CRDs.
 
         The folder defaults to `notebooks/.labs/<lesson>` in the kit. With seed_gitops, the kit's `gitops/`
-        tree is committed to the repo at `gitops/`. KUBECONFIG is set so `!kubectl` cells reach the cluster.
+        tree is committed to the repo at `gitops/`. With image_automation, the engine also runs the image
+        controllers and `lab.registry` is a running lab registry (on the embedded cluster the node pulls
+        only the images published there). KUBECONFIG is set so `!kubectl` cells reach the cluster.
         """
         root = Path(root) if root is not None else REPO_ROOT / "notebooks" / ".labs" / lesson
         root = root.resolve()
@@ -65,16 +72,21 @@ class Lab:
         opts: dict[str, Any] = {"workdir": root / "cluster"} if cluster == "embedded" else {}
         lab_cluster = create_cluster(cluster, f"lab-{lesson}", **opts)
         lab_cluster.start()
+        registry: LabRegistry | None = None
         try:
             seed = REPO_ROOT / "gitops" if seed_gitops else None
             repo = LabRepo.create(root / "git", "fleet", seed_from=seed, seed_dest="gitops",
                                   message="Add the sample gitops tree")
             manager = Manager(lab_cluster.api_client(), storage_dir=root / "artifacts", health_poll=0.05)
+            registry = _start_image_automation(manager, lab_cluster, root) if image_automation else None
             manager.install_crds()
         except BaseException:
+            if registry is not None:
+                registry.stop()
             lab_cluster.stop()
             raise
         lab = cls(lesson, root, lab_cluster, repo, manager)
+        lab.registry = registry
         lab._previous_kubeconfig = os.environ.get("KUBECONFIG")
         os.environ["KUBECONFIG"] = str(lab_cluster.kubeconfig_path)
         if not quiet:
@@ -87,6 +99,8 @@ class Lab:
             return
         self._running = False
         try:
+            if self.registry is not None:
+                self.registry.stop()
             self.cluster.stop()
         finally:
             if os.environ.get("KUBECONFIG") == str(self.cluster.kubeconfig_path):
@@ -105,8 +119,9 @@ class Lab:
     def ready_line(self) -> str:
         state = "ready" if self._running else "stopped"
         commits = len(self.repo.log(1000)) if self._running and self.repo.git.head.is_valid() else 0
+        registry = ", lab registry" if self.registry is not None else ""
         return (f"lab {self.lesson} {state}: {self.cluster.backend} cluster, "
-                f"git repo fleet ({commits} commit(s) on {self.repo.branch}), engine CRDs installed")
+                f"git repo fleet ({commits} commit(s) on {self.repo.branch}){registry}, engine CRDs installed")
 
     def __repr__(self) -> str:
         return f"<Lab {self.lesson}: {'running' if self._running else 'stopped'} on {self.cluster.backend}>"
@@ -222,6 +237,17 @@ class Lab:
         if check and proc.returncode != 0:
             raise RuntimeError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip()}")
         return _clean(proc.stdout + proc.stderr, self)
+
+
+def _start_image_automation(manager: Manager, cluster: LabCluster, root: Path) -> LabRegistry:
+    """Register the image controllers and start a lab registry the embedded node pulls from."""
+    from engine.image.reconcilers import register_image_reconcilers
+
+    register_image_reconcilers(manager, commit_date=AUTOMATION_COMMIT_DATE, workdir=root)
+    registry = LabRegistry(kind="embedded").start()
+    if hasattr(cluster, "image_available"):
+        cluster.image_available = registry.image_available
+    return registry
 
 
 def _clean(text: str, lab: Lab) -> str:

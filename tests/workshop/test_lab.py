@@ -120,3 +120,20 @@ def test_stop_restores_kubeconfig_and_removes_the_folder(tmp_path: Path, monkeyp
     assert os.environ["KUBECONFIG"] == "/previous"
     assert not (tmp_path / "lab").exists()
     assert repr(lab) == "<Lab stop: stopped on embedded>"
+
+
+def test_image_automation_runs_the_image_controllers_and_a_registry_the_node_pulls_from(tmp_path: Path) -> None:
+    lab = Lab.start("t-images", root=tmp_path / "lab", image_automation=True, quiet=True)
+    try:
+        assert lab.registry is not None and lab.registry.running
+        assert "lab registry" in lab.ready_line()
+        assert {"ImageRepository", "ImagePolicy", "ImageUpdateAutomation"} <= set(lab.manager.reconcilers)
+        lab.registry.publish("team/web", "1.0.0")
+        oracle = lab.cluster.image_available
+        assert oracle is not None
+        assert oracle(f"{lab.registry.host}/team/web:1.0.0")
+        assert not oracle(f"{lab.registry.host}/team/web:9.9.9")
+        registry = lab.registry
+    finally:
+        lab.stop()
+    assert not registry.running
