@@ -15,8 +15,9 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from engine.loopback import LoopbackServer, Reply, Request
 
 
 @dataclass
@@ -45,8 +46,7 @@ class WebhookSink:
     received: list[Received] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
         self._cond = threading.Condition()
 
     @property
@@ -54,37 +54,22 @@ class WebhookSink:
         return f"http://{self.host}:{self.port}/"
 
     def start(self) -> WebhookSink:
-        if self._server is not None:
-            return self
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _record(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length > 0 else b""
-                try:
-                    body = json.loads(raw) if raw else None
-                except ValueError:
-                    body = None
-                item = Received(self.command, self.path, {k: v for k, v in self.headers.items()}, raw, body)
-                with sink._cond:
-                    sink.received.append(item)
-                    sink._cond.notify_all()
-                self.send_response(sink.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            do_POST = do_PUT = _record  # noqa: N815 (stdlib naming)
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                return
-
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="webhook-sink", daemon=True)
-        self._thread.start()
+        if self._server is None:
+            self._server = LoopbackServer(self._record, host=self.host, port=self.port, name="webhook-sink",
+                                          methods=("POST", "PUT")).start()
+            self.port = self._server.port
         return self
+
+    def _record(self, request: Request) -> Reply:
+        try:
+            body = json.loads(request.body) if request.body else None
+        except ValueError:
+            body = None
+        item = Received(request.method, request.path, dict(request.headers.items()), request.body, body)
+        with self._cond:
+            self.received.append(item)
+            self._cond.notify_all()
+        return Reply(self.status)
 
     def wait_for(self, n: int = 1, timeout: float = 5.0) -> bool:
         """Block until at least `n` requests arrived (True) or `timeout` seconds passed (False)."""
@@ -103,12 +88,8 @@ class WebhookSink:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
 
     def __enter__(self) -> WebhookSink:
         return self.start()

@@ -12,9 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from engine.api import conditions as c
@@ -22,6 +20,7 @@ from engine.api.kinds import kind_info
 from engine.api.types import REQUESTED_AT
 from engine.client import ApiError, Client
 from engine.events import Logger
+from engine.loopback import LoopbackServer, Reply, Request
 from engine.notify.dispatch import ProviderError, secret_data
 from engine.notify.kinds import RECEIVER
 
@@ -98,8 +97,7 @@ class ReceiverServer:
         self.client = client
         self.logger = (logger or Logger()).bind(controller="notification-controller")
         self.host, self.port = host, port
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
         self.handled: list[tuple[str, int]] = []  # (path, status), for notebooks and tests
 
     @property
@@ -110,42 +108,20 @@ class ReceiverServer:
         return self.url + str((receiver.get("status") or {}).get("webhookPath", ""))
 
     def start(self) -> ReceiverServer:
-        if self._server is not None:
-            return self
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length > 0 else b""
-                result = owner.handle(self.path, self.headers, body)
-                payload = (result.message + "\n").encode() if result.message else b""
-                self.send_response(result.status)
-                self.send_header("Content-Type", "text/plain; charset=utf-8")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_POST = do_GET = do_PUT = _serve  # noqa: N815 (stdlib naming)
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                return
-
-        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="webhook-receiver", daemon=True)
-        self._thread.start()
+        if self._server is None:
+            self._server = LoopbackServer(self._reply, host=self.host, port=self.port, name="webhook-receiver").start()
+            self.port = self._server.port
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+
+    def _reply(self, request: Request) -> Reply:
+        result = self.handle(request.path, request.headers, request.body)
+        payload = (result.message + "\n").encode() if result.message else b""
+        return Reply(result.status, payload, "text/plain; charset=utf-8")
 
     # -- request handling -------------------------------------------------------------------------
     def find(self, path: str) -> Obj | None:

@@ -1,0 +1,103 @@
+"""A small HTTP server on the loopback interface, served from a daemon thread (webhook receiver, notebook sinks).
+
+    server = LoopbackServer(lambda req: Reply(200), name="my-hook").start()   # 127.0.0.1, free port
+    server.url                                                                  # http://127.0.0.1:<port>
+    server.stop()
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Request:
+    """One request as the handler sees it: the body is read in full."""
+
+    method: str
+    path: str
+    headers: Message
+    body: bytes
+
+
+@dataclass
+class Reply:
+    """What to answer: `content_type` None sends no Content-Type header."""
+
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+
+
+Handler = Callable[[Request], Reply]
+
+
+class LoopbackServer:
+    """`ThreadingHTTPServer` on `host:port` (port 0: a free one, known after `start()`), quiet, daemon threads."""
+
+    def __init__(self, handler: Handler, *, host: str = "127.0.0.1", port: int = 0, name: str = "loopback-http",
+                 methods: tuple[str, ...] = ("GET", "POST", "PUT")) -> None:
+        self.handler = handler
+        self.host, self.port, self.name, self.methods = host, port, name, methods
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    def start(self) -> LoopbackServer:
+        if self._server is not None:
+            return self
+        self._server = ThreadingHTTPServer((self.host, self.port), self._request_class())
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name=self.name, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
+
+    def __enter__(self) -> LoopbackServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _request_class(self) -> type[BaseHTTPRequestHandler]:
+        handler = self.handler
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length > 0 else b""
+                reply = handler(Request(self.command, self.path, self.headers, body))
+                self.send_response(reply.status)
+                if reply.content_type:
+                    self.send_header("Content-Type", reply.content_type)
+                self.send_header("Content-Length", str(len(reply.body)))
+                self.end_headers()
+                self.wfile.write(reply.body)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return
+
+        for method in self.methods:
+            setattr(RequestHandler, f"do_{method}", RequestHandler._serve)
+        return RequestHandler
