@@ -222,13 +222,14 @@ class Manager:
     def _drain(self, queue: Keys, deadline: float, report: SyncReport | None) -> None:
         runs: dict[Key, int] = {}
         background = report is None
-        while queue and not (background and self._stop.is_set()):
+        while not (background and self._stop.is_set()):
             if time.monotonic() > deadline:
                 if report is not None:
                     report.pending.extend(queue)
                 return
             objs = self._snapshot()
             queue[:] = [k for k in queue if k in objs]
+            queue += [k for k, o in objs.items() if k not in runs and k not in queue and self.is_pending(o)]
             if not queue:
                 return
             key = self._order(queue, objs)

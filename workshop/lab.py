@@ -6,6 +6,9 @@
     lab.status()
     lab.stop()
 
+A lab can run more clusters that reconcile the same repo (`Lab.start(..., clusters=("staging", "production"))`
+or `lab.add_cluster("production")`); each is a LabSite, the Lab itself being the first.
+
 Everything a Lab prints is deterministic: no temporary paths, times or random names, so notebook outputs
 compare equal from run to run.
 """
@@ -15,56 +18,62 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from engine.api import conditions
-from engine.manager import Manager, SyncReport
-from workshop.cluster import LabCluster, create_cluster
+import yaml
+
+from engine.manager import Manager
+from workshop.cluster import ClusterError, LabCluster, create_cluster
+from workshop.lab_site import FLUX_NAMESPACE, KUSTOMIZE_API, SOURCE_API, SOURCE_NAME, LabSite
 from workshop.registry import LabRegistry
 from workshop.repo import LabRepo
 
-__all__ = ["FLUX_NAMESPACE", "KUSTOMIZE_API", "Lab", "REPO_ROOT", "SOURCE_API", "SOURCE_NAME"]
+__all__ = ["FLUX_NAMESPACE", "KUSTOMIZE_API", "Lab", "LabSite", "REPO_ROOT", "SOURCE_API", "SOURCE_NAME"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SOURCE_API = "source.toolkit.fluxcd.io/v1"
-KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
-FLUX_NAMESPACE = "flux-system"
-SOURCE_NAME = "flux-system"
 DB_SECRET = "database-creds"
 DB_PASSWORD = "lab-only-password"
 #: The date on the image automation's commits, so they get the same SHA on every run.
 AUTOMATION_COMMIT_DATE = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+#: The name of a lab's first cluster when the lesson does not name its clusters.
+DEFAULT_SITE = "lab"
 
-Obj = dict[str, Any]
 
+class Lab(LabSite):
+    """A running lab: `cluster`, `repo` (the fleet git remote + clone), `manager` (the engine), `client`.
 
-class Lab:
-    """A running lab: `cluster`, `repo` (the fleet git remote + clone), `manager` (the engine), `client`."""
+    `sites` maps each cluster's name to its LabSite; the Lab is the first of them.
+    """
 
-    def __init__(self, lesson: str, root: Path, cluster: LabCluster, repo: LabRepo, manager: Manager) -> None:
+    def __init__(self, lesson: str, root: Path, cluster: LabCluster, repo: LabRepo, manager: Manager,
+                 name: str = DEFAULT_SITE) -> None:
+        super().__init__(name, root, cluster, repo, manager)
         self.lesson = lesson
-        self.root = root
-        self.cluster = cluster
-        self.repo = repo
-        self.manager = manager
-        self.client = manager.client
         self.registry: LabRegistry | None = None
+        self.sites: dict[str, LabSite] = {name: self}
         self._previous_kubeconfig: str | None = None
+        self._kubeconfig_env: str | None = None
         self._running = True
 
     # -- lifecycle ---------------------------------------------------------------------------------
     @classmethod
     def start(cls, lesson: str, *, cluster: str = "embedded", root: Path | None = None,
-              seed_gitops: bool = False, image_automation: bool = False, quiet: bool = False) -> Lab:
+              seed_gitops: bool = False, image_automation: bool = False, quiet: bool = False,
+              clusters: Sequence[str] = ()) -> Lab:
         """Wipe and create the lab folder, start the cluster, create the `fleet` repo, install the CRDs.
 
         The folder defaults to `notebooks/.labs/<lesson>` in the kit. With seed_gitops, the kit's `gitops/`
         tree is committed to the repo at `gitops/`. With image_automation, the engine also runs the image
         controllers and `lab.registry` is a running lab registry (on the embedded cluster the node pulls
-        only the images published there). KUBECONFIG is set so `!kubectl` cells reach the cluster.
+        only the images published there). With clusters (names, e.g. ("staging", "production")), the lab
+        runs one cluster per name, the Lab being the first, and `!kubectl --context <name>` reaches each.
+        KUBECONFIG is set so `!kubectl` cells reach the (first) cluster.
         """
+        names = list(clusters) or [DEFAULT_SITE]
+        if len(set(names)) != len(names):
+            raise ValueError(f"Lab.start(clusters={tuple(names)!r}): give each cluster a different name")
         root = Path(root) if root is not None else REPO_ROOT / "notebooks" / ".labs" / lesson
         root = root.resolve()
         shutil.rmtree(root, ignore_errors=True)
@@ -77,7 +86,7 @@ class Lab:
             seed = REPO_ROOT / "gitops" if seed_gitops else None
             repo = LabRepo.create(root / "git", "fleet", seed_from=seed, seed_dest="gitops",
                                   message="Add the sample gitops tree")
-            manager = Manager(lab_cluster.api_client(), storage_dir=root / "artifacts", health_poll=0.05)
+            manager = _new_manager(lab_cluster, root / "artifacts")
             registry = _start_image_automation(manager, lab_cluster, root) if image_automation else None
             manager.install_crds()
         except BaseException:
@@ -85,25 +94,88 @@ class Lab:
                 registry.stop()
             lab_cluster.stop()
             raise
-        lab = cls(lesson, root, lab_cluster, repo, manager)
+        lab = cls(lesson, root, lab_cluster, repo, manager, name=names[0])
         lab.registry = registry
         lab._previous_kubeconfig = os.environ.get("KUBECONFIG")
-        os.environ["KUBECONFIG"] = str(lab_cluster.kubeconfig_path)
+        lab._set_kubeconfig(str(lab_cluster.kubeconfig_path))
+        try:
+            for name in names[1:]:
+                lab.add_cluster(name)
+        except BaseException:
+            lab.stop()
+            raise
         if not quiet:
             print(lab.ready_line())
         return lab
 
+    def add_cluster(self, name: str) -> LabSite:
+        """Start one more cluster (same backend) with its own engine, reconciling the same fleet repo.
+
+        KUBECONFIG then names every cluster as a context (`kubectl --context <name>`), the first one current.
+        """
+        if not self._running:
+            raise ClusterError(f"lab {self.lesson} is stopped: start a new lab with Lab.start(...)")
+        if name in self.sites:
+            raise ValueError(f"lab {self.lesson} already has a cluster named {name!r}: use lab.site({name!r})")
+        if self.cluster.backend == "kubeconfig":
+            raise ClusterError("a second lab cluster needs the embedded or kind backend: a kubeconfig lab "
+                               "has only the cluster you gave it")
+        workdir = self.root / f"cluster-{name}"
+        cluster = create_cluster(self.cluster.backend, f"lab-{self.lesson}-{name}", workdir=workdir)
+        cluster.start()
+        try:
+            manager = _new_manager(cluster, workdir / "artifacts")
+            manager.install_crds()
+        except BaseException:
+            cluster.stop()
+            raise
+        site = LabSite(name, self.root, cluster, self.repo, manager)
+        self.sites[name] = site
+        self._set_kubeconfig(str(self._write_contexts()))
+        return site
+
+    def site(self, name: str) -> LabSite:
+        """The cluster called `name` (the Lab itself for the first one)."""
+        if name not in self.sites:
+            raise KeyError(f"lab {self.lesson} has no cluster {name!r}: it has {', '.join(self.sites)}")
+        return self.sites[name]
+
+    def _write_contexts(self) -> Path:
+        """A kubeconfig with one context per cluster, named as the cluster; the first is the current one."""
+        doc: dict[str, Any] = {"apiVersion": "v1", "kind": "Config", "clusters": [], "contexts": [],
+                               "users": [], "current-context": self.name, "preferences": {}}
+        for name, site in self.sites.items():
+            single = yaml.safe_load(site.cluster.kubeconfig_path.read_text())
+            ctx = next(c["context"] for c in single["contexts"] if c["name"] == single["current-context"])
+            cluster = next(c["cluster"] for c in single["clusters"] if c["name"] == ctx["cluster"])
+            user: dict[str, Any] = next((u["user"] for u in single.get("users") or [] if u["name"] == ctx.get("user")), {})
+            doc["clusters"].append({"name": name, "cluster": cluster})
+            doc["users"].append({"name": name, "user": user})
+            doc["contexts"].append({"name": name, "context": {**ctx, "cluster": name, "user": name}})
+        path = self.root / "kubeconfig"
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+        return path
+
+    def _set_kubeconfig(self, value: str) -> None:
+        self._kubeconfig_env = value
+        os.environ["KUBECONFIG"] = value
+
     def stop(self) -> None:
-        """Stop the cluster, restore KUBECONFIG and delete the lab folder."""
+        """Stop the clusters, restore KUBECONFIG and delete the lab folder."""
         if not self._running:
             return
         self._running = False
         try:
             if self.registry is not None:
                 self.registry.stop()
+            for site in reversed(list(self.sites.values())[1:]):
+                try:
+                    site.cluster.stop()
+                except ClusterError as exc:
+                    print(f"warning: cluster {site.name} did not stop cleanly: {exc}")
             self.cluster.stop()
         finally:
-            if os.environ.get("KUBECONFIG") == str(self.cluster.kubeconfig_path):
+            if os.environ.get("KUBECONFIG") == self._kubeconfig_env:
                 if self._previous_kubeconfig is None:
                     os.environ.pop("KUBECONFIG", None)
                 else:
@@ -120,60 +192,16 @@ class Lab:
         state = "ready" if self._running else "stopped"
         commits = len(self.repo.log(1000)) if self._running and self.repo.git.head.is_valid() else 0
         registry = ", lab registry" if self.registry is not None else ""
-        return (f"lab {self.lesson} {state}: {self.cluster.backend} cluster, "
+        clusters = f"{self.cluster.backend} cluster"
+        if len(self.sites) > 1:
+            clusters = f"{len(self.sites)} {self.cluster.backend} clusters ({', '.join(self.sites)})"
+        return (f"lab {self.lesson} {state}: {clusters}, "
                 f"git repo fleet ({commits} commit(s) on {self.repo.branch}){registry}, engine CRDs installed")
 
     def __repr__(self) -> str:
         return f"<Lab {self.lesson}: {'running' if self._running else 'stopped'} on {self.cluster.backend}>"
 
-    # -- Flux objects ------------------------------------------------------------------------------
-    def _ensure_namespace(self, name: str) -> None:
-        if self.client.get("v1", "Namespace", name, None) is None:
-            self.client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-
-    def _create_or_update(self, obj: Obj) -> Obj:
-        meta = obj["metadata"]
-        current = self.client.get(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
-        if current is None:
-            return self.client.create(obj)
-        return self.client.merge_patch(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"),
-                                       {"spec": obj["spec"]})
-
-    def git_repository(self, name: str = SOURCE_NAME, **spec: Any) -> Obj:
-        """Create (or update) the GitRepository that points at the fleet repo's branch."""
-        self._ensure_namespace(FLUX_NAMESPACE)
-        body = {"url": self.repo.url, "interval": "1m", "ref": {"branch": self.repo.branch}, **spec}
-        return self._create_or_update({"apiVersion": SOURCE_API, "kind": "GitRepository",
-                                       "metadata": {"name": name, "namespace": FLUX_NAMESPACE}, "spec": body})
-
-    def kustomization(self, name: str, path: str, *, source: str = SOURCE_NAME, **spec: Any) -> Obj:
-        """Create (or update) a Kustomization in flux-system that applies `path` of the source."""
-        self._ensure_namespace(FLUX_NAMESPACE)
-        body = {"sourceRef": {"kind": "GitRepository", "name": source}, "interval": "10m", "path": path,
-                "prune": True, **spec}
-        return self._create_or_update({"apiVersion": KUSTOMIZE_API, "kind": "Kustomization",
-                                       "metadata": {"name": name, "namespace": FLUX_NAMESPACE}, "spec": body})
-
-    def apply_flux(self, name: str, path: str, **spec: Any) -> str:
-        """The GitRepository `flux-system` (if missing) plus a Kustomization `name` for `path`; returns a line."""
-        if self.client.get(SOURCE_API, "GitRepository", SOURCE_NAME, FLUX_NAMESPACE) is None:
-            self.git_repository()
-        self.kustomization(name, path, **spec)
-        return f"GitRepository {FLUX_NAMESPACE}/{SOURCE_NAME} and Kustomization {FLUX_NAMESPACE}/{name} ({path}) applied"
-
-    # -- running -----------------------------------------------------------------------------------
-    def sync(self, timeout: float = 120.0) -> SyncReport:
-        """Reconcile everything that is due (sources first), then let the cluster's workloads settle."""
-        report = self.manager.sync(timeout=timeout)
-        self.cluster.wait_settled()
-        return report
-
-    def reconcile(self, name: str, kind: str = "Kustomization", namespace: str = FLUX_NAMESPACE,
-                  timeout: float = 120.0) -> SyncReport:
-        """Ask for a reconcile now (like `flux reconcile`), even if nothing changed in Git; then sync()."""
-        self.manager.request_reconcile(kind, name, namespace)
-        return self.sync(timeout)
-
+    # -- the fleet repo ----------------------------------------------------------------------------
     def commit(self, message: str) -> str:
         """Commit and push the working clone; a line naming the commit (or saying nothing changed).
 
@@ -194,49 +222,9 @@ class Lab:
         self.client.create(obj)
         return f"secret/{DB_SECRET} created in default"
 
-    # -- reading -----------------------------------------------------------------------------------
-    def status_lines(self) -> list[str]:
-        """One line per GitRepository and Kustomization: `Kind/namespace/name  Ready  message`, sorted."""
-        rows: list[tuple[str, str, str]] = []
-        for kind in ("GitRepository", "Kustomization"):
-            for obj in self.manager.list(kind):
-                meta = obj["metadata"]
-                ready, _reason, message = conditions.summary(obj)
-                rows.append((f"{kind}/{meta.get('namespace', '')}/{meta['name']}", ready, _clean(message, self)))
-        rows.sort()
-        if not rows:
-            return ["no GitRepository or Kustomization yet"]
-        width = max(len(r[0]) for r in rows)
-        header = f"{'OBJECT':<{width}}  READY  MESSAGE"
-        return [header] + [f"{o:<{width}}  {r:<5}  {m}" for o, r, m in rows]
 
-    def status(self) -> None:
-        """Print status_lines()."""
-        print("\n".join(self.status_lines()))
-
-    def ready(self, name: str, kind: str = "Kustomization", namespace: str = FLUX_NAMESPACE) -> tuple[str, str, str]:
-        """(status, reason, message) of an object's Ready condition."""
-        obj = self.manager.get(kind, name, namespace)
-        return conditions.summary(obj or {})
-
-    def get(self, api_version: str, kind: str, name: str, namespace: str | None = "default") -> Obj | None:
-        return self.client.get(api_version, kind, name, namespace)
-
-    def names(self, api_version: str, kind: str, namespace: str | None = "default") -> list[str]:
-        """Sorted names of the objects of one kind (in one namespace)."""
-        return sorted(o["metadata"]["name"] for o in self.client.list(api_version, kind, namespace))
-
-    def kubectl(self, *args: str, check: bool = False) -> str:
-        """Run kubectl against the lab cluster and return its output (or a message when kubectl is missing)."""
-        exe = shutil.which("kubectl")
-        if exe is None:
-            return ("kubectl is not installed: read the same objects with lab.status() or lab.names(...), "
-                    "or install kubectl (https://kubernetes.io/docs/tasks/tools/)")
-        env = {**os.environ, "KUBECONFIG": str(self.cluster.kubeconfig_path)}
-        proc = subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=60, check=False)
-        if check and proc.returncode != 0:
-            raise RuntimeError(f"kubectl {' '.join(args)} failed: {proc.stderr.strip()}")
-        return _clean(proc.stdout + proc.stderr, self)
+def _new_manager(cluster: LabCluster, storage: Path) -> Manager:
+    return Manager(cluster.api_client(), storage_dir=storage, health_poll=0.05)
 
 
 def _start_image_automation(manager: Manager, cluster: LabCluster, root: Path) -> LabRegistry:
@@ -248,13 +236,3 @@ def _start_image_automation(manager: Manager, cluster: LabCluster, root: Path) -
     if hasattr(cluster, "image_available"):
         cluster.image_available = registry.image_available
     return registry
-
-
-def _clean(text: str, lab: Lab) -> str:
-    """Shorten lab paths, and name commits by position, so output does not depend on where the kit lives."""
-    text = text.replace(lab.repo.url, "file://<fleet>")
-    if "sha1:" in text and lab.repo.git.head.is_valid():
-        history = list(reversed(lab.repo.log(1000)))
-        for number, info in enumerate(history, start=1):
-            text = text.replace(f"sha1:{info.sha}", f"commit {number} ({info.subject})")
-    return text.replace(str(lab.root) + "/", "").replace(str(lab.root), "<lab>")
