@@ -90,3 +90,69 @@ def reconcile_tree(sources: Iterable[Obj], kustomizations: Iterable[Obj]) -> gra
             graph.node(obj_id, label=f"{kind}/{obj_ns + '/' if obj_ns else ''}{name}", shape="note")
             graph.edge(ks_id, obj_id)
     return graph
+
+
+def _dependencies(ks: Obj) -> list[tuple[str, str]]:
+    ns = ks["metadata"].get("namespace", "")
+    return [(d.get("namespace", ns), d["name"]) for d in ks.get("spec", {}).get("dependsOn", []) or []]
+
+
+def depends_on_text(kustomizations: Iterable[Obj]) -> str:
+    """The dependsOn graph as text: Kustomizations by the step they can run at, what each waits for, Ready.
+
+    Step 1 waits for nothing; step N waits for something at step N-1. A dependsOn cycle or a missing
+    dependency is named, because the Kustomizations caught in it never become Ready.
+    """
+    items = {(ks["metadata"].get("namespace", ""), ks["metadata"]["name"]): ks for ks in kustomizations}
+    one_namespace = len({ns for ns, _ in items}) <= 1
+
+    def label(key: tuple[str, str]) -> str:
+        return key[1] if one_namespace else f"{key[0]}/{key[1]}"
+
+    steps: dict[tuple[str, str], int] = {}
+    remaining = dict(items)
+    while remaining:
+        ready_now = {key: 1 + max((steps[d] for d in _dependencies(ks) if d in steps), default=0)
+                     for key, ks in remaining.items()
+                     if all(d in steps or d not in items for d in _dependencies(ks))}
+        if not ready_now:
+            break
+        steps.update(ready_now)
+        for key in ready_now:
+            del remaining[key]
+    rows = sorted(steps.items(), key=lambda kv: (kv[1], kv[0]))
+    width = max((len(label(k)) for k in items), default=0)
+    lines = []
+    for key, step in rows:
+        deps = _dependencies(items[key])
+        after = ", ".join(label(d) + ("" if d in items else " (missing)") for d in sorted(deps))
+        lines.append(f"step {step}  {label(key):<{width}}  Ready={_ready(items[key]):<7}  "
+                     f"{'after ' + after if after else 'waits for nothing'}".rstrip())
+    if remaining:
+        lines.append("dependsOn cycle, never Ready: " + ", ".join(label(k) for k in sorted(remaining)))
+    return "\n".join(lines) if lines else "no Kustomizations"
+
+
+class Picture:
+    """A graph Jupyter shows as SVG when graphviz's `dot` runs, and as its text everywhere else."""
+
+    def __init__(self, graph: graphviz.Digraph, text: str) -> None:
+        self.graph = graph
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        bundle = {"text/plain": self.text}
+        try:
+            bundle["image/svg+xml"] = self.graph.pipe(format="svg", encoding="utf-8")
+        except (graphviz.ExecutableNotFound, graphviz.CalledProcessError):
+            pass
+        return bundle
+
+
+def depends_on_picture(kustomizations: Iterable[Obj]) -> Picture:
+    """depends_on_graph as SVG, with depends_on_text as its text fallback."""
+    items = list(kustomizations)
+    return Picture(depends_on_graph(items), depends_on_text(items))
