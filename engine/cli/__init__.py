@@ -49,6 +49,8 @@ def build_parser() -> Parser:
     v.set_defaults(func=install.cmd_version)
     i = sub.add_parser("install", parents=[common], help="install the CRDs and the flux-system namespace")
     i.add_argument("--export", action="store_true", help="print the manifests instead of applying them")
+    i.add_argument("--components-extra", default="",
+                   help="image-reflector-controller,image-automation-controller (comma-separated)")
     i.set_defaults(func=install.cmd_install)
     c = sub.add_parser("check", parents=[common], help="check requirements and installation")
     c.add_argument("--pre", action="store_true", help="only check the prerequisites")

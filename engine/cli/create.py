@@ -1,4 +1,4 @@
-"""`gitops create source git …` and `gitops create kustomization …` (with `--export` shapes as flux prints)."""
+"""`gitops create source git|kustomization|alert-provider|alert|receiver …` (with `--export` shapes as flux prints)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import argparse
 from typing import Any
 
 from engine.api.duration import DurationError, format_duration, parse_duration
+from engine.cli.controllers import register_installed
 from engine.cli.output import CLIError, export
 from engine.cli.session import Session
 from engine.cli.wait import apply_object, reconcile_and_wait
+from engine.client import NoMatchError
+from engine.notify.kinds import ALERT, PROVIDER, RECEIVER
 
 SOURCE_API = "source.toolkit.fluxcd.io/v1"
 KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
@@ -95,6 +98,108 @@ def kustomization(s: Session, args: argparse.Namespace) -> dict[str, Any]:
             "metadata": {"name": args.name, "namespace": s.namespace}, "spec": spec}
 
 
+def comma_list(values: list[str]) -> list[str]:
+    """A repeatable flag that also accepts comma-separated values (cobra's StringSlice)."""
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def kind_name(text: str) -> tuple[str, str]:
+    """`Kind/name` -> (kind, name); no slash -> ("", text), as flux's ParseObjectKindName."""
+    parts = text.split("/")
+    return (parts[0], parts[1]) if len(parts) == 2 else ("", text)
+
+
+def alert_provider(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    if not args.type:
+        raise CLIError("Provider type is required")
+    spec: dict[str, Any] = {"type": args.type}
+    for key in ("address", "channel", "username"):
+        if getattr(args, key):
+            spec[key] = getattr(args, key)
+    if args.secret_ref:
+        spec["secretRef"] = {"name": args.secret_ref}
+    return {"apiVersion": PROVIDER.api_version, "kind": "Provider",
+            "metadata": {"name": args.name, "namespace": s.namespace}, "spec": spec}
+
+
+def alert(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    if not args.provider_ref:
+        raise CLIError("provider ref is required")
+    sources = []
+    for item in comma_list(args.event_source):
+        kind, name = kind_name(item)
+        if not kind:
+            raise CLIError(f"invalid event source '{item}', must be in format <kind>/<name>")
+        name, _, namespace = name.partition(".")
+        sources.append({"kind": kind, "name": name, **({"namespace": namespace} if namespace else {})})
+    if not sources:
+        raise CLIError("at least one event source is required")
+    spec: dict[str, Any] = {"eventSources": sources, "providerRef": {"name": args.provider_ref}}
+    if args.event_severity:
+        spec["eventSeverity"] = args.event_severity
+    return {"apiVersion": ALERT.api_version, "kind": "Alert",
+            "metadata": {"name": args.name, "namespace": s.namespace}, "spec": spec}
+
+
+def receiver(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    if not args.type:
+        raise CLIError("Receiver type is required")
+    if not args.secret_ref:
+        raise CLIError("secret ref is required")
+    resources = []
+    for item in comma_list(args.resource):
+        kind, name = kind_name(item)
+        if not kind:
+            raise CLIError(f"invalid event source '{item}', must be in format <kind>/<name>")
+        resources.append({"kind": kind, "name": name})
+    if not resources:
+        raise CLIError("atleast one resource is required")
+    spec: dict[str, Any] = {"resources": resources, "secretRef": {"name": args.secret_ref}, "type": args.type}
+    events = comma_list(args.event)
+    if events:
+        spec["events"] = events
+    return {"apiVersion": RECEIVER.api_version, "kind": "Receiver",
+            "metadata": {"name": args.name, "namespace": s.namespace}, "spec": spec}
+
+
+def apply_and_wait(s: Session, obj: dict[str, Any]) -> dict[str, Any]:
+    """flux's create flow for a notification or image kind: generate, apply, wait for Ready; the live object."""
+    kind, name = obj["kind"], obj["metadata"]["name"]
+    p = s.printer
+    p.generate(f"generating {kind}")
+    p.action(f"applying {kind}")
+    try:
+        created = apply_object(s, obj)
+    except NoMatchError as err:
+        raise CLIError(f"{err}: the {kind} CRD is not installed, run `gitops install` "
+                       "(image kinds: `gitops install --components-extra=image-reflector-controller,"
+                       "image-automation-controller`)") from None
+    p.success(f"{kind} {'created' if created else 'updated'}")
+    p.waiting(f"waiting for {kind} reconciliation")
+    register_installed(s)
+    live = reconcile_and_wait(s, kind, name)
+    p.success(f"{kind} {name} is ready")
+    return live
+
+
+def webhook_url(s: Session, live: dict[str, Any]) -> None:
+    s.printer.success(f"generated webhook URL {(live.get('status') or {}).get('webhookPath', '')}")
+
+
+def create_command(build: Any, after: Any = None) -> Any:
+    """A `create` verb: print the export, or apply and wait (then `after(session, live)` prints extra lines)."""
+    def run(s: Session, args: argparse.Namespace) -> int:
+        obj = build(s, args)
+        if args.export:
+            print(export([obj]), end="")
+            return 0
+        live = apply_and_wait(s, obj)
+        if after is not None:
+            after(s, live)
+        return 0
+    return run
+
+
 def cmd_create_source_git(s: Session, args: argparse.Namespace) -> int:
     obj = git_repository(s, args)
     if args.export:
@@ -130,7 +235,7 @@ def cmd_create_kustomization(s: Session, args: argparse.Namespace) -> int:
 
 
 def add_parsers(create: Any, common: argparse.ArgumentParser) -> None:
-    sub = create.add_subparsers(dest="create_kind", required=True, metavar="{source,kustomization}")
+    sub = create.add_subparsers(dest="create_kind", required=True, metavar="{source,kustomization,alert-provider,alert,receiver}")
     source = sub.add_parser("source", parents=[common], help="create or update a source")
     ssub = source.add_subparsers(dest="source_kind", required=True, metavar="{git}")
     git = ssub.add_parser("git", parents=[common], help="create or update a GitRepository source")
@@ -160,6 +265,34 @@ def add_parsers(create: Any, common: argparse.ArgumentParser) -> None:
     ks.add_argument("--service-account", default="")
     ks.add_argument("--export", action="store_true")
     ks.set_defaults(func=cmd_create_kustomization)
+
+    ap = sub.add_parser("alert-provider", parents=[common], help="create or update a Provider resource")
+    ap.add_argument("name")
+    ap.add_argument("--type", default="", help="type of provider (generic, generic-hmac, slack, …)")
+    ap.add_argument("--address", default="", help="path to either the git repository, chat provider or webhook")
+    ap.add_argument("--channel", default="", help="channel to send messages to in the case of a chat provider")
+    ap.add_argument("--username", default="", help="bot username used by the provider")
+    ap.add_argument("--secret-ref", default="", help="name of secret containing authentication token")
+    ap.add_argument("--export", action="store_true")
+    ap.set_defaults(func=create_command(alert_provider))
+
+    al = sub.add_parser("alert", parents=[common], help="create or update an Alert resource")
+    al.add_argument("name")
+    al.add_argument("--provider-ref", default="", help="reference to provider")
+    al.add_argument("--event-severity", default="", help="severity of events to send alerts for (info, error)")
+    al.add_argument("--event-source", action="append", default=[],
+                    help="Kind/name[.namespace] that should generate alerts ('*' for all names), repeatable")
+    al.add_argument("--export", action="store_true")
+    al.set_defaults(func=create_command(alert))
+
+    rc = sub.add_parser("receiver", parents=[common], help="create or update a Receiver resource")
+    rc.add_argument("name")
+    rc.add_argument("--type", default="", help="generic, generic-hmac, github, gitlab, …")
+    rc.add_argument("--event", action="append", default=[], help="event type to handle (e.g. push), repeatable")
+    rc.add_argument("--resource", action="append", default=[], help="Kind/name to reconcile, repeatable")
+    rc.add_argument("--secret-ref", default="", help="name of the secret holding the webhook token")
+    rc.add_argument("--export", action="store_true")
+    rc.set_defaults(func=create_command(receiver, webhook_url))
 
 
 def _bool(text: str) -> bool:

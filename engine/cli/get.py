@@ -1,40 +1,114 @@
-"""`gitops get sources git`, `gitops get kustomizations`, `gitops get all` — flux's tables."""
+"""`gitops get sources git|all`, `get kustomizations`, `get images …`, `get alert-providers|alerts|receivers`,
+`get all` — flux's tables, each kind with its own columns."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from engine.api import conditions
-from engine.api.kinds import kind_info
+from engine.api.crds import GIT_REPOSITORY, KUSTOMIZATION
+from engine.api.kinds import KindInfo
 from engine.cli.output import CLIError, shorten_hex, table
 from engine.cli.session import Session
 from engine.client import NoMatchError
+from engine.image.kinds import IMAGE_POLICY, IMAGE_REPOSITORY, IMAGE_UPDATE_AUTOMATION
+from engine.notify.kinds import ALERT, PROVIDER, RECEIVER
 
 Obj = dict[str, Any]
-# `flux get all` order, restricted to the kinds this kit can serve.
-ALL_KINDS = ("GitRepository", "ImageRepository", "ImagePolicy", "ImageUpdateAutomation", "Kustomization")
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The columns between NAME and READY/MESSAGE, and how an object fills them."""
+
+    header: tuple[str, ...]
+    cells: Callable[[Obj], list[str]]
+    short_hex: bool = False  # flux truncates hex runs in the MESSAGE of sources and Kustomizations only
+
+
+def spec(obj: Obj) -> Obj:
+    return obj.get("spec") or {}
+
+
+def status(obj: Obj) -> Obj:
+    return obj.get("status") or {}
+
+
+def suspended(obj: Obj) -> str:
+    return "True" if spec(obj).get("suspend") else "False"
 
 
 def revision(obj: Obj) -> str:
-    status = obj.get("status") or {}
     if obj.get("kind") == "Kustomization":
-        return status.get("lastAppliedRevision", "")
-    return ((status.get("artifact") or {}).get("revision")) or status.get("lastAppliedRevision", "")
+        return status(obj).get("lastAppliedRevision", "")
+    return (status(obj).get("artifact") or {}).get("revision") or status(obj).get("lastAppliedRevision", "")
+
+
+def rfc3339(text: str) -> str:
+    """A stored timestamp the way Go's time.RFC3339 prints it (seconds, `Z` for UTC)."""
+    if not text:
+        return ""
+    try:
+        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    return when.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def latest_image(obj: Obj) -> str:
+    """ImagePolicy `status.latestRef` as `name:tag[@digest]`."""
+    ref = status(obj).get("latestRef") or {}
+    if not ref.get("name"):
+        return ""
+    return f"{ref['name']}:{ref.get('tag', '')}" + (f"@{ref['digest']}" if ref.get("digest") else "")
+
+
+COLUMNS: dict[str, Columns] = {
+    "GitRepository": Columns(("revision", "suspended"), lambda o: [shorten_hex(revision(o)), suspended(o)], True),
+    "Kustomization": Columns(("revision", "suspended"), lambda o: [shorten_hex(revision(o)), suspended(o)], True),
+    "ImageRepository": Columns(("last scan", "suspended"), lambda o: [
+        rfc3339((status(o).get("lastScanResult") or {}).get("scanTime", "")), suspended(o)]),
+    "ImagePolicy": Columns(("latest image",), lambda o: [latest_image(o)]),
+    "ImageUpdateAutomation": Columns(("last run", "suspended"), lambda o: [
+        rfc3339(status(o).get("lastAutomationRunTime", "")), suspended(o)]),
+    "Receiver": Columns(("suspended",), lambda o: [suspended(o)]),
+    "Provider": Columns((), lambda o: []),
+    "Alert": Columns(("suspended",), lambda o: [suspended(o)]),
+}
+SOURCE_KINDS = ("GitRepository",)
+IMAGE_KINDS = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation")
+# `flux get all` order (sources, images, HelmRelease, Kustomization, notification), restricted to this kit's kinds.
+ALL_KINDS = (*SOURCE_KINDS, *IMAGE_KINDS, "Kustomization", "Receiver", "Provider", "Alert")
+STATIC_KINDS = ("Provider", "Alert")
+INFO: dict[str, KindInfo] = {i.kind: i for i in (GIT_REPOSITORY, KUSTOMIZATION, IMAGE_REPOSITORY, IMAGE_POLICY,
+                                                  IMAGE_UPDATE_AUTOMATION, RECEIVER, PROVIDER, ALERT)}
+
+
+def ready(obj: Obj) -> tuple[str, str]:
+    """READY and MESSAGE. v1beta3 Providers/Alerts have no status in flux (`True`, `<Kind> is Ready`); this kit's
+    controller still reports a failed validation, which is shown instead."""
+    state, _, message = conditions.summary(obj)
+    if obj.get("kind") in STATIC_KINDS and not (conditions.get_condition(obj, conditions.READY) is not None
+                                                 and state == conditions.FALSE):
+        return conditions.TRUE, f"{obj['kind']} is Ready"
+    return state, message
 
 
 def row(obj: Obj, *, prefix: bool, all_ns: bool) -> list[str]:
     meta = obj.get("metadata") or {}
     name = f"{obj['kind'].lower()}/{meta.get('name', '')}" if prefix else meta.get("name", "")
-    status, _, message = conditions.summary(obj)
-    suspended = "True" if (obj.get("spec") or {}).get("suspend") else "False"
-    cells = [name, shorten_hex(revision(obj)), suspended, status, shorten_hex(message)]
+    columns = COLUMNS[obj["kind"]]
+    state, message = ready(obj)
+    cells = [name, *columns.cells(obj), state, shorten_hex(message) if columns.short_hex else message]
     return ([meta.get("namespace", "")] if all_ns else []) + cells
 
 
 def list_kind(s: Session, kind: str) -> list[Obj]:
-    info = kind_info(kind)
-    items = s.client.list(info.api_version, kind, s.list_namespace)
+    items = s.client.list(INFO[kind].api_version, kind, s.list_namespace)
     for item in items:
         item["kind"] = kind
     return sorted(items, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
@@ -44,10 +118,12 @@ def where(s: Session) -> str:
     return "any namespace" if s.all_namespaces else f'"{s.namespace}" namespace'
 
 
-def render(s: Session, objs: list[Obj], *, prefix: bool, no_header: bool) -> str:
-    header = (["namespace"] if s.all_namespaces else []) + ["name", "revision", "suspended", "ready", "message"]
-    text = table(header, [row(o, prefix=prefix, all_ns=s.all_namespaces) for o in objs])
-    return text.split("\n", 1)[1] if no_header else text
+def render(s: Session, kind: str, objs: list[Obj], *, prefix: bool, no_header: bool) -> str:
+    header = (["namespace"] if s.all_namespaces else []) + ["name", *COLUMNS[kind].header, "ready", "message"]
+    rows = [row(o, prefix=prefix, all_ns=s.all_namespaces) for o in objs]
+    if no_header:  # columns as wide as the cells, not the header
+        return table([""] * len(header), rows).split("\n", 1)[1]
+    return table(header, rows)
 
 
 def select(objs: list[Obj], selector: str | None) -> list[Obj]:
@@ -58,12 +134,7 @@ def select(objs: list[Obj], selector: str | None) -> list[Obj]:
     if key.strip().lower() != "ready" or not neg:
         raise CLIError(f"invalid status selector '{selector}': use ready=true|false or ready!=true|false")
     want = value.strip().lower()
-    out = []
-    for obj in objs:
-        have = conditions.summary(obj)[0].lower() == want
-        if have != (neg == "!="):
-            out.append(obj)
-    return out
+    return [obj for obj in objs if (ready(obj)[0].lower() == want) != (neg == "!=")]
 
 
 def get_one_kind(s: Session, args: argparse.Namespace, kind: str) -> int:
@@ -79,59 +150,57 @@ def get_one_kind(s: Session, args: argparse.Namespace, kind: str) -> int:
     if not objs:
         s.printer.failure(f"no {kind} objects found in {where(s)}")
         return 0
-    print(render(s, objs, prefix=False, no_header=args.no_header), end="")
+    print(render(s, kind, objs, prefix=False, no_header=args.no_header), end="")
     return 0
 
 
-def cmd_get_sources_git(s: Session, args: argparse.Namespace) -> int:
-    return get_one_kind(s, args, "GitRepository")
-
-
-def cmd_get_kustomizations(s: Session, args: argparse.Namespace) -> int:
-    return get_one_kind(s, args, "Kustomization")
-
-
-def cmd_get_all(s: Session, args: argparse.Namespace) -> int:
-    for kind in ALL_KINDS:
+def print_kinds(s: Session, args: argparse.Namespace, kinds: tuple[str, ...]) -> int:
+    """One table per non-empty kind, names prefixed `<kind>/`, a blank line after each; missing CRDs skipped."""
+    for kind in kinds:
         try:
             objs = select(list_kind(s, kind), args.status_selector)
-        except (NoMatchError, KeyError):
+        except NoMatchError:
             continue
         if objs:
-            print(render(s, objs, prefix=True, no_header=args.no_header))
+            print(render(s, kind, objs, prefix=True, no_header=args.no_header))
     return 0
+
+
+def one_kind(kind: str) -> Callable[[Session, argparse.Namespace], int]:
+    return lambda s, args: get_one_kind(s, args, kind)
+
+
+def many_kinds(kinds: tuple[str, ...]) -> Callable[[Session, argparse.Namespace], int]:
+    return lambda s, args: print_kinds(s, args, kinds)
 
 
 def add_parsers(get: Any, common: argparse.ArgumentParser) -> None:
-    def flags(p: argparse.ArgumentParser, named: bool = True) -> None:
+    def add(sub: Any, name: str, aliases: list[str], help_: str, func: Callable[..., int],
+            named: bool = True) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = sub.add_parser(name, aliases=aliases, parents=[common], help=help_)
         if named:
             p.add_argument("name", nargs="?")
         p.add_argument("--no-header", action="store_true")
         p.add_argument("--status-selector", default=None)
+        p.set_defaults(func=func)
+        return p
 
-    sub = get.add_subparsers(dest="get_kind", required=True, metavar="{sources,kustomizations,all}")
+    sub = get.add_subparsers(dest="get_kind", required=True,
+                             metavar="{sources,kustomizations,images,alert-providers,alerts,receivers,all}")
     sources = sub.add_parser("sources", aliases=["source"], parents=[common], help="get sources")
     ssub = sources.add_subparsers(dest="source_kind", required=True, metavar="{git,all}")
-    git = ssub.add_parser("git", parents=[common], help="get GitRepository statuses")
-    flags(git)
-    git.set_defaults(func=cmd_get_sources_git)
-    sall = ssub.add_parser("all", parents=[common], help="get all source statuses")
-    flags(sall, named=False)
-    sall.set_defaults(func=cmd_get_all_sources)
-    ks = sub.add_parser("kustomizations", aliases=["kustomization", "ks"], parents=[common],
-                        help="get Kustomization statuses")
-    flags(ks)
-    ks.set_defaults(func=cmd_get_kustomizations)
-    everything = sub.add_parser("all", parents=[common], help="get all Flux resources")
-    flags(everything, named=False)
-    everything.set_defaults(func=cmd_get_all)
+    add(ssub, "git", [], "get GitRepository statuses", one_kind("GitRepository"))
+    add(ssub, "all", [], "get all source statuses", many_kinds(SOURCE_KINDS), named=False)
+    add(sub, "kustomizations", ["kustomization", "ks"], "get Kustomization statuses", one_kind("Kustomization"))
 
+    images = sub.add_parser("images", aliases=["image"], parents=[common], help="get image automation statuses")
+    isub = images.add_subparsers(dest="image_kind", required=True, metavar="{all,repository,policy,update}")
+    add(isub, "all", [], "get all image statuses", many_kinds(IMAGE_KINDS), named=False)
+    add(isub, "repository", [], "get ImageRepository statuses", one_kind("ImageRepository"))
+    add(isub, "policy", [], "get ImagePolicy statuses", one_kind("ImagePolicy"))
+    add(isub, "update", [], "get ImageUpdateAutomation statuses", one_kind("ImageUpdateAutomation"))
 
-def cmd_get_all_sources(s: Session, args: argparse.Namespace) -> int:
-    try:
-        objs = select(list_kind(s, "GitRepository"), args.status_selector)
-    except NoMatchError:
-        objs = []
-    if objs:
-        print(render(s, objs, prefix=True, no_header=args.no_header))
-    return 0
+    add(sub, "alert-providers", ["alert-provider"], "get Provider statuses", one_kind("Provider"))
+    add(sub, "alerts", ["alert"], "get Alert statuses", one_kind("Alert"))
+    add(sub, "receivers", ["receiver"], "get Receiver statuses", one_kind("Receiver"))
+    add(sub, "all", [], "get all Flux resources", many_kinds(ALL_KINDS), named=False)

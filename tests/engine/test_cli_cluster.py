@@ -76,8 +76,11 @@ def test_check_install_check(lab: Lab) -> None:
     _, err = lab.ok("check")
     assert err.splitlines()[2:4] == ["► checking controllers", "⚠️ gitops-manager: not running, reconcile/create "
                                      "run the controllers in-process"]
-    assert err.splitlines()[-4:] == ["► checking crds", "✔ gitrepositories.source.toolkit.fluxcd.io/v1",
-                                     "✔ kustomizations.kustomize.toolkit.fluxcd.io/v1", "✔ all checks passed"]
+    assert err.splitlines()[-7:] == ["► checking crds", "✔ alerts.notification.toolkit.fluxcd.io/v1beta3",
+                                     "✔ gitrepositories.source.toolkit.fluxcd.io/v1",
+                                     "✔ kustomizations.kustomize.toolkit.fluxcd.io/v1",
+                                     "✔ providers.notification.toolkit.fluxcd.io/v1beta3",
+                                     "✔ receivers.notification.toolkit.fluxcd.io/v1", "✔ all checks passed"]
 
 
 def test_create_get_reconcile_story(lab: Lab) -> None:
