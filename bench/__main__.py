@@ -1,9 +1,12 @@
 """`python -m bench` (`make bench`): run every bench/*_bench.py and compare with the stored reference run.
 
 A benchmark module defines `run() -> list[dict]`; each dict is one measurement:
-`{"name": str, "value": float, "unit": str, "target": float | None, "lower_is_better": bool}`.
+`{"name": str, "value": float, "unit": str, "target": float | None, "lower_is_better": bool}`, plus
+`"error": str` (and value None) for a measurement that could not be taken: the table says FAILED and the
+run exits 1. Modules are found by name (bench/<name>_bench.py); there is no list to edit.
 The table shows each value beside the reference run's (bench/reference.json) and their ratio
-(value / reference: below 1.0 is faster for lower-is-better metrics). `--save-reference` stores this run.
+(value / reference: below 1.0 is faster for lower-is-better metrics). `--save-reference` stores this run
+(when only some modules ran, their values replace theirs in the reference and the others are kept).
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ def run_module(name: str) -> list[dict[str, Any]]:
 
 
 def meets(row: dict[str, Any]) -> str:
+    if row.get("error"):
+        return f"FAILED: {row['error']}"
     target = row.get("target")
     if target is None or row.get("value") is None:
         return ""
@@ -82,12 +87,16 @@ def load_reference(path: Path | None = None) -> dict[str, float]:
     return {k: float(v) for k, v in json.loads(path.read_text()).get("results", {}).items()}
 
 
-def save(rows: list[dict[str, Any]], path: Path) -> None:
+def save(rows: list[dict[str, Any]], path: Path, keep: dict[str, float] | None = None) -> None:
+    """Write the run to path; `keep` holds earlier results (of modules that did not run) to carry over."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    ran = {row["bench"] for row in rows}
+    results = {k: v for k, v in (keep or {}).items() if k.split("/", 1)[0] not in ran}
+    results.update({f"{r['bench']}/{r['name']}": r["value"] for r in rows if r.get("value") is not None})
     data = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}",
-        "results": {f"{r['bench']}/{r['name']}": r["value"] for r in rows if r.get("value") is not None},
+        "results": results,
     }
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
@@ -110,11 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows, load_reference()))
     save(rows, RESULTS / "latest.json")
     if args.save_reference:
-        save(rows, REFERENCE)
+        save(rows, REFERENCE, keep=load_reference() if args.only else None)
         print(f"\nstored as the reference run: {REFERENCE}")
     if failed:
         print(f"\nbench: {', '.join(failed)} failed (traceback above)", file=sys.stderr)
-    return 1 if failed else 0
+    errors = [f"{r['bench']}/{r['name']}" for r in rows if r.get("error")]
+    if errors:
+        print(f"\nbench: no measurement for {', '.join(errors)} (FAILED rows above)", file=sys.stderr)
+    return 1 if failed or errors else 0
 
 
 if __name__ == "__main__":
