@@ -99,9 +99,10 @@ def test_refuses_while_the_lab_still_answers(notebooks: Path, fake_apiserver: Fa
     assert not lab.exists()
 
 
-def test_a_live_embedded_cluster_in_the_lab_folder_is_seen(notebooks: Path,
+def test_a_live_embedded_cluster_of_a_multi_cluster_lab_is_seen(notebooks: Path,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
-    cluster = EmbeddedCluster("lab-03-internals", workdir=notebooks / ".labs" / "03-internals" / "cluster")
+    cluster = EmbeddedCluster("lab-03-internals-production",
+                              workdir=notebooks / ".labs" / "03-internals" / "cluster-production")
     cluster.start()
     try:
         assert reset(notebooks, "03") == 1

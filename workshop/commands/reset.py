@@ -50,8 +50,9 @@ class Lesson:
         """(kubeconfig, how to stop it) of each cluster a running lab of this lesson would serve."""
         found = []
         for name in self.lab_names:
-            found.append((self.notebooks / ".labs" / name / "cluster" / "kubeconfig",
-                          f"run `lab.stop()` in notebook {self.notebook.name} or restart its kernel"))
+            root = self.notebooks / ".labs" / name
+            for kubeconfig in [root / "kubeconfig", *sorted(root.glob("*/kubeconfig"))]:
+                found.append((kubeconfig, f"run `lab.stop()` in notebook {self.notebook.name} or restart its kernel"))
             found.append((self.notebooks / ".lab" / "kind" / f"lab-{name}" / "kubeconfig",
                           f"restart the notebook's kernel, or delete a leftover cluster with "
                           f"`kind delete cluster --name lab-{name}`"))
