@@ -16,7 +16,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from pathlib import Path
+from typing import Any, Protocol
 
 from engine.client import ApiError, Client
 
@@ -149,11 +150,36 @@ def _created_ns(event: Obj) -> int:
         return 0
 
 
+class LineSink(Protocol):
+    """Where a Logger writes its lines: any text stream (sys.stderr) or an `AppendFile`."""
+
+    def write(self, text: str, /) -> Any: ...
+
+    def flush(self) -> Any: ...
+
+
+class AppendFile:
+    """A JSON-lines file opened for each line (`O_APPEND`): several processes may log to it; nothing to close."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                return out.write(text)
+
+    def flush(self) -> None:
+        return None
+
+
 @dataclass
 class Logger:
     """JSON-lines logger: `{"level","ts","msg","controllerKind","name","namespace",...}`; keeps recent lines."""
 
-    stream: TextIO | None = None
+    stream: LineSink | None = None
     level: int = logging.INFO
     fields: dict[str, Any] = field(default_factory=dict)
     records: collections.deque = field(default_factory=lambda: collections.deque(maxlen=2000))

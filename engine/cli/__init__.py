@@ -37,7 +37,7 @@ def common_flags(*, defaults: bool) -> Parser:
 
 
 def build_parser() -> Parser:
-    from engine.cli import bootstrap, create, get, inspect, install, reconcile, run
+    from engine.cli import bootstrap, create, delete, export, get, inspect, install, logs, reconcile, run
 
     common = common_flags(defaults=False)
     parser = Parser(prog="gitops", parents=[common_flags(defaults=True)],
@@ -62,9 +62,9 @@ def build_parser() -> Parser:
     reconcile.add_parsers(sub, common)
     inspect.add_parsers(sub, common)
     bootstrap.add_parsers(sub, common)
-    r = sub.add_parser("run", parents=[common], help="run the engine's controllers in the foreground")
-    r.add_argument("--exit-after", type=float, default=None, help=argparse.SUPPRESS)
-    r.set_defaults(func=run.cmd_run)
+    run.add_parsers(sub, common)
+    for module in (logs, export, delete):
+        module.add_parsers(sub, common)
     return parser
 
 

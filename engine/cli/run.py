@@ -1,7 +1,8 @@
 """`gitops run`: the engine's controllers in the foreground, announcing themselves with a Lease.
 
-While the Lease is renewed, `gitops reconcile/create/resume` only annotate and wait (as flux's CLI does);
-without it they run the reconcilers in-process.
+While the Lease is renewed, `gitops reconcile/create/resume/delete` only annotate and wait (as flux's CLI does);
+without it they run the reconcilers in-process. The notification and image controllers run when their CRDs are
+installed; `--receiver-port` also serves Receivers' webhooks on 127.0.0.1. Logs go where `gitops logs` reads them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import signal
 import socket
 import threading
 import time
+from typing import Any
 
+from engine.cli.output import CLIError
 from engine.cli.session import Session
 from engine.client import ApiError
 
@@ -63,8 +66,11 @@ def lease_is_fresh(s: Session) -> bool:
 def cmd_run(s: Session, args: argparse.Namespace) -> int:
     p = s.printer
     holder = f"{socket.gethostname()}_{os.getpid()}"
-    manager = s.manager
+    from engine.cli.controllers import register_installed
+
+    manager = register_installed(s)
     p.action(f"starting controllers: {', '.join(manager.reconcilers)}")
+    receiver = start_receiver(s, manager, args.receiver_port)
     try:
         renew_lease(s, holder)
     except ApiError as err:
@@ -86,9 +92,37 @@ def cmd_run(s: Session, args: argparse.Namespace) -> int:
         pass
     finally:
         manager.stop()
+        if receiver is not None:
+            receiver.stop()
         release_lease(s)
     p.success("controllers stopped")
     return 0
+
+
+def start_receiver(s: Session, manager: Any, port: int | None) -> Any:
+    """The Receivers' webhook server on 127.0.0.1:`port` (0: a free port), or None without `--receiver-port`."""
+    if port is None:
+        return None
+    from engine.notify import RECEIVER, ReceiverServer
+
+    if RECEIVER.kind not in manager.reconcilers:
+        raise CLIError(f"--receiver-port needs the Receiver CRD ({RECEIVER.crd_name}): run `gitops install` first")
+    try:
+        server = ReceiverServer(manager.client, manager.logger, port=port).start()
+    except OSError as err:
+        raise CLIError(f"unable to serve webhooks on 127.0.0.1:{port}: {err.strerror or err}; "
+                       "choose another --receiver-port") from None
+    s.printer.success(f"webhook receiver listening on {server.url}")
+    return server
+
+
+def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    r = sub.add_parser("run", parents=[common], help="run the engine's controllers in the foreground",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    r.add_argument("--receiver-port", type=int, default=None, metavar="PORT",
+                   help="serve Receiver webhooks on 127.0.0.1:PORT (0 picks a free port)")
+    r.add_argument("--exit-after", type=float, default=None, help=argparse.SUPPRESS)
+    r.set_defaults(func=cmd_run)
 
 
 def _stop_on_sigterm(stop: threading.Event) -> None:

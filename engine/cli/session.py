@@ -44,10 +44,13 @@ class Session:
 
     @cached_property
     def manager(self) -> Any:
-        """The engine's controllers, run in-process by reconcile/create when no manager is running."""
+        """The engine's controllers, run in-process by reconcile/create when no manager is running; they log
+        to the cluster's file that `gitops logs` reads."""
+        from engine.cli.logs import log_path
+        from engine.events import AppendFile, Logger
         from engine.manager import Manager
 
-        return Manager(self.client, health_poll=0.1)
+        return Manager(self.client, health_poll=0.1, logger=Logger(stream=AppendFile(log_path(self))))
 
     @property
     def list_namespace(self) -> str | None:

@@ -204,7 +204,8 @@ def test_build_and_diff(lab: Lab) -> None:
 def test_run_holds_a_lease_and_subprocess_get(lab: Lab) -> None:
     sha = lab.setup()
     _, err = lab.ok("run", "--exit-after", "0.3")
-    assert err.splitlines()[0] == "► starting controllers: GitRepository, Kustomization"
+    assert err.splitlines()[0] == ("► starting controllers: GitRepository, Kustomization, "
+                                  "Provider, Alert, Receiver")
     assert err.splitlines()[-1] == "✔ controllers stopped"
     proc = subprocess.run([sys.executable, "-m", "engine", "get", "ks", "--kubeconfig", lab.kubeconfig],
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
