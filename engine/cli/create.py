@@ -1,4 +1,5 @@
-"""`gitops create source git|kustomization|alert-provider|alert|receiver …` (with `--export` shapes as flux prints)."""
+"""`gitops create source git|kustomization|alert-provider|alert|receiver …` (with `--export` shapes as flux prints);
+`create image …` lives in create_image.py."""
 
 from __future__ import annotations
 
@@ -177,25 +178,26 @@ def apply_and_wait(s: Session, obj: dict[str, Any]) -> dict[str, Any]:
     p.success(f"{kind} {'created' if created else 'updated'}")
     p.waiting(f"waiting for {kind} reconciliation")
     register_installed(s)
-    live = reconcile_and_wait(s, kind, name)
-    p.success(f"{kind} {name} is ready")
-    return live
+    return reconcile_and_wait(s, kind, name)
+
+
+def is_ready(s: Session, live: dict[str, Any]) -> None:
+    s.printer.success(f"{live['kind']} {live['metadata']['name']} is ready")
 
 
 def webhook_url(s: Session, live: dict[str, Any]) -> None:
+    is_ready(s, live)
     s.printer.success(f"generated webhook URL {(live.get('status') or {}).get('webhookPath', '')}")
 
 
-def create_command(build: Any, after: Any = None) -> Any:
-    """A `create` verb: print the export, or apply and wait (then `after(session, live)` prints extra lines)."""
+def create_command(build: Any, after: Any = is_ready) -> Any:
+    """A `create` verb: print the export, or apply, wait and let `after(session, live)` print the last lines."""
     def run(s: Session, args: argparse.Namespace) -> int:
         obj = build(s, args)
         if args.export:
             print(export([obj]), end="")
             return 0
-        live = apply_and_wait(s, obj)
-        if after is not None:
-            after(s, live)
+        after(s, apply_and_wait(s, obj))
         return 0
     return run
 
@@ -235,7 +237,7 @@ def cmd_create_kustomization(s: Session, args: argparse.Namespace) -> int:
 
 
 def add_parsers(create: Any, common: argparse.ArgumentParser) -> None:
-    sub = create.add_subparsers(dest="create_kind", required=True, metavar="{source,kustomization,alert-provider,alert,receiver}")
+    sub = create.add_subparsers(dest="create_kind", required=True, metavar="{source,kustomization,alert-provider,alert,receiver,image}")
     source = sub.add_parser("source", parents=[common], help="create or update a source")
     ssub = source.add_subparsers(dest="source_kind", required=True, metavar="{git}")
     git = ssub.add_parser("git", parents=[common], help="create or update a GitRepository source")
@@ -293,6 +295,10 @@ def add_parsers(create: Any, common: argparse.ArgumentParser) -> None:
     rc.add_argument("--secret-ref", default="", help="name of the secret holding the webhook token")
     rc.add_argument("--export", action="store_true")
     rc.set_defaults(func=create_command(receiver, webhook_url))
+
+    from engine.cli import create_image
+
+    create_image.add_parsers(sub, common)
 
 
 def _bool(text: str) -> bool:

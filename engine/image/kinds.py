@@ -10,7 +10,7 @@ GROUP, VERSION = "image.toolkit.fluxcd.io", "v1"
 _OPEN: dict[str, Any] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
 _SCHEMA: dict[str, Any] = {"type": "object", "properties": {
     "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
-    "spec": _OPEN, "status": _OPEN}}
+    "spec": dict(_OPEN), "status": dict(_OPEN)}}  # distinct dicts: no YAML anchors in exports
 _READY = (
     {"jsonPath": '.status.conditions[?(@.type=="Ready")].status', "name": "Ready", "type": "string"},
     {"jsonPath": '.status.conditions[?(@.type=="Ready")].message', "name": "Status", "type": "string"},

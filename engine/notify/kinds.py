@@ -10,7 +10,7 @@ GROUP = "notification.toolkit.fluxcd.io"
 _OPEN: dict[str, Any] = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
 _SCHEMA: dict[str, Any] = {"type": "object", "properties": {
     "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
-    "spec": _OPEN, "status": _OPEN}}
+    "spec": dict(_OPEN), "status": dict(_OPEN)}}  # distinct dicts: no YAML anchors in exports
 _AGE = {"jsonPath": ".metadata.creationTimestamp", "name": "Age", "type": "date"}
 _READY = (
     {"jsonPath": '.status.conditions[?(@.type=="Ready")].status', "name": "Ready", "type": "string"},
