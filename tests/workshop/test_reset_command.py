@@ -82,6 +82,21 @@ def test_unknown_lesson_lists_the_lessons_from_the_file_names(notebooks: Path,
     assert reset(notebooks, "03-wrong-name") == 2
 
 
+def test_a_lab_folder_outside_the_notebooks_folder(tmp_path_factory: pytest.TempPathFactory, notebooks: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "02-boot"
+    tmp_path = notebooks.parent
+    (notebooks / "02-boot.ipynb").write_text(notebook(f'lab = Lab.start("02-boot", root=Path("{elsewhere}"))'))
+    (notebooks / "05-odd.ipynb").write_text(notebook(f'lab = Lab.start("05-odd", root=Path("{tmp_path}"))'))
+    make(elsewhere / "git")
+    assert reset(notebooks, "02") == 0
+    assert f"removed {elsewhere.as_posix()}/ (lab folder)" in capsys.readouterr().out
+    assert not elsewhere.exists() and elsewhere.parent.is_dir()
+    assert reset(notebooks, "05") == 0
+    assert "nothing to remove" in capsys.readouterr().out
+    assert notebooks.is_dir()
+
+
 def test_refuses_while_the_lab_still_answers(notebooks: Path, fake_apiserver: FakeApiServer,
                                              capsys: pytest.CaptureFixture[str]) -> None:
     lab = notebooks / ".labs" / "03-internals"

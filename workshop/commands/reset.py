@@ -1,7 +1,7 @@
 """`workshop reset NN`: bring a learner's lesson back to its start (lab folder, exercise folders, the notebook).
 
 Lessons are the `NN-*.ipynb` files in notebooks/. What a lesson leaves on disk is read from its code cells:
-the lab folder `notebooks/.labs/<name>/` of each `Lab.start("<name>")`, and `.work/NN` plus each other
+the lab folder of each `Lab.start("<name>")` (`notebooks/.labs/<name>/`, or its `root=Path(...)`), and `.work/NN` plus each other
 `.work/<folder>` it writes to.
 """
 
@@ -19,7 +19,8 @@ from pathlib import Path
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 NEXT_STEP = "next: restart the kernel (Kernel > Restart Kernel) and run the notebook from the top"
 
-_LAB_START = re.compile(r"""Lab\.start\(\s*["']([\w.-]+)["']""")
+_LAB_START = re.compile(r"""Lab\.start\(\s*["']([\w.-]+)["']([^\n]*)""")
+_LAB_ROOT = re.compile(r"""root\s*=\s*Path\(\s*["']([^"']+)["']\s*\)""")
 _WORK_DIR = re.compile(r"""\.work/([\w.-]+)""")
 
 
@@ -33,7 +34,7 @@ class Lesson:
 
     number: str
     notebook: Path
-    lab_names: list[str] = field(default_factory=list)
+    labs: dict[str, Path] = field(default_factory=dict)
     work_dirs: list[str] = field(default_factory=list)
 
     @property
@@ -42,15 +43,14 @@ class Lesson:
 
     def folders(self) -> list[tuple[str, Path]]:
         """(what, path) of every folder this lesson writes, lab folders first."""
-        labs = [("lab folder", self.notebooks / ".labs" / name) for name in self.lab_names]
+        labs = [("lab folder", root) for root in self.labs.values()]
         work = [("exercise folder", self.notebooks / ".work" / name) for name in self.work_dirs]
         return labs + work
 
     def kubeconfigs(self) -> list[tuple[Path, str]]:
         """(kubeconfig, how to stop it) of each cluster a running lab of this lesson would serve."""
         found = []
-        for name in self.lab_names:
-            root = self.notebooks / ".labs" / name
+        for name, root in self.labs.items():
             for kubeconfig in [root / "kubeconfig", *sorted(root.glob("*/kubeconfig"))]:
                 found.append((kubeconfig, f"run `lab.stop()` in notebook {self.notebook.name} or restart its kernel"))
             found.append((self.notebooks / ".lab" / "kind" / f"lab-{name}" / "kubeconfig",
@@ -85,9 +85,13 @@ def lesson(notebooks: Path, wanted: str) -> Lesson:
         raise LookupError(f"no lesson {wanted!r}; lessons: {known}")
     notebook = lessons[number]
     code = _code(notebook)
-    labs = sorted(set(_LAB_START.findall(code)) | {notebook.stem})
+    labs = {notebook.stem: notebooks / ".labs" / notebook.stem}
+    for name, args in _LAB_START.findall(code):
+        root = _LAB_ROOT.search(args)
+        chosen = notebooks / root.group(1) if root else None
+        labs[name] = chosen if chosen is not None and chosen.name == name else notebooks / ".labs" / name
     work = sorted(set(_WORK_DIR.findall(code)) | {number})
-    return Lesson(number, notebook, labs, work)
+    return Lesson(number, notebook, dict(sorted(labs.items())), work)
 
 
 def live_cluster(lesson: Lesson) -> tuple[Path, str, str] | None:
@@ -109,7 +113,8 @@ def live_cluster(lesson: Lesson) -> tuple[Path, str, str] | None:
 
 
 def _shown(path: Path, notebooks: Path) -> str:
-    return path.relative_to(notebooks.parent).as_posix()
+    """The path as the learner knows it: from the kit's checkout, or absolute when it lives elsewhere."""
+    return path.relative_to(notebooks.parent).as_posix() if path.is_relative_to(notebooks.parent) else path.as_posix()
 
 
 def _git(notebooks: Path, *args: str) -> subprocess.CompletedProcess[str]:
