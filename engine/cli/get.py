@@ -49,7 +49,8 @@ def revision(obj: Obj) -> str:
 
 
 def rfc3339(text: str) -> str:
-    """A stored timestamp the way Go's time.RFC3339 prints it (seconds, `Z` for UTC)."""
+    """A stored timestamp the way Go's time.RFC3339 prints it (seconds; kept in UTC, `Z`, where flux uses the
+    local zone)."""
     if not text:
         return ""
     try:
@@ -91,10 +92,10 @@ INFO: dict[str, KindInfo] = {i.kind: i for i in (GIT_REPOSITORY, KUSTOMIZATION, 
 def ready(obj: Obj) -> tuple[str, str]:
     """READY and MESSAGE. v1beta3 Providers/Alerts have no status in flux (`True`, `<Kind> is Ready`); this kit's
     controller still reports a failed validation, which is shown instead."""
-    state, _, message = conditions.summary(obj)
-    if obj.get("kind") in STATIC_KINDS and not (conditions.get_condition(obj, conditions.READY) is not None
-                                                 and state == conditions.FALSE):
+    cond = conditions.get_condition(obj, conditions.READY)
+    if obj.get("kind") in STATIC_KINDS and (cond is None or cond.get("status") != conditions.FALSE):
         return conditions.TRUE, f"{obj['kind']} is Ready"
+    state, _, message = conditions.summary(obj)
     return state, message
 
 

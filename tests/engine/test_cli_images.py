@@ -201,3 +201,26 @@ def test_image_automation_through_the_cli(lab: Lab) -> None:
             "gitrepository/fleet", "imagerepository/web", "imagepolicy/web", "imageupdateautomation/fleet"]
         lab.repo.pull()
         assert lab.repo.read("apps/web.yaml") == DEPLOYMENT.format(image=registry.image("team/web", "1.1.0"))
+
+
+@pytest.mark.parametrize("ref, shown", [
+    ({"name": "ghcr.io/team/web", "tag": "1.2.0"}, "ghcr.io/team/web:1.2.0"),
+    ({"name": "ghcr.io/team/web", "tag": "1.2.0", "digest": "sha256:abc"}, "ghcr.io/team/web:1.2.0@sha256:abc"),
+    ({}, ""),
+])
+def test_latest_image_column(ref: dict[str, str], shown: str) -> None:
+    from engine.cli.get import latest_image
+
+    assert latest_image({"status": {"latestRef": ref}}) == shown
+
+
+@pytest.mark.parametrize("stored, shown", [
+    ("2026-01-02T03:04:05.678901Z", "2026-01-02T03:04:05Z"),
+    ("2026-01-02T03:04:05+00:00", "2026-01-02T03:04:05Z"),
+    ("2026-01-02T03:04:05+02:00", "2026-01-02T03:04:05+02:00"),
+    ("", ""),
+])
+def test_scan_and_run_times_print_as_rfc3339(stored: str, shown: str) -> None:
+    from engine.cli.get import rfc3339
+
+    assert rfc3339(stored) == shown
