@@ -4,22 +4,28 @@
 * `kind_cluster`: one kind cluster per session (marker `kind`; skipped with the reason when Docker or
   kind is missing). Options: --kind-cluster-name, --kind-image, --keep-kind-cluster.
 * `lab_cluster`: parametrized over every backend (embedded always, kind where it can run), for tests
-  that must hold on any cluster.
+  that must hold on any cluster. A test marked `embedded_only(reason)` skips its kind param with the reason.
+* `lab_namespaces`: the namespaces one test owns on its `lab_cluster`, named from the test id (so tests
+  sharing the kind cluster never see each other) and deleted when the test ends.
 * `fake_apiserver`: a stand-in API answering only /version and the default ServiceAccount, for tests of
   the providers and the CLI that must not depend on a real server.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import kubernetes.client
 import pytest
 import yaml
+from kubernetes.client.exceptions import ApiException
 
 from workshop.cluster.base import LabCluster
 
@@ -79,6 +85,13 @@ def kind_cluster(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 def lab_cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LabCluster]:
     """Each available lab cluster backend in turn: a fresh embedded server, or the session's kind cluster."""
     if request.param == "kind":
+        only = request.node.get_closest_marker("embedded_only")
+        if only is not None:
+            why = only.args[0] if only.args else only.kwargs.get("reason", "")
+            if not why:
+                raise pytest.UsageError(f"{request.node.nodeid}: embedded_only needs a reason, e.g. "
+                                        "@pytest.mark.embedded_only('uses the simulated kubelet')")
+            pytest.skip(f"embedded only: {why}")
         yield request.getfixturevalue("kind_cluster")
         return
     cluster = _new_embedded(tmp_path / "cluster")
@@ -87,6 +100,64 @@ def lab_cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LabC
         yield cluster
     finally:
         cluster.stop()
+
+
+NAMESPACE_SLUG_MAX = 36
+
+
+def namespace_for(nodeid: str, name: str) -> str:
+    """A namespace name for one test: a readable slug of `name` plus a hash of the full test id (DNS-1123)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower().removeprefix("test_")).strip("-")[:NAMESPACE_SLUG_MAX]
+    digest = hashlib.sha256(nodeid.encode()).hexdigest()[:6]
+    return f"{slug.rstrip('-')}-{digest}" if slug else f"t-{digest}"
+
+
+class LabNamespaces:
+    """The namespaces one test owns on a cluster: `base`, and `base-<suffix>` for each further one."""
+
+    def __init__(self, cluster: LabCluster, base: str) -> None:
+        self.base = base
+        self.api = kubernetes.client.CoreV1Api(cluster.api_client())
+        self.owned: list[str] = []
+
+    def name(self, suffix: str = "") -> str:
+        """The namespace name for `suffix` (owned: deleted at the end of the test, whoever creates it)."""
+        name = f"{self.base}-{suffix}" if suffix else self.base
+        if name not in self.owned:
+            self.owned.append(name)
+        return name
+
+    def create(self, suffix: str = "") -> str:
+        """Create (idempotently) and own the namespace for `suffix`; returns its name."""
+        name = self.name(suffix)
+        try:
+            self.api.create_namespace(kubernetes.client.V1Namespace(metadata=kubernetes.client.V1ObjectMeta(name=name)))
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+        return name
+
+    def delete_all(self) -> None:
+        """Delete every owned namespace (the cluster removes their contents; no waiting)."""
+        for name in reversed(self.owned):
+            try:
+                self.api.delete_namespace(name)
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+        self.owned.clear()
+        self.api.api_client.close()
+
+
+@pytest.fixture
+def lab_namespaces(lab_cluster: LabCluster, request: pytest.FixtureRequest) -> Iterator[LabNamespaces]:
+    """Namespaces named from the test id on `lab_cluster`; every one handed out is deleted afterwards."""
+    node = request.node
+    namespaces = LabNamespaces(lab_cluster, namespace_for(node.nodeid, getattr(node, "originalname", node.name)))
+    try:
+        yield namespaces
+    finally:
+        namespaces.delete_all()
 
 
 _FAKE_ANSWERS = {

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kustomization.story import Story, configmap
+from kustomization.story import Story, open_story
 
 from engine.api.kinds import KindInfo
 from engine.api.reconcile import Context, PhasedReconciler, Result
-from engine.manager import Manager
+from workshop.testing import LabNamespaces
 
 
 @pytest.fixture
-def story(embedded_cluster: Any, tmp_path: Path) -> Story:
-    return Story(embedded_cluster, tmp_path)
+def story(lab_cluster: Any, lab_namespaces: LabNamespaces, tmp_path: Path) -> Iterator[Story]:
+    with open_story(lab_cluster, tmp_path, lab_namespaces) as story:
+        yield story
 
 
 def wait_until(check: Any, timeout: float = 10.0) -> None:
@@ -27,59 +29,59 @@ def wait_until(check: Any, timeout: float = 10.0) -> None:
 
 
 def test_sync_report_reads_like_flux_get(story: Story) -> None:
-    sha = story.commit("Add", {"apps/a.yaml": configmap("a")})
+    sha = story.commit("Add", {"apps/a.yaml": story.configmap("a")})
     story.git_repository()
     story.kustomization("apps", "./apps")
     report = story.sync()
     assert report.ok
     assert str(report).splitlines() == [
-        f"GitRepository/default/fleet: Ready=True Succeeded: stored artifact for revision 'main@sha1:{sha}'",
-        f"Kustomization/default/apps: Ready=True ReconciliationSucceeded: Applied revision: main@sha1:{sha}",
+        f"GitRepository/{story.ns}/fleet: Ready=True Succeeded: stored artifact for revision 'main@sha1:{sha}'",
+        f"Kustomization/{story.ns}/apps: Ready=True ReconciliationSucceeded: Applied revision: main@sha1:{sha}",
     ]
     again = story.sync(sources=False)
     assert again.outcomes == []  # nothing pending
 
 
 def test_new_commit_is_applied_in_the_background(story: Story) -> None:
-    story.commit("Add", {"apps/a.yaml": configmap("a")})
+    story.commit("Add", {"apps/a.yaml": story.configmap("a")})
     story.git_repository(interval="100ms")
     story.kustomization("apps", "./apps")
     manager = story.manager
     manager.start()
     try:
         wait_until(lambda: story.get("ConfigMap", "a") is not None)
-        sha = story.commit("Add b", {"apps/b.yaml": configmap("b")})
+        sha = story.commit("Add b", {"apps/b.yaml": story.configmap("b")})
         wait_until(lambda: story.ks("apps").last_applied_revision == f"main@sha1:{sha}")
         assert story.get("ConfigMap", "b") is not None
     finally:
         manager.stop()
     assert manager._thread is None
-    story.commit("Add c", {"apps/c.yaml": configmap("c")})
+    story.commit("Add c", {"apps/c.yaml": story.configmap("c")})
     story.sync()  # synchronous use still works after the background loop stopped
     assert story.get("ConfigMap", "c") is not None
 
 
 def test_spec_change_is_noticed_by_generation(story: Story) -> None:
-    story.commit("Add", {"apps/a.yaml": configmap("a"), "other/o.yaml": configmap("o")})
+    story.commit("Add", {"apps/a.yaml": story.configmap("a"), "other/o.yaml": story.configmap("o")})
     story.git_repository()
     story.kustomization("apps", "./apps")
     story.sync()
     story.patch_spec("Kustomization", "apps", {"path": "./other"})
     story.sync(sources=False)
-    assert story.manager.inventory("apps") == ["ConfigMap/default/o"]
+    assert story.inventory("apps") == [f"ConfigMap/{story.apps}/o"]
     assert story.ks("apps").status["observedGeneration"] == 2
     assert story.get("ConfigMap", "a") is None
 
 
 def test_a_restarted_manager_only_reads_status(story: Story) -> None:
-    story.commit("Add", {"apps/a.yaml": configmap("a")})
+    story.commit("Add", {"apps/a.yaml": story.configmap("a")})
     story.git_repository()
     story.kustomization("apps", "./apps")
     story.sync()
     restarted = story.new_manager()
     report = restarted.sync(sources=False)
     assert report.outcomes == []  # everything is Ready at its generation: nothing to redo
-    sha = story.commit("Add b", {"apps/b.yaml": configmap("b")})
+    sha = story.commit("Add b", {"apps/b.yaml": story.configmap("b")})
     restarted.sync()
     assert story.ks("apps").last_applied_revision == f"main@sha1:{sha}"
 
@@ -106,25 +108,26 @@ class Counter(PhasedReconciler):
         return Result(requeue_after=60)
 
 
-def test_more_kinds_can_be_registered(embedded_cluster: Any, tmp_path: Path) -> None:
-    manager = Manager(embedded_cluster.api_client(), storage_dir=tmp_path / "store")
+def test_more_kinds_can_be_registered(story: Story) -> None:
+    manager = story.manager
     manager.register(Counter(manager.client, manager.recorder, manager.logger))
     names = manager.install_crds()
     assert "counters.example.toolkit.fluxcd.io" in names
     manager.client.create({"apiVersion": "example.toolkit.fluxcd.io/v1", "kind": "Counter",
-                           "metadata": {"name": "c", "namespace": "default"}, "spec": {}})
+                           "metadata": {"name": "c", "namespace": story.ns}, "spec": {}})
     manager.sync()
-    obj = manager.get("Counter", "c")
+    obj = manager.get("Counter", "c", story.ns)
+    assert obj is not None
     assert obj["status"]["count"] == 1 and obj["status"]["conditions"][0]["message"] == "counted 1"
     manager.sync()
-    assert manager.get("Counter", "c")["status"]["count"] == 1
+    assert (manager.get("Counter", "c", story.ns) or {}).get("status", {}).get("count") == 1
 
 
 def test_stepper_shows_each_phase(story: Story) -> None:
-    story.commit("Add", {"apps/a.yaml": configmap("a")})
+    story.commit("Add", {"apps/a.yaml": story.configmap("a")})
     story.git_repository()
     story.kustomization("apps", "./apps")
-    story.manager.reconcile("GitRepository", "fleet")
+    story.manager.reconcile("GitRepository", "fleet", story.ns)
     reconciler = story.manager.reconciler("Kustomization")
     seen = []
     for name, ctx in reconciler.step(story.ks("apps").obj):

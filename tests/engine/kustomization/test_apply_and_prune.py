@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from kustomization.story import Story, configmap, deployment
-
-OWNER = {"kustomize.toolkit.fluxcd.io/name": "apps", "kustomize.toolkit.fluxcd.io/namespace": "default"}
+from kustomization.story import READY_IMAGE, Story, configmap, namespace
 
 
 def test_plain_directory_is_applied_with_inventory_and_events(story: Story) -> None:
-    sha = story.commit("Add web", {"apps/web.yaml": deployment("web"), "apps/config/cm.yaml": configmap("web-config"),
-                                   "apps/README.md": "not yaml"})
+    apps = story.apps
+    sha = story.commit("Add web", {"apps/web.yaml": story.deployment("web", image=READY_IMAGE),
+                                   "apps/config/cm.yaml": story.configmap("web-config"), "apps/README.md": "not yaml"})
     story.git_repository()
     story.kustomization("apps", "./apps", wait=True)
     report = story.sync()
@@ -18,74 +17,77 @@ def test_plain_directory_is_applied_with_inventory_and_events(story: Story) -> N
     ks = story.ks("apps")
     assert story.ready("Kustomization", "apps") == ("True", "ReconciliationSucceeded", f"Applied revision: {revision}")
     assert ks.last_applied_revision == revision and ks.last_attempted_revision == revision
-    assert ks.inventory == [{"id": "default_web-config__ConfigMap", "v": "v1"},
-                            {"id": "default_web_apps_Deployment", "v": "v1"}]
-    assert story.manager.inventory("apps") == ["ConfigMap/default/web-config", "Deployment/default/web"]
+    assert ks.inventory == [{"id": f"{apps}_web-config__ConfigMap", "v": "v1"},
+                            {"id": f"{apps}_web_apps_Deployment", "v": "v1"}]
+    assert story.inventory("apps") == [f"ConfigMap/{apps}/web-config", f"Deployment/{apps}/web"]
     conds = {c["type"]: c for c in ks.status["conditions"]}
     assert conds["Healthy"]["status"] == "True" and conds["Healthy"]["message"].startswith("Health check passed in ")
     assert "Reconciling" not in conds and ks.status["observedGeneration"] == 1
     web = story.get("Deployment", "web")
-    assert web is not None and OWNER.items() <= web["metadata"]["labels"].items()
+    owner = {"kustomize.toolkit.fluxcd.io/name": "apps", "kustomize.toolkit.fluxcd.io/namespace": story.ns}
+    assert web is not None and owner.items() <= web["metadata"]["labels"].items()
+    created = f"ConfigMap/{apps}/web-config created\nDeployment/{apps}/web created"
     events = story.events("Kustomization", "apps")
-    assert ("Normal", "Progressing", "ConfigMap/default/web-config created\nDeployment/default/web created") in events
+    assert ("Normal", "Progressing", created) in events
     finished = [m for t, r, m in events if r == "ReconciliationSucceeded"]
     assert finished and finished[0].startswith("Reconciliation finished in ") and finished[0].endswith(", next run in 5m0s")
-    assert story.manager.last_change_set("apps") == \
-        "ConfigMap/default/web-config created\nDeployment/default/web created"
+    assert story.change_set("apps") == created
 
 
 def test_no_op_resync_and_a_changed_commit(story: Story) -> None:
-    story.commit("Add web", {"apps/web.yaml": deployment("web"), "apps/cm.yaml": configmap("cfg")})
+    apps = story.apps
+    story.commit("Add web", {"apps/web.yaml": story.deployment("web"), "apps/cm.yaml": story.configmap("cfg")})
     story.git_repository()
     story.kustomization("apps", "./apps")
     story.sync()
-    uid = story.get("Deployment", "web")["metadata"]["uid"]
+    uid = story.obj("Deployment", "web")["metadata"]["uid"]
     story.sync(drift=True)
-    assert story.manager.last_change_set("apps") == "ConfigMap/default/cfg unchanged\nDeployment/default/web unchanged"
-    sha = story.commit("Bump image", {"apps/web.yaml": deployment("web", image="nginx:1.28")})
+    assert story.change_set("apps") == f"ConfigMap/{apps}/cfg unchanged\nDeployment/{apps}/web unchanged"
+    sha = story.commit("Bump image", {"apps/web.yaml": story.deployment("web", image="nginx:1.28")})
     story.sync()
-    assert story.manager.last_change_set("apps") == "ConfigMap/default/cfg unchanged\nDeployment/default/web configured"
-    web = story.get("Deployment", "web")
+    assert story.change_set("apps") == f"ConfigMap/{apps}/cfg unchanged\nDeployment/{apps}/web configured"
+    web = story.obj("Deployment", "web")
     assert web["metadata"]["uid"] == uid
     assert web["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:1.28"
     assert story.ks("apps").last_applied_revision == f"main@sha1:{sha}"
-    assert ("Normal", "Progressing", "Deployment/default/web configured") in story.events("Kustomization", "apps")
+    assert ("Normal", "Progressing", f"Deployment/{apps}/web configured") in story.events("Kustomization", "apps")
 
 
 def test_removed_and_renamed_objects_are_pruned(story: Story) -> None:
-    story.commit("Add", {"apps/a.yaml": configmap("a"), "apps/b.yaml": configmap("b"),
-                         "apps/keep.yaml": configmap("keep").replace(
+    apps = story.apps
+    story.commit("Add", {"apps/a.yaml": story.configmap("a"), "apps/b.yaml": story.configmap("b"),
+                         "apps/keep.yaml": story.configmap("keep").replace(
                              "metadata:\n", "metadata:\n  annotations:\n    kustomize.toolkit.fluxcd.io/prune: disabled\n")})
     story.git_repository()
     story.kustomization("apps", "./apps")
     story.sync()
-    story.commit("Rename a to a2, drop b and keep", {"apps/a.yaml": configmap("a2"), "apps/b.yaml": None,
+    story.commit("Rename a to a2, drop b and keep", {"apps/a.yaml": story.configmap("a2"), "apps/b.yaml": None,
                                                      "apps/keep.yaml": None})
     story.sync()
     assert story.get("ConfigMap", "a") is None and story.get("ConfigMap", "b") is None
     assert story.get("ConfigMap", "a2") is not None
     assert story.get("ConfigMap", "keep") is not None  # prune: disabled
-    assert story.manager.inventory("apps") == ["ConfigMap/default/a2"]
+    assert story.inventory("apps") == [f"ConfigMap/{apps}/a2"]
     events = story.events("Kustomization", "apps")
-    assert ("Normal", "Progressing", "ConfigMap/default/keep skipped\nConfigMap/default/b deleted\n"
-            "ConfigMap/default/a deleted") in events or any(
-        r == "Progressing" and "ConfigMap/default/a deleted" in m and "ConfigMap/default/b deleted" in m
+    assert ("Normal", "Progressing", f"ConfigMap/{apps}/keep skipped\nConfigMap/{apps}/b deleted\n"
+            f"ConfigMap/{apps}/a deleted") in events or any(
+        r == "Progressing" and f"ConfigMap/{apps}/a deleted" in m and f"ConfigMap/{apps}/b deleted" in m
         for _, r, m in events)
 
 
 def test_prune_false_keeps_stale_objects(story: Story) -> None:
-    story.commit("Add", {"apps/a.yaml": configmap("a")})
+    story.commit("Add", {"apps/a.yaml": story.configmap("a")})
     story.git_repository()
     story.kustomization("apps", "./apps", prune=False)
     story.sync()
-    story.commit("Drop a", {"apps/a.yaml": None, "apps/b.yaml": configmap("b")})
+    story.commit("Drop a", {"apps/a.yaml": None, "apps/b.yaml": story.configmap("b")})
     story.sync()
     assert story.get("ConfigMap", "a") is not None
-    assert story.manager.inventory("apps") == ["ConfigMap/default/b"]
+    assert story.inventory("apps") == [f"ConfigMap/{story.apps}/b"]
 
 
 def test_empty_directory_prunes_everything(story: Story) -> None:
-    story.commit("Add", {"apps/a.yaml": configmap("a"), "apps/notes.txt": "x"})
+    story.commit("Add", {"apps/a.yaml": story.configmap("a"), "apps/notes.txt": "x"})
     story.git_repository()
     story.kustomization("apps", "./apps")
     story.sync()
@@ -97,25 +99,39 @@ def test_empty_directory_prunes_everything(story: Story) -> None:
 
 
 def test_namespaces_are_applied_before_their_contents(story: Story) -> None:
-    story.commit("Add", {"apps/web.yaml": configmap("cfg", namespace="team"),
-                         "apps/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n"})
+    team = story.namespace("team")
+    story.commit("Add", {"apps/web.yaml": configmap("cfg", namespace=team), "apps/ns.yaml": namespace(team)})
     story.git_repository()
     story.kustomization("apps", "./apps")
     story.sync()
-    assert story.manager.last_change_set("apps") == "Namespace/team created\nConfigMap/team/cfg created"
-    assert story.ks("apps").inventory[0] == {"id": "_team__Namespace", "v": "v1"}
+    assert story.change_set("apps") == f"Namespace/{team} created\nConfigMap/{team}/cfg created"
+    assert story.ks("apps").inventory[0] == {"id": f"_{team}__Namespace", "v": "v1"}
+
+
+def test_objects_without_a_namespace_go_to_default_and_are_pruned_from_there(story: Story) -> None:
+    name = f"{story.ns}-cfg"  # `default` is shared by every test on a kind cluster
+    story.commit("Add", {"apps/cm.yaml": configmap(name)})
+    story.git_repository()
+    story.kustomization("apps", "./apps")
+    story.sync()
+    assert story.inventory("apps") == [f"ConfigMap/default/{name}"]
+    assert story.get("ConfigMap", name, "default") is not None
+    story.delete("Kustomization", "apps")
+    story.sync(sources=False)
+    assert story.get("ConfigMap", name, "default") is None
 
 
 def test_manual_drift_is_reverted(story: Story) -> None:
-    story.commit("Add", {"apps/web.yaml": deployment("web", replicas=2), "apps/cm.yaml": configmap("cfg")})
+    apps = story.apps
+    story.commit("Add", {"apps/web.yaml": story.deployment("web", replicas=2), "apps/cm.yaml": story.configmap("cfg")})
     story.git_repository()
     story.kustomization("apps", "./apps")
     story.sync()
-    story.client.merge_patch("apps/v1", "Deployment", "web", "default", {"spec": {"replicas": 5}},
+    story.client.merge_patch("apps/v1", "Deployment", "web", apps, {"spec": {"replicas": 5}},
                              field_manager="kubectl-edit")
-    story.client.merge_patch("v1", "ConfigMap", "cfg", "default", {"data": {"key": "edited"}},
+    story.client.merge_patch("v1", "ConfigMap", "cfg", apps, {"data": {"key": "edited"}},
                              field_manager="kubectl-edit")
     story.sync(drift=True)
-    assert story.get("Deployment", "web")["spec"]["replicas"] == 2
-    assert story.get("ConfigMap", "cfg")["data"]["key"] == "value"
-    assert story.manager.last_change_set("apps") == "ConfigMap/default/cfg configured\nDeployment/default/web configured"
+    assert story.obj("Deployment", "web")["spec"]["replicas"] == 2
+    assert story.obj("ConfigMap", "cfg")["data"]["key"] == "value"
+    assert story.change_set("apps") == f"ConfigMap/{apps}/cfg configured\nDeployment/{apps}/web configured"

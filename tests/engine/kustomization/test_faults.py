@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from engine.client import ApiError
-from kustomization.story import Story, configmap, deployment
+from kustomization.story import Story
 
 
 def applied(story: Story, files: dict[str, str], **spec: Any) -> str:
@@ -27,7 +27,7 @@ def assert_kept(story: Story, good: str, *names: str) -> None:
 
 
 def test_invalid_yaml_fails_the_build_and_keeps_everything(story: Story) -> None:
-    good = applied(story, {"apps/a.yaml": configmap("a"), "apps/b.yaml": configmap("b")})
+    good = applied(story, {"apps/a.yaml": story.configmap("a"), "apps/b.yaml": story.configmap("b")})
     bad = story.commit("Broken YAML", {"apps/b.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: [oops\n"})
     story.sync()
     status, reason, message = story.ready("Kustomization", "apps")
@@ -36,14 +36,14 @@ def test_invalid_yaml_fails_the_build_and_keeps_everything(story: Story) -> None
     assert story.ks("apps").last_attempted_revision == f"main@sha1:{bad}"
     assert_kept(story, good, "a", "b")
     assert ("Warning", "BuildFailed", message) in story.events("Kustomization", "apps")
-    story.commit("Fix YAML", {"apps/b.yaml": configmap("b", {"fixed": "yes"})})
+    story.commit("Fix YAML", {"apps/b.yaml": story.configmap("b", {"fixed": "yes"})})
     story.sync()
     assert story.ready("Kustomization", "apps")[1] == "ReconciliationSucceeded"
-    assert story.get("ConfigMap", "b")["data"] == {"fixed": "yes"}
+    assert story.obj("ConfigMap", "b")["data"] == {"fixed": "yes"}
 
 
 def test_missing_path_never_prunes(story: Story) -> None:
-    good = applied(story, {"apps/a.yaml": configmap("a"), "other/x.yaml": configmap("x")})
+    good = applied(story, {"apps/a.yaml": story.configmap("a"), "other/x.yaml": story.configmap("x")})
     story.commit("Delete the apps folder", {"apps/a.yaml": None})
     story.sync()
     assert story.ready("Kustomization", "apps") == (
@@ -53,7 +53,7 @@ def test_missing_path_never_prunes(story: Story) -> None:
 
 @pytest.mark.parametrize(("path", "shown"), [("../../../etc", "etc"), ("/etc", "etc"), ("apps/../../../tmp", "tmp")])
 def test_paths_cannot_escape_the_artifact(story: Story, path: str, shown: str) -> None:
-    story.commit("Add", {"apps/a.yaml": configmap("a")})
+    story.commit("Add", {"apps/a.yaml": story.configmap("a")})
     story.git_repository()
     story.kustomization("apps", path)
     story.sync()
@@ -63,15 +63,15 @@ def test_paths_cannot_escape_the_artifact(story: Story, path: str, shown: str) -
 
 
 def test_dot_dot_at_the_root_stays_at_the_root(story: Story) -> None:
-    story.commit("Add", {"apps/a.yaml": configmap("a")})
+    story.commit("Add", {"apps/a.yaml": story.configmap("a")})
     story.git_repository()
     story.kustomization("apps", "apps/../..")
     story.sync()
-    assert story.manager.inventory("apps") == ["ConfigMap/default/a"]
+    assert story.inventory("apps") == [f"ConfigMap/{story.apps}/a"]
 
 
 def test_symlinks_do_not_reach_outside(story: Story) -> None:
-    story.repo.write("apps/a.yaml", configmap("a"))
+    story.repo.write("apps/a.yaml", story.configmap("a"))
     (story.repo.path / "apps" / "etc").symlink_to("/etc")
     story.repo.commit("Symlink to /etc")
     story.git_repository()
@@ -82,7 +82,7 @@ def test_symlinks_do_not_reach_outside(story: Story) -> None:
 
 
 def test_patch_for_a_missing_object_fails_the_build(story: Story) -> None:
-    good = applied(story, {"apps/a.yaml": configmap("a")})
+    good = applied(story, {"apps/a.yaml": story.configmap("a")})
     story.patch_spec("Kustomization", "apps", {"patches": [{"patch": "apiVersion: apps/v1\nkind: Deployment\n"
                                                                      "metadata:\n  name: nope\nspec:\n  replicas: 3\n"}]})
     story.sync()
@@ -93,26 +93,26 @@ def test_patch_for_a_missing_object_fails_the_build(story: Story) -> None:
 
 
 def test_missing_dependency_and_cycles(story: Story) -> None:
-    story.commit("Add", {"apps/a.yaml": configmap("a"), "infra/i.yaml": configmap("i")})
+    story.commit("Add", {"apps/a.yaml": story.configmap("a"), "infra/i.yaml": story.configmap("i")})
     story.git_repository()
     story.kustomization("apps", "./apps", dependsOn=[{"name": "infra"}])
     story.kustomization("x", "./infra", dependsOn=[{"name": "y"}])
     story.kustomization("y", "./infra", dependsOn=[{"name": "x"}])
     story.sync()
+    ns = story.ns
     assert story.ready("Kustomization", "apps") == (
         "False", "DependencyNotReady",
-        "dependency 'default/infra' not found: kustomizations.kustomize.toolkit.fluxcd.io \"infra\" not found")
+        f"dependency '{ns}/infra' not found: kustomizations.kustomize.toolkit.fluxcd.io \"infra\" not found")
     assert ("Normal", "DependencyNotReady", "Dependencies do not meet ready condition, retrying in 30s") in \
         story.events("Kustomization", "apps")
     status, reason, message = story.ready("Kustomization", "x")
     assert (status, reason) == ("False", "DependencyNotReady")
-    assert message == ("dependency 'default/y' is not ready "
-                       "(circular dependency: default/x -> default/y -> default/x)")
+    assert message == f"dependency '{ns}/y' is not ready (circular dependency: {ns}/x -> {ns}/y -> {ns}/x)"
     assert story.get("ConfigMap", "a") is None and story.get("ConfigMap", "i") is None
 
 
 def test_dependencies_are_reconciled_first_in_one_sync(story: Story) -> None:
-    story.commit("Add", {"apps/a.yaml": configmap("a"), "infra/i.yaml": configmap("i")})
+    story.commit("Add", {"apps/a.yaml": story.configmap("a"), "infra/i.yaml": story.configmap("i")})
     story.git_repository()
     story.kustomization("apps", "./apps", dependsOn=[{"name": "infra"}])
     story.kustomization("infra", "./infra")
@@ -121,73 +121,74 @@ def test_dependencies_are_reconciled_first_in_one_sync(story: Story) -> None:
     order = [o.key[2] for o in report.outcomes if o.key[0] == "Kustomization"]
     assert order.index("infra") < len(order) - 1 - order[::-1].index("apps")
     # same source: a new commit must be applied by infra before apps proceeds
-    sha = story.commit("Change both", {"apps/a.yaml": configmap("a", {"v": "2"}), "infra/i.yaml": configmap("i", {"v": "2"})})
+    sha = story.commit("Change both", {"apps/a.yaml": story.configmap("a", {"v": "2"}), "infra/i.yaml": story.configmap("i", {"v": "2"})})
     story.sync()
     assert story.ks("apps").last_applied_revision == story.ks("infra").last_applied_revision == f"main@sha1:{sha}"
 
 
 def test_immutable_field_change_without_and_with_force(story: Story) -> None:
-    applied(story, {"apps/web.yaml": deployment("web")})
-    uid = story.get("Deployment", "web")["metadata"]["uid"]
-    changed = deployment("web").replace("app: web", "app: web2")
+    applied(story, {"apps/web.yaml": story.deployment("web")})
+    uid = story.obj("Deployment", "web")["metadata"]["uid"]
+    changed = story.deployment("web").replace("app: web", "app: web2")
     story.commit("Change selector", {"apps/web.yaml": changed})
     story.sync()
     status, reason, message = story.ready("Kustomization", "apps")
     assert (status, reason) == ("False", "ReconciliationFailed")
-    assert message.startswith("Deployment/default/web dry-run failed (Invalid): ") and "immutable" in message
-    assert story.get("Deployment", "web")["metadata"]["uid"] == uid
+    assert message.startswith(f"Deployment/{story.apps}/web dry-run failed (Invalid): ") and "immutable" in message
+    assert story.obj("Deployment", "web")["metadata"]["uid"] == uid
     story.patch_spec("Kustomization", "apps", {"force": True})
     story.sync()
     assert story.ready("Kustomization", "apps")[1] == "ReconciliationSucceeded"
-    web = story.get("Deployment", "web")
+    web = story.obj("Deployment", "web")
     assert web["metadata"]["uid"] != uid and web["spec"]["selector"]["matchLabels"] == {"app": "web2"}
-    assert story.manager.last_change_set("apps") == "Deployment/default/web created"
+    assert story.change_set("apps") == f"Deployment/{story.apps}/web created"
 
 
 def test_target_namespace_must_exist(story: Story) -> None:
-    story.commit("Add", {"apps/a.yaml": configmap("a")})
+    team = story.namespace("team-a")
+    story.commit("Add", {"apps/a.yaml": story.configmap("a")})
     story.git_repository()
-    story.kustomization("apps", "./apps", targetNamespace="team-a")
+    story.kustomization("apps", "./apps", targetNamespace=team)
     story.sync()
     status, reason, message = story.ready("Kustomization", "apps")
     assert (status, reason) == ("False", "ReconciliationFailed")
-    assert message.startswith("ConfigMap/team-a/a not found: ") and "team-a" in message
-    story.client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}})
+    assert message.startswith(f"ConfigMap/{team}/a not found: ") and f'"{team}"' in message
+    story.client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": team}})
     story.sync(drift=True)
-    assert story.get("ConfigMap", "a", "team-a") is not None
+    assert story.get("ConfigMap", "a", team) is not None
 
 
 def test_custom_resource_without_its_crd(story: Story) -> None:
-    cr = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: default\nspec: {}\n"
-    good = applied(story, {"apps/a.yaml": configmap("a")})
-    story.commit("Add a Widget", {"apps/w.yaml": cr, "apps/b.yaml": configmap("b")})
+    cr = f"apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: {story.apps}\nspec: {{}}\n"
+    good = applied(story, {"apps/a.yaml": story.configmap("a")})
+    story.commit("Add a Widget", {"apps/w.yaml": cr, "apps/b.yaml": story.configmap("b")})
     story.sync()
     status, reason, message = story.ready("Kustomization", "apps")
     assert (status, reason) == ("False", "ReconciliationFailed")
-    assert message == 'Widget/default/w dry-run failed: no matches for kind "Widget" in version "example.com/v1"'
+    assert message == f'Widget/{story.apps}/w dry-run failed: no matches for kind "Widget" in version "example.com/v1"'
     assert_kept(story, good, "a")
     assert story.get("ConfigMap", "b") is None  # nothing of the failing stage was written
 
 
 def test_object_moved_between_kustomizations_survives(story: Story) -> None:
-    story.commit("Add", {"old/shared.yaml": configmap("shared"), "old/a.yaml": configmap("a"),
-                         "new/b.yaml": configmap("b")})
+    story.commit("Add", {"old/shared.yaml": story.configmap("shared"), "old/a.yaml": story.configmap("a"),
+                         "new/b.yaml": story.configmap("b")})
     story.git_repository()
     story.kustomization("apps-old", "./old")
     story.kustomization("apps-new", "./new")
     story.sync()
-    uid = story.get("ConfigMap", "shared")["metadata"]["uid"]
-    story.commit("Move shared to new", {"old/shared.yaml": None, "new/shared.yaml": configmap("shared")})
+    uid = story.obj("ConfigMap", "shared")["metadata"]["uid"]
+    story.commit("Move shared to new", {"old/shared.yaml": None, "new/shared.yaml": story.configmap("shared")})
     story.sync()
     shared = story.get("ConfigMap", "shared")
     assert shared is not None and shared["metadata"]["uid"] == uid
     assert shared["metadata"]["labels"]["kustomize.toolkit.fluxcd.io/name"] == "apps-new"
-    assert story.manager.inventory("apps-old") == ["ConfigMap/default/a"]
+    assert story.inventory("apps-old") == [f"ConfigMap/{story.apps}/a"]
 
 
 def test_api_failure_mid_apply_keeps_state_and_recovers(story: Story, monkeypatch: pytest.MonkeyPatch) -> None:
-    good = applied(story, {"apps/a.yaml": configmap("a"), "apps/b.yaml": configmap("b")})
-    story.commit("Replace b by c and d", {"apps/b.yaml": None, "apps/c.yaml": configmap("c"), "apps/d.yaml": configmap("d")})
+    good = applied(story, {"apps/a.yaml": story.configmap("a"), "apps/b.yaml": story.configmap("b")})
+    story.commit("Replace b by c and d", {"apps/b.yaml": None, "apps/c.yaml": story.configmap("c"), "apps/d.yaml": story.configmap("d")})
     real_apply = story.client.apply
     calls = {"n": 0}
 
@@ -202,18 +203,18 @@ def test_api_failure_mid_apply_keeps_state_and_recovers(story: Story, monkeypatc
     story.sync()
     status, reason, message = story.ready("Kustomization", "apps")
     assert (status, reason) == ("False", "ReconciliationFailed")
-    assert message.startswith("ConfigMap/default/d apply failed (ServiceUnavailable)")
+    assert message.startswith(f"ConfigMap/{story.apps}/d apply failed (ServiceUnavailable)")
     assert_kept(story, good, "a", "b")  # no prune after a failed apply
-    assert story.manager.inventory("apps") == ["ConfigMap/default/a", "ConfigMap/default/b"]
+    assert story.inventory("apps") == [f"ConfigMap/{story.apps}/a", f"ConfigMap/{story.apps}/b"]
     monkeypatch.setattr(story.client, "apply", real_apply)
     story.sync(drift=True)
     assert story.get("ConfigMap", "b") is None and story.get("ConfigMap", "d") is not None
 
 
 def test_engine_killed_mid_reconcile_carries_on_after_restart(story: Story) -> None:
-    applied(story, {"apps/a.yaml": configmap("a"), "apps/b.yaml": configmap("b")})
-    sha = story.commit("Replace b by c", {"apps/b.yaml": None, "apps/c.yaml": configmap("c")})
-    story.manager.reconcile("GitRepository", "fleet")
+    applied(story, {"apps/a.yaml": story.configmap("a"), "apps/b.yaml": story.configmap("b")})
+    sha = story.commit("Replace b by c", {"apps/b.yaml": None, "apps/c.yaml": story.configmap("c")})
+    story.manager.reconcile("GitRepository", "fleet", story.ns)
     reconciler = story.manager.reconciler("Kustomization")
     obj = story.ks("apps").obj
     steps = reconciler.step(obj)
@@ -226,4 +227,4 @@ def test_engine_killed_mid_reconcile_carries_on_after_restart(story: Story) -> N
     restarted.sync(drift=True)
     assert story.ks("apps").last_applied_revision == f"main@sha1:{sha}"
     assert story.get("ConfigMap", "b") is None
-    assert restarted.inventory("apps") == ["ConfigMap/default/a", "ConfigMap/default/c"]
+    assert story.inventory("apps", restarted) == [f"ConfigMap/{story.apps}/a", f"ConfigMap/{story.apps}/c"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -96,7 +97,7 @@ def test_apply_order_stages_and_kind_rank() -> None:
 
 
 def test_kstatus_rules() -> None:
-    deploy = {"kind": "Deployment", "metadata": {"generation": 2}, "spec": {"replicas": 2},
+    deploy: dict[str, Any] = {"kind": "Deployment", "metadata": {"generation": 2}, "spec": {"replicas": 2},
               "status": {"observedGeneration": 1}}
     assert kstatus.compute(deploy).status == kstatus.IN_PROGRESS
     deploy["status"] = {"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 2,

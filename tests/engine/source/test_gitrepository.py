@@ -6,18 +6,18 @@ import re
 import tarfile
 from pathlib import Path
 
-from kustomization.story import Story, configmap
+from kustomization.story import Story
 
 
 def test_first_sync_stores_an_artifact_as_flux_does(story: Story) -> None:
-    sha = story.commit("Add app config", {"apps/cm.yaml": configmap("web"), "logo.png": "img"})
+    sha = story.commit("Add app config", {"apps/cm.yaml": story.configmap("web"), "logo.png": "img"})
     story.git_repository()
     story.sync()
     repo = story.gitrepo()
     artifact = repo.artifact
     assert artifact is not None
     assert artifact["revision"] == f"main@sha1:{sha}"
-    assert artifact["path"] == f"gitrepository/default/fleet/{sha}.tar.gz"
+    assert artifact["path"] == f"gitrepository/{story.ns}/fleet/{sha}.tar.gz"
     assert re.fullmatch(r"sha256:[0-9a-f]{64}", artifact["digest"])
     assert artifact["url"].startswith("file://") and artifact["size"] > 0
     assert story.ready("GitRepository", "fleet") == ("True", "Succeeded", f"stored artifact for revision 'main@sha1:{sha}'")
@@ -31,27 +31,27 @@ def test_first_sync_stores_an_artifact_as_flux_does(story: Story) -> None:
 
 
 def test_nothing_changed_short_circuits_and_a_new_commit_is_picked_up(story: Story) -> None:
-    story.commit("one", {"a.yaml": configmap("a")})
+    story.commit("one", {"a.yaml": story.configmap("a")})
     story.git_repository()
     story.sync()
-    first = story.gitrepo().artifact
+    first = story.artifact()
     story.sync()
     assert story.gitrepo().artifact == first
     assert ("Normal", "GitOperationSucceeded",
             f"no changes since last reconciliation: observed revision '{first['revision']}'") in story.events()
     long_subject = "Raise the replica count of the web deployment for the launch"
-    sha = story.commit(long_subject, {"a.yaml": configmap("a", {"k": "2"})})
+    sha = story.commit(long_subject, {"a.yaml": story.configmap("a", {"k": "2"})})
     story.sync()
     assert story.gitrepo().revision == f"main@sha1:{sha}"
     assert ("Normal", "NewArtifact", f"stored artifact for commit '{long_subject[:50]}...'") in story.events()
 
 
 def test_tag_and_semver_refs(story: Story) -> None:
-    story.commit("v1", {"a.yaml": configmap("a")})
+    story.commit("v1", {"a.yaml": story.configmap("a")})
     story.repo.git.create_tag("v1.0.0")
-    sha2 = story.commit("v1.1", {"a.yaml": configmap("a", {"k": "v"})})
+    sha2 = story.commit("v1.1", {"a.yaml": story.configmap("a", {"k": "v"})})
     story.repo.git.create_tag("v1.1.0")
-    story.commit("unreleased", {"b.yaml": configmap("b")})
+    story.commit("unreleased", {"b.yaml": story.configmap("b")})
     story.repo.git.git.push("origin", "--tags")
     story.git_repository("tagged", ref={"tag": "v1.0.0"})
     story.git_repository("ranged", ref={"semver": "~1.0 || ^1.1"})
@@ -61,21 +61,21 @@ def test_tag_and_semver_refs(story: Story) -> None:
 
 
 def test_commit_ref_checks_out_that_commit(story: Story) -> None:
-    sha1 = story.commit("one", {"a.yaml": configmap("a")})
-    story.commit("two", {"b.yaml": configmap("b")})
+    sha1 = story.commit("one", {"a.yaml": story.configmap("a")})
+    story.commit("two", {"b.yaml": story.configmap("b")})
     story.git_repository(ref={"branch": "main", "commit": sha1})
     story.sync()
-    artifact = story.gitrepo().artifact
+    artifact = story.artifact()
     assert artifact["revision"] == f"main@sha1:{sha1}"
     with tarfile.open(story.storage_dir / artifact["path"]) as tar:
         assert "b.yaml" not in tar.getnames()
 
 
 def test_missing_branch_fails_and_keeps_the_last_artifact(story: Story) -> None:
-    story.commit("one", {"a.yaml": configmap("a")})
+    story.commit("one", {"a.yaml": story.configmap("a")})
     story.git_repository()
     story.sync()
-    good = story.gitrepo().artifact
+    good = story.artifact()
     story.patch_spec("GitRepository", "fleet", {"ref": {"branch": "deleted"}})
     story.sync()
     repo = story.gitrepo()
@@ -106,7 +106,7 @@ def test_empty_and_unreachable_remotes(story: Story, tmp_path: Path) -> None:
 
 
 def test_invalid_url_stalls_and_missing_secret_fails_auth(story: Story) -> None:
-    story.commit("one", {"a.yaml": configmap("a")})
+    story.commit("one", {"a.yaml": story.configmap("a")})
     story.git_repository("scp", url="git@github.com:org/repo.git")
     story.git_repository("private", secretRef={"name": "git-creds"})
     report = story.sync()
@@ -116,33 +116,33 @@ def test_invalid_url_stalls_and_missing_secret_fails_auth(story: Story) -> None:
     cond = {c["type"]: c for c in story.gitrepo("scp").status["conditions"]}
     assert cond["Stalled"]["status"] == "True"
     assert story.ready("GitRepository", "private") == (
-        "False", "AuthenticationFailed", "failed to get secret 'default/git-creds': secrets \"git-creds\" not found")
+        "False", "AuthenticationFailed", f"failed to get secret '{story.ns}/git-creds': secrets \"git-creds\" not found")
 
 
 def test_spec_ignore_change_rebuilds_and_suspend_stops(story: Story) -> None:
-    story.commit("one", {"deploy/a.yaml": configmap("a"), "docs/readme.yaml": configmap("d")})
+    story.commit("one", {"deploy/a.yaml": story.configmap("a"), "docs/readme.yaml": story.configmap("d")})
     story.git_repository()
     story.sync()
-    before = story.gitrepo().artifact
+    before = story.artifact()
     story.patch_spec("GitRepository", "fleet", {"ignore": "/*\n!/deploy\n"})
     story.sync()
-    after = story.gitrepo()
-    assert after.artifact["digest"] != before["digest"] and after.status["observedIgnore"] == "/*\n!/deploy\n"
-    with tarfile.open(story.storage_dir / after.artifact["path"]) as tar:
+    after = story.artifact()
+    assert after["digest"] != before["digest"] and story.gitrepo().status["observedIgnore"] == "/*\n!/deploy\n"
+    with tarfile.open(story.storage_dir / after["path"]) as tar:
         assert tar.getnames() == [".", "deploy", "deploy/a.yaml"]
     story.patch_spec("GitRepository", "fleet", {"suspend": True})
-    story.commit("two", {"deploy/b.yaml": configmap("b")})
+    story.commit("two", {"deploy/b.yaml": story.configmap("b")})
     story.sync()
-    assert story.gitrepo().artifact == after.artifact
+    assert story.artifact() == after
 
 
 def test_deleting_the_gitrepository_removes_its_artifacts(story: Story) -> None:
-    story.commit("one", {"a.yaml": configmap("a")})
+    story.commit("one", {"a.yaml": story.configmap("a")})
     story.git_repository()
     story.sync()
-    path = story.storage_dir / story.gitrepo().artifact["path"]
+    path = story.storage_dir / story.artifact()["path"]
     assert path.exists()
-    story.client.delete("source.toolkit.fluxcd.io/v1", "GitRepository", "fleet", "default")
+    story.delete("GitRepository", "fleet")
     story.sync()
     assert not path.exists()
-    assert story.client.get("source.toolkit.fluxcd.io/v1", "GitRepository", "fleet", "default") is None
+    assert not story.exists("GitRepository", "fleet")
