@@ -8,16 +8,16 @@ apply changes a value they own, removal of fields an applier stopped applying an
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.patch.fieldpath import Path, Walker, from_fields_v1, path_string, to_fields_v1
-from engine.patch.schema import is_atomic_map, list_strategy
-from engine.patch.structured import StructuredMerge, drop_nulls
+from engine.patch.fieldpath import Path, path_string
+from engine.patch.structured import drop_nulls
 
 from .errors import ApiError
+from .fieldsets import FastMerge, FieldSets, decode_fields_v1, encode_fields_v1, field_sets
+from .objects import clone
 
 Obj = dict[str, Any]
 
@@ -126,7 +126,7 @@ class _Entry:
         if self.time:
             out["time"] = self.time
         out["fieldsType"] = "FieldsV1"
-        out["fieldsV1"] = to_fields_v1(self.fields)
+        out["fieldsV1"] = encode_fields_v1(self.fields)
         if self.subresource:
             out["subresource"] = self.subresource
         return out
@@ -148,7 +148,7 @@ def decode_managed_fields(obj: Obj | None) -> list[_Entry]:
                 api_version=str(entry.get("apiVersion", "")),
                 subresource=entry.get("subresource") or None,
                 time=entry.get("time"),
-                fields=from_fields_v1(entry.get("fieldsV1") or {}),
+                fields=decode_fields_v1(entry.get("fieldsV1") or {}),
             )
         )
     return entries
@@ -165,14 +165,11 @@ def encode_managed_fields(entries: list[_Entry]) -> list[Obj]:
 
 def managed_paths(obj: Obj, *, subresource: str | None = None) -> dict[Path, Any]:
     """Every field path ownership is tracked for, with its value (server-owned fields excluded)."""
-    return _walker(obj).leaves(_tracked(obj, subresource))
+    return _field_sets(obj).leaves(_tracked(obj, subresource))
 
 
-def _walker(obj: Obj) -> Walker:
-    api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
-    return Walker(
-        lambda p: list_strategy(api_version, kind, p), lambda p: is_atomic_map(api_version, kind, p)
-    )
+def _field_sets(obj: Obj) -> FieldSets:
+    return field_sets(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
 
 
 def _tracked(obj: Obj | None, subresource: str | None) -> Obj:
@@ -224,9 +221,8 @@ def server_side_apply(
     applied = drop_nulls(applied)
     api_version = str(applied.get("apiVersion") or (live or {}).get("apiVersion", ""))
     kind = str(applied.get("kind") or (live or {}).get("kind", ""))
-    typed = {"apiVersion": api_version, "kind": kind}
-    walker = _walker(typed)
-    merger = StructuredMerge(walker.lists, walker.atomic_maps)
+    sets = field_sets(api_version, kind)
+    merger = FastMerge(sets.list_strategy, sets.atomic_map)
 
     entries = _entries_for(live, apply=True)
     me = _Entry(manager, "Apply", api_version, subresource, None)
@@ -234,9 +230,8 @@ def server_side_apply(
     others = [e for e in entries if e.key != me.key]
 
     config = _tracked(applied, subresource)
-    config_paths = set(walker.leaves(config))
-    base = copy.deepcopy(live) if live is not None else _skeleton(applied)
-    base.get("metadata", {}).pop("managedFields", None)
+    config_paths = set(sets.leaves(config))
+    base = _without_managed_fields(live) if live is not None else _skeleton(applied)
     result = merger.merge(base, config)
 
     if previous is not None:
@@ -244,12 +239,11 @@ def server_side_apply(
         keep = config_paths | owned_elsewhere
         stale = previous.fields - keep
         if stale:
+            result = clone(result)
             merger.remove(result, stale, keep)
 
-    before = managed_paths(live, subresource=subresource) if live is not None else {}
-    after = walker.leaves(_tracked(result, subresource))
-    changed = _changed(before, after)
-    removed = set(before) - set(after)
+    before = _tracked(base, subresource) if live is not None else {}
+    changed, removed = sets.diff(before, _tracked(result, subresource))
 
     conflicts = [
         Conflict(e.manager, e.operation, e.api_version, e.subresource, p)
@@ -283,7 +277,7 @@ def record_update(
     """
     if not manager:
         raise ValueError("an update needs a field manager name")
-    result = copy.deepcopy(new)
+    result = clone(new)
     sent = (new.get("metadata") or {}).get("managedFields")
     if sent == [{}]:
         entries: list[_Entry] = []
@@ -292,10 +286,8 @@ def record_update(
     else:
         entries = decode_managed_fields(old)
     api_version = str(new.get("apiVersion", ""))
-    before = managed_paths(old, subresource=subresource) if old is not None else {}
-    after = managed_paths(new, subresource=subresource)
-    changed = _changed(before, after)
-    removed = set(before) - set(after)
+    before = _tracked(old, subresource) if old is not None else {}
+    changed, removed = _field_sets(new).diff(before, _tracked(new, subresource))
 
     me = _Entry(manager, "Update", api_version, subresource, None)
     mine = next((e for e in entries if e.key == me.key), None)
@@ -312,10 +304,14 @@ def record_update(
     return result
 
 
-def _changed(before: dict[Path, Any], after: dict[Path, Any]) -> set[Path]:
-    return {
-        p for p, v in after.items() if p not in before or (before[p] != v or type(before[p]) is not type(v))
-    }
+def _without_managed_fields(live: Obj) -> Obj:
+    """A deep copy of `live` without metadata.managedFields (which SSA rebuilds, so copying it is wasted)."""
+    out = {k: clone(v) for k, v in live.items() if k != "metadata"}
+    if isinstance(live.get("metadata"), dict):
+        out["metadata"] = {k: clone(v) for k, v in live["metadata"].items() if k != "managedFields"}
+    elif "metadata" in live:
+        out["metadata"] = clone(live["metadata"])
+    return out
 
 
 def _skeleton(applied: Obj) -> Obj:
