@@ -1,8 +1,8 @@
 """`workshop reset NN`: bring a learner's lesson back to its start (lab folder, exercise folders, the notebook).
 
 Lessons are the `NN-*.ipynb` files in notebooks/. What a lesson leaves on disk is read from its code cells:
-the lab folder of each `Lab.start("<name>")` (`notebooks/.labs/<name>/`, or its `root=Path(...)`), and `.work/NN` plus each other
-`.work/<folder>` it writes to.
+the lab folder of each `Lab.start("<name>")` (`notebooks/.labs/<name>/`, or its `root=Path(...)`), and
+`.work/NN` plus each other `.work/<folder>` it writes to.
 """
 
 from __future__ import annotations
@@ -94,13 +94,13 @@ def lesson(notebooks: Path, wanted: str) -> Lesson:
     return Lesson(number, notebook, dict(sorted(labs.items())), work)
 
 
-def live_cluster(lesson: Lesson) -> tuple[Path, str, str] | None:
+def live_cluster(chosen: Lesson) -> tuple[Path, str, str] | None:
     """(kubeconfig, API URL, how to stop it) of a lab cluster of this lesson that still answers, else None."""
     from workshop.cli import api_answers
     from workshop.cluster import ClusterError
     from workshop.cluster.kubeconfig import load_kubeconfig, server_of
 
-    for kubeconfig, how in lesson.kubeconfigs():
+    for kubeconfig, how in chosen.kubeconfigs():
         if not kubeconfig.is_file():
             continue
         try:
