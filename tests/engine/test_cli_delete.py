@@ -58,8 +58,12 @@ def test_delete_with_a_running_manager_has_the_same_outcome(lab: Lab) -> None:
     assert configmap(lab, "b") is not None
     session = Session(kubeconfig=lab.kubeconfig)
     done = threading.Event()
-    runner = threading.Thread(target=lambda: (main(["run", "--exit-after", "3", "--kubeconfig", lab.kubeconfig]),
-                                              done.set()), daemon=True)
+
+    def run() -> None:
+        main(["run", "--exit-after", "3", "--kubeconfig", lab.kubeconfig])
+        done.set()
+
+    runner = threading.Thread(target=run, daemon=True)
     runner.start()
     try:
         for _ in range(100):

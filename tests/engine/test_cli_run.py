@@ -1,0 +1,94 @@
+"""`gitops run --receiver-port`: a Receiver POST makes the running controllers fetch the new commit."""
+
+from __future__ import annotations
+
+import base64
+import socket
+import threading
+import time
+import urllib.request
+
+from engine.api import conditions
+from engine.cli import main
+from engine.cli.session import Session
+from tests.engine import test_cli_cluster
+from tests.engine.test_cli_cluster import CM, Lab
+
+lab = test_cli_cluster.lab  # the CLI tests' fixture
+GIT = ("source.toolkit.fluxcd.io/v1", "GitRepository")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def add_receiver(session: Session) -> None:
+    session.client.create({"apiVersion": "v1", "kind": "Secret",
+                           "metadata": {"name": "hook-token", "namespace": "flux-system"},
+                           "data": {"token": base64.b64encode(b"t0ken").decode()}})
+    session.client.create({"apiVersion": "notification.toolkit.fluxcd.io/v1", "kind": "Receiver",
+                           "metadata": {"name": "fleet", "namespace": "flux-system"},
+                           "spec": {"type": "generic", "secretRef": {"name": "hook-token"},
+                                    "resources": [{"kind": "GitRepository", "name": "fleet"}]}})
+
+
+def wait_for(check: object, timeout: float) -> object:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = check() if callable(check) else None
+        if value:
+            return value
+        time.sleep(0.02)
+    return None
+
+
+def test_receiver_post_triggers_a_fetch_within_a_second(lab: Lab) -> None:
+    lab.setup()
+    session = Session(kubeconfig=lab.kubeconfig)
+    add_receiver(session)
+    port = free_port()
+    runner = threading.Thread(target=main, args=(["run", "--exit-after", "3", "--receiver-port", str(port),
+                                                  "--kubeconfig", lab.kubeconfig],), daemon=True)
+    runner.start()
+    try:
+        def webhook_path() -> str:
+            receiver = session.client.get("notification.toolkit.fluxcd.io/v1", "Receiver", "fleet", "flux-system")
+            ready = receiver is not None and conditions.is_ready(receiver)
+            return str((receiver or {}).get("status", {}).get("webhookPath", "")) if ready else ""
+
+        path = wait_for(webhook_path, 10)
+        assert path, "the running notification controller never made the Receiver Ready"
+        sha = lab.commit({"apps/b.yaml": CM.format(name="b", value="v")})
+        posted = time.monotonic()
+        with urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=b"{}",
+                                                           method="POST"), timeout=5) as reply:
+            assert reply.status == 200
+
+        def fetched() -> bool:
+            repo = session.client.get(*GIT, "fleet", "flux-system") or {}
+            return bool(((repo.get("status") or {}).get("artifact") or {}).get("revision", "").endswith(sha))
+
+        assert wait_for(fetched, 5), "the POST did not lead to a fetch of the new commit"
+        latency = time.monotonic() - posted
+        assert latency < 2.0, f"fetch took {latency:.2f}s after the POST"
+    finally:
+        runner.join(15)
+    err = lab.capsys.readouterr().err.splitlines()
+    assert f"✔ webhook receiver listening on http://127.0.0.1:{port}" in err
+    assert err[-1] == "✔ controllers stopped"
+    out, _ = lab.ok("logs", "-A")  # gitops run logged where gitops logs reads
+    assert any(line.endswith(" - handling request ") for line in out.splitlines())
+
+
+def test_receiver_port_in_use_is_one_line(lab: Lab) -> None:
+    lab.ok("install")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out, err = lab.run("run", "--exit-after", "0.1", "--receiver-port", str(port))
+    assert (code, out) == (1, "")
+    assert err.splitlines()[-1] == (f"✗ unable to serve webhooks on 127.0.0.1:{port}: Address already in use; "
+                                    "choose another --receiver-port")
