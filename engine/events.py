@@ -159,15 +159,22 @@ class LineSink(Protocol):
 
 
 class AppendFile:
-    """A JSON-lines file opened for each line (`O_APPEND`): several processes may log to it; nothing to close."""
+    """A JSON-lines file opened for each line (`O_APPEND`): several processes may log to it; nothing to close.
+    Past `max_bytes` the file moves to `<name>.1` (replacing the previous one) and a new one starts."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, max_bytes: int = 10 << 20) -> None:
         self.path = Path(path)
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
 
     def write(self, text: str) -> int:
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                if self.path.stat().st_size > self.max_bytes:
+                    self.path.replace(self.path.with_name(self.path.name + ".1"))
+            except FileNotFoundError:
+                pass
             with self.path.open("a", encoding="utf-8") as out:
                 return out.write(text)
 

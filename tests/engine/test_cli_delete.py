@@ -78,3 +78,18 @@ def test_delete_with_a_running_manager_has_the_same_outcome(lab: Lab) -> None:
     finally:
         assert done.wait(30)
         runner.join(5)
+
+
+def test_export_and_delete_a_notification_kind(lab: Lab) -> None:
+    lab.ok("install")
+    lab.ok("create", "alert-provider", "hook", "--type", "generic", "--address", "http://127.0.0.1:9/hook")
+    out, _ = lab.ok("export", "alert-provider", "hook")
+    assert out == ("---\napiVersion: notification.toolkit.fluxcd.io/v1beta3\nkind: Provider\nmetadata:\n"
+                   "  name: hook\n  namespace: flux-system\nspec:\n  address: http://127.0.0.1:9/hook\n"
+                   "  type: generic\n")
+    client = Session(kubeconfig=lab.kubeconfig).client
+    provider = client.get("notification.toolkit.fluxcd.io/v1beta3", "Provider", "hook", "flux-system")
+    assert provider is not None and provider["metadata"].get("finalizers") == ["finalizers.fluxcd.io"]
+    _, err = lab.ok("delete", "alert-provider", "hook", "-s")
+    assert err.splitlines() == ["► deleting alert provider hook in flux-system namespace", "✔ alert provider deleted"]
+    assert client.get("notification.toolkit.fluxcd.io/v1beta3", "Provider", "hook", "flux-system") is None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
+from pathlib import Path
 
 from engine.cli.logs import cluster_slug, format_entry, log_path
 from engine.cli.session import Session
@@ -25,6 +27,17 @@ def test_format_and_cluster_file_names() -> None:
         "t info GitRepository - m ")
     assert cluster_slug("https://127.0.0.1:6443/") == "127.0.0.1-6443"
     assert cluster_slug("HTTPS://Kube.Example.com") == "kube.example.com"
+
+
+def test_log_file_rotates_past_its_size(tmp_path: Path) -> None:
+    sink = AppendFile(tmp_path / "logs" / "c.jsonl", max_bytes=100)
+    logger = Logger(stream=sink)
+    for i in range(4):
+        logger.info(f"line {i}")
+    rotated = (tmp_path / "logs" / "c.jsonl.1").read_text().splitlines()
+    current = (tmp_path / "logs" / "c.jsonl").read_text().splitlines()
+    assert [json.loads(line)["msg"] for line in rotated + current] == [f"line {i}" for i in range(4)]
+    assert len(current) < 4
 
 
 def test_no_log_yet_says_what_to_run(lab: Lab) -> None:
