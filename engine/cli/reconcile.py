@@ -1,57 +1,107 @@
-"""`gitops reconcile|suspend|resume kustomization|source git NAME` with flux's progress lines."""
+"""`gitops reconcile|suspend|resume` for Kustomizations, GitRepositories, the image and notification kinds,
+with flux's progress lines.
+
+`reconcile` follows flux's generic command (annotate, wait, judge Ready, print the kind's success line); the
+notification kinds print the lines of flux's own Receiver/Alert/Provider commands and fail with the bare Ready
+message. flux ≥ 2.2 dropped `reconcile alert|alert-provider` (v1beta3 objects are status-less there); this
+kit's Alert and Provider report Ready, so the kit keeps the earlier flux commands.
+"""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from engine.api.kinds import kind_info
 from engine.cli.output import CLIError
 from engine.cli.session import Session
+from engine.cli.targets import TARGETS, Target, add_target_parsers
 from engine.cli.wait import annotate, get_object, reconcile_and_wait
 
 Obj = dict[str, Any]
 
 
-def _revision(obj: Obj) -> str:
-    status = obj.get("status") or {}
-    if obj.get("kind") == "Kustomization":
-        return status.get("lastAppliedRevision", "")
-    return (status.get("artifact") or {}).get("revision", "")
+def _status(obj: Obj) -> Obj:
+    return obj.get("status") or {}
 
 
-def _done_line(kind: str, obj: Obj) -> str:
-    verb = "applied" if kind == "Kustomization" else "fetched"
-    return f"{verb} revision {_revision(obj)}"
+def _ready_message(obj: Obj) -> str:
+    return next((c.get("message", "") for c in _status(obj).get("conditions") or [] if c.get("type") == "Ready"), "")
+
+
+def _automation_done(obj: Obj) -> str:
+    if any(c.get("type") == "Ready" for c in _status(obj).get("conditions") or []):
+        return _ready_message(obj)
+    last_run = _status(obj).get("lastAutomationRunTime")
+    return f"last run {last_run}" if last_run else "automation not yet run"
+
+
+@dataclass(frozen=True)
+class Flavour:
+    """How flux's command for one kind talks: the line after a good reconcile, and how failures read."""
+
+    done: Callable[[Obj], str]
+    notification: bool = False
+
+    def waiting(self, kind: str, verb: str) -> str:
+        """flux's Alert/Provider reconcile commands wait without naming the kind."""
+        if verb == "reconcile" and self.notification and kind != "Receiver":
+            return "waiting for reconciliation"
+        return f"waiting for {kind} reconciliation"
+
+
+FLAVOURS: dict[str, Flavour] = {
+    "Kustomization": Flavour(lambda o: f"applied revision {_status(o).get('lastAppliedRevision', '')}"),
+    "GitRepository": Flavour(lambda o: f"fetched revision {(_status(o).get('artifact') or {}).get('revision', '')}"),
+    "ImageRepository": Flavour(lambda o: f"scan fetched {(_status(o).get('lastScanResult') or {}).get('tagCount', 0)} "
+                                         "tags"),
+    "ImageUpdateAutomation": Flavour(_automation_done),
+    "Receiver": Flavour(lambda o: "Receiver reconciliation completed", notification=True),
+    "Alert": Flavour(lambda o: "Alert reconciliation completed", notification=True),
+    "Provider": Flavour(lambda o: "Provider reconciliation completed", notification=True),
+}
+VERB_TARGETS = tuple(t for t in TARGETS if t.kind in FLAVOURS)
+
+
+def _wait(s: Session, kind: str, name: str, requested: str | None) -> Obj:
+    return reconcile_and_wait(s, kind, name, requested=requested, quote=kind != "Kustomization",
+                              bare=FLAVOURS[kind].notification)
 
 
 def reconcile_one(s: Session, kind: str, name: str) -> Obj:
-    p = s.printer
+    p, flavour = s.printer, FLAVOURS[kind]
     obj = get_object(s, kind, name)
     if (obj.get("spec") or {}).get("suspend"):
         raise CLIError("resource is suspended")
     p.action(f"annotating {kind} {name} in {s.namespace} namespace")
     requested = annotate(s, kind, name)
     p.success(f"{kind} annotated")
-    p.waiting(f"waiting for {kind} reconciliation")
-    live = reconcile_and_wait(s, kind, name, requested=requested, quote=kind != "Kustomization")
-    p.success(_done_line(kind, live))
+    p.waiting(flavour.waiting(kind, "reconcile"))
+    live = _wait(s, kind, name, requested)
+    p.success(flavour.done(live))
     return live
 
 
-def cmd_reconcile_kustomization(s: Session, args: argparse.Namespace) -> int:
-    if args.with_source:
-        obj = get_object(s, "Kustomization", args.name)
-        if (obj.get("spec") or {}).get("suspend"):
-            raise CLIError("resource is suspended")
-        ref = (obj.get("spec") or {}).get("sourceRef") or {}
-        kind = ref.get("kind", "GitRepository")
-        if kind != "GitRepository":
-            raise CLIError(f"source kind '{kind}' is not supported by this kit")
-        src_session = s if not ref.get("namespace") or ref["namespace"] == s.namespace else _in_ns(s, ref["namespace"])
-        reconcile_one(src_session, kind, ref.get("name", ""))
-    reconcile_one(s, "Kustomization", args.name)
+def cmd_reconcile(s: Session, args: argparse.Namespace) -> int:
+    kind = args.target.kind
+    if kind == "Kustomization" and args.with_source:
+        _reconcile_source_of(s, args.name)
+    reconcile_one(s, kind, args.name)
     return 0
+
+
+def _reconcile_source_of(s: Session, name: str) -> None:
+    obj = get_object(s, "Kustomization", name)
+    if (obj.get("spec") or {}).get("suspend"):
+        raise CLIError("resource is suspended")
+    ref = (obj.get("spec") or {}).get("sourceRef") or {}
+    kind = ref.get("kind", "GitRepository")
+    if kind != "GitRepository":
+        raise CLIError(f"source kind '{kind}' is not supported by this kit")
+    src_session = s if not ref.get("namespace") or ref["namespace"] == s.namespace else _in_ns(s, ref["namespace"])
+    reconcile_one(src_session, kind, ref.get("name", ""))
 
 
 def _in_ns(s: Session, namespace: str) -> Session:
@@ -62,63 +112,89 @@ def _in_ns(s: Session, namespace: str) -> Session:
     return other
 
 
-def cmd_reconcile_source_git(s: Session, args: argparse.Namespace) -> int:
-    reconcile_one(s, "GitRepository", args.name)
-    return 0
+def _names(s: Session, target: Target, args: argparse.Namespace) -> list[str]:
+    """The names asked for, once each in order; with `--all`, every object of the kind in the namespace."""
+    if args.all and not args.names:
+        info = target.info
+        return sorted(o["metadata"]["name"] for o in s.client.list(info.api_version, info.kind, s.namespace))
+    if not args.names:
+        raise CLIError(f"{target.human} name is required")
+    return list(dict.fromkeys(args.names))
 
 
 def _set_suspend(s: Session, kind: str, name: str, value: bool) -> None:
     info = kind_info(kind)
-    get_object(s, kind, name)
     s.client.merge_patch(info.api_version, kind, name, s.namespace, {"spec": {"suspend": value}})
 
 
-def _label(kind: str) -> str:
-    return "kustomization" if kind == "Kustomization" else "source git"
-
-
 def cmd_suspend(s: Session, args: argparse.Namespace) -> int:
-    label = _label(args.kind)
-    s.printer.action(f"suspending {label} {args.name} in {s.namespace} namespace")
-    _set_suspend(s, args.kind, args.name, True)
-    s.printer.success(f"{label} suspended")
+    """flux reports a missing name with a ✗ line and goes on (exit 0); `--all` over nothing is an error."""
+    target, p = args.target, s.printer
+    names = _names(s, target, args)
+    if args.all and not args.names and not names:
+        raise CLIError("no objects found")
+    for name in names:
+        if s.client.get(target.info.api_version, target.kind, name, s.namespace) is None:
+            p.failure(f"{target.kind} {name} not found in {s.namespace} namespace")
+            continue
+        p.action(f"suspending {target.human} {name} in {s.namespace} namespace")
+        _set_suspend(s, target.kind, name, True)
+        p.success(f"{target.human} suspended")
     return 0
 
 
 def cmd_resume(s: Session, args: argparse.Namespace) -> int:
-    label, p = _label(args.kind), s.printer
-    p.action(f"resuming {label} {args.name} in {s.namespace} namespace")
-    _set_suspend(s, args.kind, args.name, False)
-    requested = annotate(s, args.kind, args.name)
-    p.success(f"{label} resumed")
-    p.waiting(f"waiting for {args.kind} reconciliation")
-    live = reconcile_and_wait(s, args.kind, args.name, requested=requested, quote=args.kind != "Kustomization")
-    p.success(f"{args.kind} {args.name} reconciliation completed")
-    p.success(_done_line(args.kind, live))
-    return 0
+    """Unsuspend (and request a reconcile), then wait when one name was given or `--wait` was: flux's rule."""
+    target, p, kind = args.target, s.printer, args.target.kind
+    resumed: dict[str, str] = {}
+    for name in _names(s, target, args):
+        if s.client.get(target.info.api_version, kind, name, s.namespace) is None:
+            p.failure(f"no {kind} objects found in {s.namespace} namespace")
+            continue
+        p.action(f"resuming {target.human} {name} in {s.namespace} namespace")
+        _set_suspend(s, kind, name, False)
+        resumed[name] = annotate(s, kind, name)
+        p.success(f"{target.human} resumed")
+    if not (args.wait or (args.wait is None and len(args.names) == 1)):
+        return 0
+    for _ in resumed:
+        p.waiting(FLAVOURS[kind].waiting(kind, "resume"))
+    failed = False
+    for name in sorted(resumed):
+        try:
+            live = _wait(s, kind, name, resumed[name])
+        except CLIError as err:
+            if len(resumed) == 1:
+                raise
+            p.failure(str(err))
+            failed = True
+            continue
+        p.success(f"{kind} {name} reconciliation completed")
+        p.success(FLAVOURS[kind].done(live))
+    return 1 if failed else 0
+
+
+def _configure_reconcile(p: argparse.ArgumentParser, target: Target) -> None:
+    p.add_argument("name")
+    if target.kind == "Kustomization":
+        p.add_argument("--with-source", action="store_true", help="reconcile the source first")
+    p.set_defaults(func=cmd_reconcile)
+
+
+def _configure(func: Callable[[Session, argparse.Namespace], int], verb: str) -> Callable[..., None]:
+    def configure(p: argparse.ArgumentParser, target: Target) -> None:
+        p.add_argument("names", nargs="*", metavar="name")
+        p.add_argument("--all", action="store_true", help=f"{verb} all resources in that namespace")
+        if verb == "resume":
+            p.add_argument("--wait", action="store_true", default=None,
+                           help="wait for each resource to reconcile (default when one name is given)")
+        p.set_defaults(func=func)
+    return configure
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     rec = sub.add_parser("reconcile", parents=[common], help="reconcile sources and resources")
-    rsub = rec.add_subparsers(dest="rec_kind", required=True, metavar="{kustomization,source}")
-    ks = rsub.add_parser("kustomization", aliases=["ks"], parents=[common], help="reconcile a Kustomization")
-    ks.add_argument("name")
-    ks.add_argument("--with-source", action="store_true")
-    ks.set_defaults(func=cmd_reconcile_kustomization)
-    src = rsub.add_parser("source", parents=[common], help="reconcile a source")
-    ssub = src.add_subparsers(dest="src_kind", required=True, metavar="{git}")
-    git = ssub.add_parser("git", parents=[common], help="reconcile a GitRepository")
-    git.add_argument("name")
-    git.set_defaults(func=cmd_reconcile_source_git)
-
+    add_target_parsers(rec, common, _configure_reconcile, VERB_TARGETS)
     for verb, func in (("suspend", cmd_suspend), ("resume", cmd_resume)):
-        top = sub.add_parser(verb, parents=[common], help=f"{verb} reconciliation of a resource")
-        tsub = top.add_subparsers(dest=f"{verb}_kind", required=True, metavar="{kustomization,source}")
-        k = tsub.add_parser("kustomization", aliases=["ks"], parents=[common])
-        k.add_argument("name")
-        k.set_defaults(func=func, kind="Kustomization")
-        s_ = tsub.add_parser("source", parents=[common])
-        s_sub = s_.add_subparsers(dest=f"{verb}_src", required=True, metavar="{git}")
-        g = s_sub.add_parser("git", parents=[common])
-        g.add_argument("name")
-        g.set_defaults(func=func, kind="GitRepository")
+        top = sub.add_parser(verb, parents=[common], help=f"{verb} reconciliation of resources")
+        add_target_parsers(top, common, _configure(func, verb), VERB_TARGETS)

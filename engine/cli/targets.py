@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,13 +39,14 @@ TARGETS = (
 
 
 def add_target_parsers(verb: Any, common: argparse.ArgumentParser,
-                       configure: Callable[[argparse.ArgumentParser, Target], None]) -> None:
+                       configure: Callable[[argparse.ArgumentParser, Target], None],
+                       targets: Sequence[Target] = TARGETS) -> None:
     """One sub-command per target under `verb` (`source` and `image` group their kinds); `configure` adds
     the arguments and defaults of each."""
     dest = f"{verb.prog.split()[-1]}_target"
     sub = verb.add_subparsers(dest=dest, required=True)
     groups: dict[str, Any] = {}
-    for target in TARGETS:
+    for target in targets:
         parent = sub
         if len(target.words) == 2:
             group = target.words[0]

@@ -59,11 +59,17 @@ def manager_running(s: Session) -> bool:
 
 
 def reconcile_and_wait(s: Session, kind: str, name: str, *, requested: str | None = None,
-                       quote: bool = False) -> Obj:
-    """Drive (or wait for) the reconcile, then judge the result as flux's CLI does; returns the live object."""
+                       quote: bool = False, bare: bool = False) -> Obj:
+    """Drive (or wait for) the reconcile, then judge the result as flux's CLI does; returns the live object.
+
+    A Ready≠True object fails with `<Kind> reconciliation failed: <message>` (`quote`: message in quotes), or
+    with the message alone when `bare` (flux's notification commands)."""
+    from engine.cli.controllers import register_installed
+
     info = kind_info(kind)
     deadline = time.monotonic() + s.timeout
     if not manager_running(s):
+        register_installed(s)
         for _ in range(3):  # further passes pick up objects the first one created (child Kustomizations)
             report = s.manager.sync(timeout=max(deadline - time.monotonic(), 1.0), sources=False)
             if report.pending:
@@ -81,6 +87,8 @@ def reconcile_and_wait(s: Session, kind: str, name: str, *, requested: str | Non
         raise CLIError("status can't be determined")
     if ready.get("status") != conditions.TRUE:
         message = ready.get("message", "")
+        if bare:
+            raise CLIError(message)
         raise CLIError(f"{info.kind} reconciliation failed: " + (f"'{message}'" if quote else message))
     return obj
 
