@@ -3,7 +3,8 @@
 Each notebook runs in the `python3` kernel (the kit's venv) with notebooks/ as its working directory,
 kernel start-up included; the stored file is not rewritten. The budget is 60 s per notebook on the
 embedded cluster. nbval, a learner and this benchmark share the lab folders in notebooks/.labs/, so a
-notebook whose lab cluster still answers (another kernel runs it) is not run but reported. Run alone with `python -m bench notebooks` or `python -m bench.notebooks_bench`.
+notebook whose lab cluster still answers (another kernel runs it) is not run but reported. Run alone with
+`python -m bench notebooks`, or `python -m bench.notebooks_bench [NN ...]` for some lessons only.
 """
 
 from __future__ import annotations
@@ -19,9 +20,16 @@ BUDGET_S = 60.0
 CELL_TIMEOUT_S = 300
 
 
-def lesson_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
-    """The lesson notebooks (NN-*.ipynb) in lesson order."""
-    return sorted(folder.glob("[0-9][0-9]-*.ipynb"))
+def lesson_notebooks(folder: Path = NOTEBOOKS, only: list[str] | None = None) -> list[Path]:
+    """The lesson notebooks (NN-*.ipynb) in lesson order; with only, the lessons whose number is listed."""
+    found = sorted(folder.glob("[0-9][0-9]-*.ipynb"))
+    if only:
+        wanted = {n.zfill(2) for n in only}
+        unknown = wanted - {p.name[:2] for p in found}
+        if unknown:
+            raise SystemExit(f"no lesson notebook for {', '.join(sorted(unknown))} in {folder}")
+        found = [p for p in found if p.name[:2] in wanted]
+    return found
 
 
 def execute(path: Path, kernel: str = KERNEL) -> float:
@@ -53,11 +61,11 @@ def _failure(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}".splitlines()[0][:160]
 
 
-def run(folder: Path = NOTEBOOKS) -> list[dict[str, Any]]:
+def run(folder: Path = NOTEBOOKS, only: list[str] | None = None) -> list[dict[str, Any]]:
     """One row per notebook (seconds, budget 60 s; a failed one carries `error`), then the total."""
     rows: list[dict[str, Any]] = []
     total = 0.0
-    for path in lesson_notebooks(folder):
+    for path in lesson_notebooks(folder, only):
         print(f"  {path.name} ...", end=" ", flush=True)
         busy = running_elsewhere(path)
         if busy:
@@ -84,7 +92,7 @@ def run(folder: Path = NOTEBOOKS) -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    results = run()
+    results = run(only=sys.argv[1:])
     for row in results:
         value = "-" if row["value"] is None else f"{row['value']:.1f} s"
         print(f"{row['name']:<32} {value:>8}  {row.get('error', '')}")

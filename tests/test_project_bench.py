@@ -130,3 +130,16 @@ def test_notebooks_bench_times_each_lesson_and_reports_a_failing_one(tmp_path: P
     assert total["name"] == "all notebooks" and total["value"] is None
     assert total["error"] == "2 notebook(s) failed or not run, no total"
     assert nbformat.read(tmp_path / "00-ok.ipynb", as_version=4).cells[0].outputs == []
+
+
+def test_notebooks_bench_runs_only_the_lessons_asked_for(tmp_path: Path) -> None:
+    import nbformat
+
+    from bench import notebooks_bench
+
+    for name, code in (("00-ok.ipynb", "x = 1"), ("03-never.ipynb", "raise ValueError('ran')")):
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), tmp_path / name)
+    rows = notebooks_bench.run(tmp_path, only=["0"])
+    assert [(r["name"], "error" in r) for r in rows] == [("00-ok", False), ("all notebooks", False)]
+    with pytest.raises(SystemExit, match="no lesson notebook for 07"):
+        notebooks_bench.run(tmp_path, only=["7"])
