@@ -163,3 +163,41 @@ def test_notification_failures_and_misses(lab: Lab) -> None:
     assert lab.run("resume", "receiver", "nope") == (0, "", "✗ no Receiver objects found in flux-system namespace\n")
     assert lab.run("suspend", "alert") == (1, "", "✗ alert name is required\n")
     assert lab.run("suspend", "alert", "--all") == (1, "", "✗ no objects found\n")
+
+
+def test_reconcile_waits_for_a_running_manager(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+    import time
+
+    from engine.cli import main
+    from engine.cli.run import lease_is_fresh
+
+    lab.ok("install")
+    secret(lab, "webhook-token", token="s3cret")
+    lab.ok("create", "receiver", "push", "--type=generic", "--secret-ref=webhook-token",
+           "--resource=GitRepository/fleet")
+    session = Session(kubeconfig=lab.kubeconfig)
+    runner = threading.Thread(target=main, args=(["run", "--exit-after", "4", "--kubeconfig", lab.kubeconfig],),
+                              daemon=True)
+    runner.start()
+    try:
+        end = time.monotonic() + 5
+        while not lease_is_fresh(session) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert lease_is_fresh(session), "gitops run never took the lease"
+        lab.capsys.readouterr()
+
+        def in_process(_: Session) -> None:
+            raise AssertionError("the CLI ran the controllers itself while gitops run held the lease")
+
+        monkeypatch.setattr("engine.cli.controllers.register_installed", in_process)
+        code, _, err = lab.run("reconcile", "receiver", "push")
+        assert code == 0
+        assert [line for line in err.splitlines() if "Receiver" in line] == [
+            "► annotating Receiver push in flux-system namespace", "✔ Receiver annotated",
+            "◎ waiting for Receiver reconciliation", "✔ Receiver reconciliation completed"]
+        receiver = session.client.get("notification.toolkit.fluxcd.io/v1", "Receiver", "push", "flux-system") or {}
+        requested = receiver["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"]
+        assert receiver["status"]["lastHandledReconcileAt"] == requested
+    finally:
+        runner.join(15)
