@@ -147,7 +147,10 @@ def cmd_resume(s: Session, args: argparse.Namespace) -> int:
     """Unsuspend (and request a reconcile), then wait when one name was given or `--wait` was: flux's rule."""
     target, p, kind = args.target, s.printer, args.target.kind
     resumed: dict[str, str] = {}
-    for name in _names(s, target, args):
+    names = _names(s, target, args)
+    if not names:
+        p.failure(f"no {kind} objects found in {s.namespace} namespace")
+    for name in names:
         if s.client.get(target.info.api_version, kind, name, s.namespace) is None:
             p.failure(f"no {kind} objects found in {s.namespace} namespace")
             continue

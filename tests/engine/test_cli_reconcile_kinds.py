@@ -163,6 +163,7 @@ def test_notification_failures_and_misses(lab: Lab) -> None:
     assert lab.run("resume", "receiver", "nope") == (0, "", "✗ no Receiver objects found in flux-system namespace\n")
     assert lab.run("suspend", "alert") == (1, "", "✗ alert name is required\n")
     assert lab.run("suspend", "alert", "--all") == (1, "", "✗ no objects found\n")
+    assert lab.run("resume", "alert", "--all") == (0, "", "✗ no Alert objects found in flux-system namespace\n")
 
 
 def test_reconcile_waits_for_a_running_manager(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
