@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["workshop.testing"]
+pytest_plugins = ["workshop.testing", "pytester"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
