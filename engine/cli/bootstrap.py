@@ -9,13 +9,21 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import git
 
 from engine.cli.create import KUSTOMIZE_API, SOURCE_API, duration
-from engine.cli.install import FLUX_VERSION, HEADER, engine_kinds, manifests
+from engine.cli.install import (
+    DEFAULT_COMPONENTS,
+    FLUX_VERSION,
+    components_with_extra,
+    engine_kinds,
+    header,
+    manifests,
+)
 from engine.cli.output import CLIError, export
 from engine.cli.session import Session
 from engine.cli.wait import apply_object, reconcile_and_wait
@@ -26,9 +34,9 @@ NAME = "flux-system"
 DEFAULT_AUTHOR = "Flux"
 
 
-def components_yaml(namespace: str) -> str:
-    """The same text as `gitops install --export`."""
-    return HEADER + export(manifests(namespace))[len("---\n"):]
+def components_yaml(namespace: str, components: Sequence[str] = DEFAULT_COMPONENTS) -> str:
+    """The same text as `gitops install --export [--components-extra=…]`."""
+    return header(components) + export(manifests(namespace, components))[len("---\n"):]
 
 
 def sync_objects(namespace: str, url: str, branch: str, interval: str, path: str) -> list[dict[str, Any]]:
@@ -136,6 +144,7 @@ def cmd_bootstrap_git(s: Session, args: argparse.Namespace) -> int:
         raise CLIError("path is required")
     path = normalize_path(args.path)
     interval = duration(args.interval, "--interval")
+    extra = components_with_extra(args.components_extra)
     branch = args.branch
     p = s.printer
     ns = s.namespace
@@ -161,7 +170,7 @@ def cmd_bootstrap_git(s: Session, args: argparse.Namespace) -> int:
         base = f"{path}/flux-system"
 
         p.action("generating component manifests")
-        components = components_yaml(ns)
+        components = components_yaml(ns, extra)
         p.success("generated component manifests")
         sha = write_and_commit(repo, {f"{base}/gotk-components.yaml": components},
                                f"Add Flux {FLUX_VERSION} component manifests", actor)
@@ -175,11 +184,11 @@ def cmd_bootstrap_git(s: Session, args: argparse.Namespace) -> int:
         first = s.client.get("v1", "Namespace", ns) is None
         if first:
             p.action(f'installing components in "{ns}" namespace')
-        for obj in manifests(ns):
+        for obj in manifests(ns, extra):
             s.client.apply(obj, field_manager="flux-client-side-apply")
         from engine.api.crds import install_crds
 
-        install_crds(s.client, engine_kinds(), timeout=s.timeout)
+        install_crds(s.client, engine_kinds(extra), timeout=s.timeout)
         if first:
             p.success("installed components")
         p.success("reconciled components")
@@ -210,7 +219,7 @@ def cmd_bootstrap_git(s: Session, args: argparse.Namespace) -> int:
     reconcile_and_wait(s, "Kustomization", NAME)
     p.success("Kustomization reconciled successfully")
     p.action("confirming components are healthy")
-    for info in engine_kinds():
+    for info in engine_kinds(extra):
         crd = s.client.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", info.crd_name)
         if crd is None:
             raise CLIError(f"{info.crd_name} not found")
@@ -228,4 +237,6 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     g.add_argument("--author-name", default="")
     g.add_argument("--author-email", default="")
     g.add_argument("--interval", default="1m")
+    g.add_argument("--components-extra", default="",
+                   help="image-reflector-controller,image-automation-controller (comma-separated)")
     g.set_defaults(func=cmd_bootstrap_git)

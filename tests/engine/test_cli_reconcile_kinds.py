@@ -202,3 +202,20 @@ def test_reconcile_waits_for_a_running_manager(lab: Lab, monkeypatch: pytest.Mon
         assert receiver["status"]["lastHandledReconcileAt"] == requested
     finally:
         runner.join(15)
+
+
+def test_bootstrap_with_the_image_components(lab: Lab) -> None:
+    argv = ("bootstrap", "git", f"--url={lab.repo.url}", "--branch=main", "--path=clusters/lab")
+    assert lab.run(*argv, "--components-extra=helm-controller") == (
+        1, "", "✗ component 'helm-controller' is not available, --components-extra can be: "
+               "image-reflector-controller, image-automation-controller\n")
+    _, err = lab.ok(*argv, EXTRA)
+    assert err.splitlines()[-1] == "✔ all components are healthy"
+    exported, _ = lab.ok("install", "--export", EXTRA)
+    lab.repo.pull()
+    assert lab.repo.read("clusters/lab/flux-system/gotk-components.yaml") == exported
+    _, err = lab.ok("check")
+    assert {"✔ imagepolicies.image.toolkit.fluxcd.io/v1", "✔ imagerepositories.image.toolkit.fluxcd.io/v1",
+            "✔ imageupdateautomations.image.toolkit.fluxcd.io/v1"} <= set(err.splitlines())
+    _, err = lab.ok(*argv, EXTRA)
+    assert "✔ component manifests are up to date" in err.splitlines()
