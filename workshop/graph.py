@@ -1,7 +1,9 @@
 """Graphviz pictures of a lab: the dependsOn graph and the source -> Kustomization -> objects tree.
 
 Each function takes the objects as the API serves them (plain dicts), returns a `graphviz.Digraph`
-(rendered as SVG by Jupyter) and has a sorted, deterministic DOT source that doubles as the text fallback.
+(rendered as SVG by Jupyter) and has a sorted, deterministic DOT source. `depends_on_text` reads the
+dependsOn graph as plain text (what notebooks print for nbval to compare), and `depends_on_picture`
+shows the SVG where graphviz's `dot` runs and that text where it does not.
 """
 
 from __future__ import annotations

@@ -69,7 +69,8 @@ def test_the_solution_passes(lab: Lab, capsys: pytest.CaptureFixture[str]) -> No
     out = capsys.readouterr().out
     assert f"{OVERLAY}: newTag 6.5.0 -> 6.5.1" in out
     assert check_04(lab).passed, str(check_04(lab))
-    assert lab.site("production").get("apps/v1", "Deployment", "podinfo", "podinfo")["spec"]["replicas"] == 2
+    deploy = lab.site("production").get("apps/v1", "Deployment", "podinfo", "podinfo")
+    assert deploy is not None and deploy["spec"]["replicas"] == 2
 
 
 def test_not_yet_when_production_builds_the_staging_overlay(lab: Lab) -> None:
