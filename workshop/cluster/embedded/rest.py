@@ -236,7 +236,8 @@ def decode_continue(token: str) -> tuple[str, str]:
 
 def list_predicate(req: Request, info: ResourceInfo):  # noqa: ANN201 - Predicate | None
     return combine(parse_label_selector(req.query.get("labelSelector")),
-                   parse_field_selector(req.query.get("fieldSelector"), info.kind, info.plural))
+                   parse_field_selector(req.query.get("fieldSelector"), info.kind, info.plural,
+                                        info.group))
 
 
 __all__ = ["ApiServer", "Request", "Response", "Target", "clone", "decode_body", "not_found", "success_status"]

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import ApiError, bad_request
+from .views import view_of
 
 Obj = dict[str, Any]
 Predicate = Callable[[Obj], bool]
@@ -158,8 +159,7 @@ _COMMON_FIELDS = {"metadata.name", "metadata.namespace"}
 _KIND_FIELDS: dict[str, set[str]] = {
     "Event": {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
               "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
-              "reason", "reportingComponent", "source", "type", "regarding.kind", "regarding.name",
-              "regarding.namespace", "regarding.uid", "note"},
+              "reason", "reportingComponent", "source", "type"},
     "Pod": {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
             "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"},
     "Secret": {"type"},
@@ -170,11 +170,17 @@ _KIND_FIELDS: dict[str, set[str]] = {
 }
 
 
-def parse_field_selector(selector: str | None, kind: str, plural: str = "") -> Predicate | None:
-    """A predicate over objects, or None. Unsupported fields give 400 like a real server."""
+def parse_field_selector(selector: str | None, kind: str, plural: str = "",
+                         group: str = "") -> Predicate | None:
+    """A predicate over stored objects, or None. Unsupported fields give 400 like a real server.
+
+    A view (events.k8s.io Events) selects with its own labels (`regarding.name`) on the stored form.
+    """
     if not selector or not selector.strip():
         return None
-    allowed = _COMMON_FIELDS | _KIND_FIELDS.get(kind, set())
+    view = view_of((group, plural))
+    labels = view.field_labels if view is not None else {
+        k: k for k in _COMMON_FIELDS | _KIND_FIELDS.get(kind, set())}
     reqs: list[Predicate] = []
     for term in [t.strip() for t in selector.split(",") if t.strip()]:
         for op in ("!=", "==", "="):
@@ -184,12 +190,11 @@ def parse_field_selector(selector: str | None, kind: str, plural: str = "") -> P
                 break
         else:
             raise bad_request(f"invalid selector: '{selector}'; can't understand '{term}'")
-        if key not in allowed:
+        if key not in labels:
             raise bad_request(f'field label not supported: {key}')
-        if key == "source" and kind == "Event":
+        path = labels[key]
+        if path == "source" and kind == "Event":
             path = "source.component"
-        else:
-            path = key
         reqs.append(_field_req(path, value, op != "!="))
 
     def pred(obj: Obj) -> bool:

@@ -20,6 +20,7 @@ from .errors import ApiError, already_exists, bad_request, conflict, expired, fo
 from .objects import clone, deterministic_uid, meta, name_suffix, now, rfc3339
 from .resources import Registry, ResourceInfo
 from .selectors import Predicate, parse_label_selector
+from .views import storage_of, view_of
 
 Obj = dict[str, Any]
 GR = tuple[str, str]
@@ -103,19 +104,21 @@ class Store:
 
     def read(self, info: ResourceInfo, namespace: str | None, name: str) -> Obj:
         """The stored object (do not mutate it); 404 NotFound when absent."""
-        obj = self._data.get(info.group_resource, {}).get((namespace or "" if info.namespaced else "", name))
+        obj = self._data.get(storage_of(info.group_resource), {}).get(
+            (namespace or "" if info.namespaced else "", name))
         if obj is None:
             raise not_found(info.plural, info.group, name)
         return obj
 
     def find(self, info: ResourceInfo, namespace: str | None, name: str) -> Obj | None:
-        return self._data.get(info.group_resource, {}).get((namespace or "" if info.namespaced else "", name))
+        return self._data.get(storage_of(info.group_resource), {}).get(
+            (namespace or "" if info.namespaced else "", name))
 
     def select(self, info: ResourceInfo, namespace: str | None = None, pred: Predicate | None = None) -> tuple[
             list[Obj], int]:
         """Stored objects of a resource (sorted by namespace, name) and the current resourceVersion."""
         with self.lock:
-            bucket = self._data.get(info.group_resource, {})
+            bucket = self._data.get(storage_of(info.group_resource), {})
             if namespace:
                 items = [o for (ns, _), o in bucket.items() if ns == namespace]
             else:
@@ -174,13 +177,19 @@ class Store:
     # ------------------------------------------------------------------ write pipeline
 
     def render(self, info: ResourceInfo, obj: Obj) -> Obj:
-        """The object as served at info's version (apiVersion and kind set)."""
+        """The object as served at info's version (apiVersion and kind set; converted for a view)."""
+        view = view_of(info.group_resource)
+        if view is not None and obj.get("apiVersion") != info.api_version:
+            obj = view.from_storage(obj)
         if obj.get("apiVersion") != info.api_version or obj.get("kind") != info.kind:
             obj = {"apiVersion": info.api_version, "kind": info.kind,
                    **{k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}}
         return obj
 
     def _storage_form(self, info: ResourceInfo, obj: Obj) -> Obj:
+        view = view_of(info.group_resource)
+        if view is not None:
+            return view.to_storage(obj)
         version = self.registry.storage_version(info.group, info.plural) or info.version
         api_version = f"{info.group}/{version}" if info.group else version
         rest = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
@@ -233,7 +242,7 @@ class Store:
             if info.namespaced:
                 self._check_namespace(info, ns, name)
             key = (ns, name)
-            if key in self._data.get(info.group_resource, {}):
+            if key in self._data.get(storage_of(info.group_resource), {}):
                 raise already_exists(info.plural, info.group, name)
             if info.has_status and not keep_status:
                 obj.pop("status", None)
@@ -261,14 +270,14 @@ class Store:
             else:
                 m.pop("generation", None)
             if manager:
-                obj = _record_update(None, obj, manager, None)
+                obj = self._record_update(info, None, obj, manager, None)
                 m = obj["metadata"]
             if dry_run:
                 m["resourceVersion"] = str(self._rv)
                 return obj
             self._rv += 1
             m["resourceVersion"] = str(self._rv)
-            self._commit(info.group_resource, key, "ADDED", obj, None)
+            self._commit(storage_of(info.group_resource), key, "ADDED", obj, None)
             if info.group_resource == crds.CRD_GROUP_RESOURCE:
                 self.registry.register_crd(obj)
             return obj
@@ -287,7 +296,7 @@ class Store:
                 raise invalid(info.kind, info.group, "", [{"reason": "FieldValueRequired",
                               "message": "Required value: name is required", "field": "metadata.name"}])
             key = (ns, name)
-            old = self._data.get(info.group_resource, {}).get(key)
+            old = self._data.get(storage_of(info.group_resource), {}).get(key)
             if old is None:
                 raise not_found(info.plural, info.group, name)
             om = old["metadata"]
@@ -340,11 +349,25 @@ class Store:
             if nm.get("managedFields") == [{}]:
                 nm.pop("managedFields")
             if manager and not explicit_managed_fields:
-                new = _record_update(old, new, manager, subresource)
+                new = self._record_update(info, old, new, manager, subresource)
                 nm = new["metadata"]
             if _same(old, new):
                 return old
             return self._write(info, key, new, old, dry_run=dry_run)
+
+    def _record_update(self, info: ResourceInfo, old: Obj | None, new: Obj, manager: str,
+                       subresource: str | None) -> Obj:
+        """`new` with the Update by `manager` recorded; for a view, on the fields as the request's API names them."""
+        if view_of(info.group_resource) is None:
+            return _record_update(old, new, manager, subresource)
+        shown = _record_update(None if old is None else self.render(info, old), self.render(info, new), manager,
+                               subresource)
+        out = {**new, "metadata": {**new["metadata"]}}
+        if "managedFields" in shown["metadata"]:
+            out["metadata"]["managedFields"] = shown["metadata"]["managedFields"]
+        else:
+            out["metadata"].pop("managedFields", None)
+        return out
 
     def _merge_subresource(self, info: ResourceInfo, old: Obj, new: Obj, subresource: str | None) -> Obj:
         if subresource == "status":
@@ -376,13 +399,14 @@ class Store:
             return new
         self._rv += 1
         nm["resourceVersion"] = str(self._rv)
+        gr = storage_of(info.group_resource)
         if finished:
-            self._commit(info.group_resource, key, "DELETED", new, old)
-            self._after_removal(info.group_resource, new)
+            self._commit(gr, key, "DELETED", new, old)
+            self._after_removal(gr, new)
             return new
-        self._commit(info.group_resource, key, "MODIFIED", new, old)
-        self._progress_deletion(info.group_resource, key)
-        return self._data.get(info.group_resource, {}).get(key, new)
+        self._commit(gr, key, "MODIFIED", new, old)
+        self._progress_deletion(gr, key)
+        return self._data.get(gr, {}).get(key, new)
 
     # ------------------------------------------------------------------ deletion, GC, namespaces, CRDs
 
@@ -406,7 +430,7 @@ class Store:
                                f"{pre['resourceVersion']}, ResourceVersion in object meta: {om['resourceVersion']}",
                                {"name": name, "kind": info.plural})
             key = (om.get("namespace", "") if info.namespaced else "", name)
-            gr = info.group_resource
+            gr = storage_of(info.group_resource)
             if dry_run:
                 return obj, not om.get("finalizers") and gr != NS_GR
             if om.get("deletionTimestamp"):
@@ -684,7 +708,8 @@ class Store:
                 m = o["metadata"]
                 key = (m.get("namespace", "") if info.namespaced else "", m["name"])
                 self._rv = max(self._rv, int(m.get("resourceVersion") or 0))
-                self._commit_silently(info.group_resource, key, o)
+                stored = self._storage_form(info, o) if view_of(info.group_resource) else o
+                self._commit_silently(storage_of(info.group_resource), key, stored)
             self._rv = max(self._rv, int(state.get("resourceVersion") or 0))
             self._uid_n = int(state.get("uidCounter") or 0)
             self._name_n = int(state.get("nameCounter") or 0)

@@ -9,6 +9,7 @@ from typing import Any
 from .jsonpath import evaluate
 from .objects import age, parse_time
 from .resources import ResourceInfo
+from .views import events_to_core
 
 Obj = dict[str, Any]
 Column = tuple[str, str, str, int, str]  # name, type, format, priority, description
@@ -322,11 +323,14 @@ SERVICEACCOUNT: Printer = ([NAME, _col("Secrets", "integer"), AGE], _sa_row)
 
 
 def _ev_object(o: Obj) -> str:
-    io = o.get("involvedObject") or o.get("regarding") or {}
+    io = o.get("involvedObject") or {}
     return f"{str(io.get('kind', '')).lower()}/{io.get('name', '')}"
 
 
 def _event_row(o: Obj) -> list[Any]:
+    """One row for either Event API: events.k8s.io/v1 Events are printed from their core/v1 form."""
+    if o.get("apiVersion") == "events.k8s.io/v1":
+        o = events_to_core(o)
     last = o.get("lastTimestamp") or o.get("eventTime") or o["metadata"].get("creationTimestamp")
     first = o.get("firstTimestamp") or o.get("eventTime") or o["metadata"].get("creationTimestamp")
     src = o.get("source") or {}
@@ -335,7 +339,7 @@ def _event_row(o: Obj) -> list[Any]:
         source = o.get("reportingComponent", "")
     count = int(o.get("count") or (o.get("series") or {}).get("count") or 1)
     return [age(last), o.get("type", ""), o.get("reason", ""), _ev_object(o),
-            (o.get("message") or o.get("note") or "").strip(),
+            (o.get("message") or "").strip(),
             _g(o, "involvedObject", "fieldPath", default=""), source, age(first), count, o["metadata"]["name"]]
 
 

@@ -13,6 +13,7 @@ from .errors import ApiError
 from .resources import ResourceInfo
 from .selectors import Predicate
 from .store import Change, Store, Watcher
+from .views import storage_of
 
 Obj = dict[str, Any]
 TICK = 0.5
@@ -70,7 +71,7 @@ class WatchStream:
         return json.dumps({"type": "BOOKMARK", "object": obj}, separators=(",", ":")).encode() + b"\n"
 
     def _translate(self, change: Change) -> bytes | None:
-        if change.gr != self.info.group_resource:
+        if change.gr != storage_of(self.info.group_resource):
             return None
         new_match = self._matches(change.obj)
         if change.type == "ADDED":
@@ -96,7 +97,7 @@ class WatchStream:
         store = self.store
         try:
             with store.lock:
-                watcher, replay, rv = store.watch(self.info.group_resource, self.since)
+                watcher, replay, rv = store.watch(storage_of(self.info.group_resource), self.since)
                 self._watcher = watcher
                 initial: list[Obj] = []
                 if self.since is None:
