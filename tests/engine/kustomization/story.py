@@ -62,12 +62,13 @@ def namespace(name: str) -> str:
 class Story:
     """Everything a test needs: `repo` (lab remote + clone), `manager`, `client`, helpers to read results."""
 
-    def __init__(self, cluster: Any, tmp_path: Path, namespaces: LabNamespaces) -> None:
+    def __init__(self, cluster: Any, tmp_path: Path, namespaces: LabNamespaces | None = None) -> None:
+        """Without `namespaces` everything lives in `default`: only for a cluster the story has to itself."""
         self.cluster = cluster
         self.tmp_path = tmp_path
         self.namespaces = namespaces
-        self.ns = namespaces.create()
-        self.apps = namespaces.create("apps")
+        self.ns = namespaces.create() if namespaces else "default"
+        self.apps = namespaces.create("apps") if namespaces else "default"
         self.repo = LabRepo.create(tmp_path / "git")
         self.storage_dir = tmp_path / "artifacts"
         self.manager = self.new_manager()
@@ -80,7 +81,7 @@ class Story:
 
     def namespace(self, suffix: str) -> str:
         """The name of a further namespace of this story (deleted afterwards; created by whoever needs it)."""
-        return self.namespaces.name(suffix)
+        return self.namespaces.name(suffix) if self.namespaces else suffix
 
     def close(self) -> None:
         """Remove this story's Flux objects without running their finalizers (their namespaces go next)."""

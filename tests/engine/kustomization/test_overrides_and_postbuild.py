@@ -10,7 +10,8 @@ KUSTOMIZATION = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomizatio
 
 
 def test_overrides_are_merged_into_the_generated_kustomization(story: Story) -> None:
-    team = story.namespaces.create("team")
+    team = story.namespace("team")
+    story.client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": team}})
     story.commit("Add", {"apps/web.yaml": story.deployment("web", image="nginx:1.27"), "apps/cm.yaml": story.configmap("cfg"),
                          "components/extra/kustomization.yaml":
                              "apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n"
