@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -10,6 +9,7 @@ from typing import Any
 
 from workshop.cluster.embedded.api import GVR, Obj
 from workshop.cluster.embedded.defaults import NAME_ALPHABET
+from workshop.cluster.embedded.objects import clone
 from workshop.cluster.embedded.validation import selector_matches
 
 NAMESPACES = GVR("", "v1", "namespaces")
@@ -140,7 +140,8 @@ def strip_none(value: Any) -> Any:
 
 
 def deep(obj: Obj) -> Obj:
-    return copy.deepcopy(obj)
+    """A deep copy of an API object (JSON data)."""
+    return clone(obj)
 
 
 def set_condition(conditions: list[dict[str, Any]], new: dict[str, Any], now: str,
