@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -127,15 +128,34 @@ class LabNamespaces:
             self.owned.append(name)
         return name
 
-    def create(self, suffix: str = "") -> str:
-        """Create (idempotently) and own the namespace for `suffix`; returns its name."""
+    def create(self, suffix: str = "", timeout: float = 60.0) -> str:
+        """Create and own the namespace for `suffix` (an Active one is reused; a Terminating one, left by the
+        same test in an earlier run on a kept cluster, is waited for); returns its name."""
         name = self.name(suffix)
+        body = kubernetes.client.V1Namespace(metadata=kubernetes.client.V1ObjectMeta(name=name))
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.api.create_namespace(body)
+                return name
+            except ApiException as exc:
+                if exc.status != 409:
+                    raise
+            if self._phase(name) == "Active":
+                return name
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"namespace {name} is still terminating after {timeout:.0f}s; "
+                                   f"check `kubectl get namespace {name} -o yaml` for finalizers")
+            time.sleep(0.5)
+
+    def _phase(self, name: str) -> str | None:
         try:
-            self.api.create_namespace(kubernetes.client.V1Namespace(metadata=kubernetes.client.V1ObjectMeta(name=name)))
+            status = self.api.read_namespace(name).status
+            return status.phase if status else None
         except ApiException as exc:
-            if exc.status != 409:
-                raise
-        return name
+            if exc.status == 404:
+                return None
+            raise
 
     def delete_all(self) -> None:
         """Delete every owned namespace (the cluster removes their contents; no waiting)."""

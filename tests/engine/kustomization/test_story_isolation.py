@@ -45,3 +45,14 @@ def test_two_stories_on_one_cluster_keep_apart_and_clean_up(story: Story, tmp_pa
 def phase(story: Story, name: str) -> Any:
     live = story.get("Namespace", name)
     return None if live is None else live.get("status", {}).get("phase")
+
+
+def test_a_rerun_gets_fresh_namespaces_while_the_old_ones_terminate(story: Story) -> None:
+    first = LabNamespaces(story.cluster, f"{story.ns}-rerun")
+    name = first.create()
+    story.client.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "old", "namespace": name}})
+    first.delete_all()
+    again = LabNamespaces(story.cluster, f"{story.ns}-rerun")
+    assert again.create() == name and phase(story, name) == "Active"
+    assert story.get("ConfigMap", "old", name) is None
+    again.delete_all()
