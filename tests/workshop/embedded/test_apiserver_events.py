@@ -179,3 +179,31 @@ def test_kubectl_get_events_lists_events_from_both_apis(embedded_cluster: Any, k
     assert table[2].split()[1:] == ["Normal", "ScaledUp", "deployment/web", "scaled", "up", "to", "3"]
     new_table = kubectl("get", "events.events.k8s.io", "--sort-by=.metadata.name").stdout.splitlines()
     assert [row.split()[1:] for row in new_table[1:]] == [row.split()[1:] for row in table[1:]]
+
+
+def test_server_side_apply_through_events_k8s_io_updates_the_core_event(embedded_cluster: Any) -> None:
+    _call(embedded_cluster, "POST", CORE, OLD_STYLE)
+    applied = {"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "db.1"},
+               "note": "applied note", "action": "Pull"}
+    r = requests.patch(embedded_cluster.url + f"{EVENTS}/db.1", data=json.dumps(applied),
+                       params={"fieldManager": "puller"},
+                       headers={"Content-Type": "application/apply-patch+yaml"}, timeout=10)
+    assert r.ok, r.text
+    core = _call(embedded_cluster, "GET", f"{CORE}/db.1")
+    assert (core["message"], core["action"], core["involvedObject"]["name"]) == ("applied note", "Pull", "db-0")
+    assert "note" not in core
+    puller = [e for e in core["metadata"]["managedFields"] if e["manager"] == "puller"]
+    assert [(e["operation"], e["apiVersion"]) for e in puller] == [("Apply", "events.k8s.io/v1")]
+    assert set(puller[0]["fieldsV1"]) == {"f:note", "f:action"}
+
+
+def test_a_saved_events_k8s_io_event_is_restored_as_a_core_event() -> None:
+    from workshop.cluster.embedded.api import GVR
+    from workshop.cluster.embedded.store import Store
+
+    saved = {**NEW_STYLE, "metadata": {**NEW_STYLE["metadata"], "uid": "u-9", "resourceVersion": "7"}}
+    store = Store()
+    store.restore({"resourceVersion": 7, "objects": [saved]})
+    core = store.get(GVR("", "v1", "events"), "default", "web.1")
+    assert core is not None and core["message"] == "scaled up to 3"
+    assert store.get(GVR("events.k8s.io", "v1", "events"), "default", "web.1") == saved
