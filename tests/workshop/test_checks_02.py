@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import runpy
 from collections.abc import Iterator
 from pathlib import Path
 
+import git
 import pytest
 
 from engine.cli import main
+from engine.cli.bootstrap import components_yaml
+from engine.cli.install import FLUX_VERSION
 from workshop.checks_02 import check_02
 from workshop.lab import Lab
 from workshop.repo import LabRepo
 
-SOLUTION = Path(__file__).resolve().parents[2] / "notebooks" / "solutions" / "02_web_after_cache.py"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+SOLUTION = NOTEBOOKS / "solutions" / "02_web_after_cache.py"
+NOTEBOOK = NOTEBOOKS / "02-bootstrap.ipynb"
 NAMESPACE = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n"
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -151,3 +157,22 @@ def test_the_solution_script_passes(lab: Lab, capsys: pytest.CaptureFixture[str]
     out = capsys.readouterr().out
     assert "wrote clusters/lab/web.yaml" in out
     assert check_02(lab), str(check_02(lab))
+
+
+def test_stored_notebook_matches_the_install_manifests(tmp_path: Path) -> None:
+    """Bootstrap commits `gitops install --export`: when that text changes, lesson 02's stored SHAs do too."""
+    repo = git.Repo.init(tmp_path / "fleet", initial_branch="main")
+    target = tmp_path / "fleet" / "clusters/lab/flux-system/gotk-components.yaml"
+    target.parent.mkdir(parents=True)
+    target.write_text(components_yaml("flux-system"))
+    repo.index.add([str(target.relative_to(tmp_path / "fleet"))])
+    actor = git.Actor("Workshop Learner", "learner@workshop.local")
+    when = "2026-01-01T09:00:00+0000"  # the notebook's GIT_AUTHOR_DATE / GIT_COMMITTER_DATE
+    sha = repo.index.commit(f"Add Flux {FLUX_VERSION} component manifests", author=actor, committer=actor,
+                            author_date=when, commit_date=when).hexsha
+    notebook = json.loads(NOTEBOOK.read_text())
+    outputs = "".join("".join(o.get("text", "")) for c in notebook["cells"] if c["cell_type"] == "code"
+                      for o in c.get("outputs", []))
+    assert f'committed component manifests to "main" ("{sha}")' in outputs, (
+        "gitops install --export changed, so bootstrap's commits in notebooks/02-bootstrap.ipynb have new SHAs: "
+        "re-execute it (cd notebooks && jupyter nbconvert --to notebook --execute --inplace 02-bootstrap.ipynb)")
