@@ -15,7 +15,7 @@ CORE = "/api/v1/namespaces/default/events"
 EVENTS = "/apis/events.k8s.io/v1/namespaces/default/events"
 JSON = {"Content-Type": "application/json", "Accept": "application/json"}
 
-NEW_STYLE = {
+NEW_STYLE: dict[str, Any] = {
     "apiVersion": "events.k8s.io/v1",
     "kind": "Event",
     "metadata": {"name": "web.1", "namespace": "default"},
@@ -35,7 +35,7 @@ NEW_STYLE = {
     "deprecatedCount": 3,
 }
 
-OLD_STYLE = {
+OLD_STYLE: dict[str, Any] = {
     "apiVersion": "v1",
     "kind": "Event",
     "metadata": {"name": "db.1", "namespace": "default"},
