@@ -12,13 +12,23 @@ Obj = dict[str, Any]
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def clone(value: Any) -> Any:
     """A deep copy of JSON data (dicts, lists, scalars); much faster than copy.deepcopy."""
     if isinstance(value, dict):
-        return {k: clone(v) for k, v in value.items()}
+        return _clone_dict(value)
     if isinstance(value, list):
-        return [clone(v) for v in value]
+        return [v if type(v) in _SCALARS else clone(v) for v in value]
     return value
+
+
+def _clone_dict(value: dict) -> dict:
+    out = {}
+    for k, v in value.items():
+        out[k] = v if type(v) in _SCALARS else clone(v)
+    return out
 
 
 def now() -> _dt.datetime:
