@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import copy
 import threading
 import uuid
@@ -208,10 +209,10 @@ class FakeStore:
             "count": 1})
 
     # ------------------------------------------------------------ test helpers
-    def events(self, name: str | None = None) -> list[tuple[str, str, str]]:
+    def events(self, name: str | None = None) -> builtins.list[tuple[str, str, str]]:
         """(type, reason, message) of recorded Events, optionally only those about `name`."""
         return [(e["type"], e["reason"], e["message"]) for e in self.list(EVENTS)
                 if name is None or e["involvedObject"]["name"] == name]
 
-    def all_events(self) -> list[Any]:
+    def all_events(self) -> builtins.list[Any]:
         return self.list(EVENTS)

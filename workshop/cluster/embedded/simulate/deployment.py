@@ -121,6 +121,18 @@ def _remove_condition(status: dict[str, Any], type_: str) -> None:
         status["conditions"] = [c for c in status["conditions"] if c.get("type") != type_]
 
 
+def _restarts_progress(current: dict[str, Any] | None) -> bool:
+    """Whether adopting an existing ReplicaSet as the new one records FoundNewReplicaSet.
+
+    Kubernetes does so only when there is no Progressing condition yet, and keeps a ProgressDeadlineExceeded
+    from the failed rollout until it sees progress: after a revert its first status with the new
+    observedGeneration still says Failed for a moment, which a health check polling right after the apply
+    reads in most runs here (the simulated controllers react within milliseconds). The simulation restarts
+    the progress clock instead, as Kubernetes does for a new ReplicaSet (NewReplicaSetCreated).
+    """
+    return current is None or current.get("reason") == "ProgressDeadlineExceeded"
+
+
 class DeploymentController:
     name = "deployment"
 
@@ -242,7 +254,7 @@ class DeploymentController:
             return True
         if (d["metadata"].get("annotations") or {}).get(REVISION) != str(revision):
             d = self._set_revision_annotation(ctx, d, str(revision))
-            if condition(d, "Progressing") is None and spec.get("progressDeadlineSeconds") is not None:
+            if _restarts_progress(condition(d, "Progressing")) and spec.get("progressDeadlineSeconds") is not None:
                 status = deep(d.get("status") or {})
                 _set_condition(status, _new_condition("Progressing", "True", "FoundNewReplicaSet",
                                                       f'Found new replica set "{new_rs["metadata"]["name"]}"',
