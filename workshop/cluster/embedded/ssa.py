@@ -277,7 +277,7 @@ def record_update(
     """
     if not manager:
         raise ValueError("an update needs a field manager name")
-    result = clone(new)
+    result = _without_managed_fields(new)
     sent = (new.get("metadata") or {}).get("managedFields")
     if sent == [{}]:
         entries: list[_Entry] = []
@@ -305,7 +305,7 @@ def record_update(
 
 
 def _without_managed_fields(live: Obj) -> Obj:
-    """A deep copy of `live` without metadata.managedFields (which SSA rebuilds, so copying it is wasted)."""
+    """A deep copy of `live` without metadata.managedFields (rebuilt by the caller, so copying it is wasted)."""
     out = {k: clone(v) for k, v in live.items() if k != "metadata"}
     if isinstance(live.get("metadata"), dict):
         out["metadata"] = {k: clone(v) for k, v in live["metadata"].items() if k != "managedFields"}
