@@ -4,10 +4,10 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 LAB_ARGS ?=
 
-.PHONY: setup system-deps venv lab test lint bench clean
+.PHONY: setup system-deps venv kubectl lab test lint bench clean
 
-## setup: system packages (graphviz, git, python venv, docker-registry) and .venv with the kit installed
-setup: system-deps venv
+## setup: system packages (graphviz, git, python venv, docker-registry), .venv with the kit, kubectl if missing
+setup: system-deps venv kubectl
 
 system-deps:
 	@bash tools/install-system-deps.sh
@@ -20,6 +20,9 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 venv: $(VENV)/.installed
+
+kubectl: venv
+	@bash tools/install-kubectl.sh $(VENV)
 
 ## lab: set up, then start JupyterLab on notebooks/ (LAB_ARGS="--ip=0.0.0.0 --no-browser" in containers)
 lab: setup

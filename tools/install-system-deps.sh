@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the system packages the kit uses: graphviz (dot), git, Python's venv support, and Debian's
+# Install the system packages the kit uses: graphviz (dot), git, curl (for kubectl), Python's venv support, and Debian's
 # docker-registry (CNCF distribution, the lab's real OCI registry). Where that is not possible (no root,
 # no apt, macOS), print the exact command to run and carry on: the kit falls back where it can.
 set -u
@@ -8,6 +8,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
 command -v git >/dev/null 2>&1 || missing+=(git)
+command -v curl >/dev/null 2>&1 || missing+=(curl ca-certificates)
 if python=$("$here/find-python.sh" 2>/dev/null); then
   if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
     case "$python" in

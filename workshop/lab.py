@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,8 @@ DB_PASSWORD = "lab-only-password"
 AUTOMATION_COMMIT_DATE = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
 #: The name of a lab's first cluster when the lesson does not name its clusters.
 DEFAULT_SITE = "lab"
+#: Set to `kind` (or `kubeconfig`) before starting JupyterLab to run every lesson's lab on that backend.
+CLUSTER_ENV = "WORKSHOP_CLUSTER"
 
 
 class Lab(LabSite):
@@ -59,7 +62,7 @@ class Lab(LabSite):
 
     # -- lifecycle ---------------------------------------------------------------------------------
     @classmethod
-    def start(cls, lesson: str, *, cluster: str = "embedded", root: Path | None = None,
+    def start(cls, lesson: str, *, cluster: str | None = None, root: Path | None = None,
               seed_gitops: bool = False, image_automation: bool = False, quiet: bool = False,
               clusters: Sequence[str] = ()) -> Lab:
         """Wipe and create the lab folder, start the cluster, create the `fleet` repo, install the CRDs.
@@ -69,8 +72,12 @@ class Lab(LabSite):
         controllers and `lab.registry` is a running lab registry (on the embedded cluster the node pulls
         only the images published there). With clusters (names, e.g. ("staging", "production")), the lab
         runs one cluster per name, the Lab being the first, and `!kubectl --context <name>` reaches each.
-        KUBECONFIG is set so `!kubectl` cells reach the (first) cluster.
+        KUBECONFIG is set so `!kubectl` cells reach the (first) cluster, and the kit's bin folder (`gitops`,
+        and `kubectl` when `make setup` installed it there) is put on PATH. The backend is `cluster`, else
+        $WORKSHOP_CLUSTER, else the embedded API server.
         """
+        cluster = cluster or os.environ.get(CLUSTER_ENV) or "embedded"
+        _put_kit_bin_on_path()
         names = list(clusters) or [DEFAULT_SITE]
         if len(set(names)) != len(names):
             raise ValueError(f"Lab.start(clusters={tuple(names)!r}): give each cluster a different name")
@@ -225,6 +232,14 @@ class Lab(LabSite):
 
 def _new_manager(cluster: LabCluster, storage: Path) -> Manager:
     return Manager(cluster.api_client(), storage_dir=storage, health_poll=0.05)
+
+
+def _put_kit_bin_on_path() -> None:
+    """Let `!gitops` / `!kubectl` cells find the kit's console scripts (the kernel's bin folder)."""
+    kit_bin = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    if kit_bin not in path.split(os.pathsep):
+        os.environ["PATH"] = f"{kit_bin}{os.pathsep}{path}" if path else kit_bin
 
 
 def _start_image_automation(manager: Manager, cluster: LabCluster, root: Path) -> LabRegistry:

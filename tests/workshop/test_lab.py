@@ -137,3 +137,19 @@ def test_image_automation_runs_the_image_controllers_and_a_registry_the_node_pul
     finally:
         lab.stop()
     assert not registry.running
+
+
+def test_workshop_cluster_env_chooses_the_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workshop.cluster import ClusterError
+
+    monkeypatch.setenv("WORKSHOP_CLUSTER", "nope")
+    with pytest.raises(ClusterError, match="unknown cluster backend 'nope'"):
+        Lab.start("t-env", root=tmp_path / "lab", quiet=True)
+
+
+def test_start_puts_the_kit_bin_folder_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setenv("PATH", "/usr/bin")
+    with Lab.start("t-path", root=tmp_path / "lab", quiet=True):
+        assert os.environ["PATH"].split(os.pathsep) == [str(Path(sys.executable).parent), "/usr/bin"]
