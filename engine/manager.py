@@ -78,11 +78,16 @@ class SyncReport:
 
 
 class Manager:
-    """Registry of reconcilers by kind plus the loop that drives them."""
+    """Registry of reconcilers by kind plus the loop that drives them.
+
+    `watch_namespace` limits the loop to the objects of one namespace (flux's `--watch-all-namespaces=false`);
+    by default it reconciles every namespace.
+    """
 
     def __init__(self, api_client: ApiClient | Client, *, storage_dir: str | Path | None = None,
                  logger: Logger | None = None, health_poll: float = 0.25, poll_interval: float = 0.1,
-                 register_defaults: bool = True) -> None:
+                 register_defaults: bool = True, watch_namespace: str | None = None) -> None:
+        self.watch_namespace = watch_namespace
         self.client = api_client if isinstance(api_client, Client) else Client(api_client)
         self.logger = logger or Logger()
         self.recorder = EventRecorder(self.client, self.logger)
@@ -178,7 +183,7 @@ class Manager:
     def _snapshot(self) -> dict[Key, Obj]:
         objs: dict[Key, Obj] = {}
         for kind in self.reconcilers:
-            for obj in self.list(kind):
+            for obj in self.list(kind, self.watch_namespace):
                 objs[key_of(obj)] = obj
         return objs
 

@@ -69,7 +69,11 @@ def cmd_run(s: Session, args: argparse.Namespace) -> int:
     from engine.cli.controllers import register_installed
 
     manager = register_installed(s)
+    if not args.watch_all_namespaces:
+        manager.watch_namespace = s.namespace
     p.action(f"starting controllers: {', '.join(manager.reconcilers)}")
+    if not args.watch_all_namespaces:
+        p.action(f'watching the "{s.namespace}" namespace only')
     receiver = start_receiver(s, manager, args.receiver_port)
     try:
         renew_lease(s, holder)
@@ -121,8 +125,16 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("--receiver-port", type=int, default=None, metavar="PORT",
                    help="serve Receiver webhooks on 127.0.0.1:PORT (0 picks a free port)")
+    r.add_argument("--watch-all-namespaces", type=_flag, default=True, metavar="true|false",
+                   help="reconcile objects in every namespace (default true); false: only in --namespace")
     r.add_argument("--exit-after", type=float, default=None, help=argparse.SUPPRESS)
     r.set_defaults(func=cmd_run)
+
+
+def _flag(value: str) -> bool:
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise argparse.ArgumentTypeError(f"invalid value '{value}': use true or false")
 
 
 def _stop_on_sigterm(stop: threading.Event) -> None:

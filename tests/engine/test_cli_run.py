@@ -92,3 +92,13 @@ def test_receiver_port_in_use_is_one_line(lab: Lab) -> None:
     assert (code, out) == (1, "")
     assert err.splitlines()[-1] == (f"✗ unable to serve webhooks on 127.0.0.1:{port}: Address already in use; "
                                     "choose another --receiver-port")
+
+
+def test_watch_all_namespaces_false_limits_the_controllers_to_the_namespace(lab: Lab) -> None:
+    lab.ok("install")
+    code, _out, err = lab.run("run", "--exit-after", "0.1", "--watch-all-namespaces=false")
+    assert code == 0
+    assert '► watching the "flux-system" namespace only' in err.splitlines()
+    code, _out, err = lab.run("run", "--exit-after", "0.1", "--watch-all-namespaces=maybe")
+    assert code == 1
+    assert err.splitlines()[-1] == ("✗ argument --watch-all-namespaces: invalid value 'maybe': use true or false")

@@ -12,6 +12,7 @@ from kustomization.story import Story, open_story
 
 from engine.api.kinds import KindInfo
 from engine.api.reconcile import Context, PhasedReconciler, Result
+from engine.manager import Manager
 from workshop.testing import LabNamespaces
 
 
@@ -40,6 +41,17 @@ def test_sync_report_reads_like_flux_get(story: Story) -> None:
     ]
     again = story.sync(sources=False)
     assert again.outcomes == []  # nothing pending
+
+
+def test_watch_namespace_leaves_other_namespaces_alone(story: Story) -> None:
+    story.commit("Add", {"apps/a.yaml": story.configmap("a")})
+    story.git_repository()
+    story.kustomization("apps", "./apps")
+    elsewhere = Manager(story.cluster.api_client(), storage_dir=story.storage_dir, watch_namespace=story.namespace("x"))
+    assert elsewhere.sync(timeout=10).outcomes == []
+    assert story.get("ConfigMap", "a") is None
+    assert story.sync().ok
+    assert story.get("ConfigMap", "a") is not None
 
 
 def test_new_commit_is_applied_in_the_background(story: Story) -> None:
