@@ -19,6 +19,8 @@ from engine.patch.fieldpath import ITEM, Path, from_fields_v1, item_keys, key_pe
 from engine.patch.schema import ListStrategy, is_atomic_map, list_strategy
 from engine.patch.structured import StructuredMerge
 
+from .objects import clone
+
 Names = tuple[str, ...]
 _encode = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode
 _CONTAINERS = (dict, list)
@@ -187,7 +189,6 @@ class FastMerge(StructuredMerge):
 
 _KEY_PES: dict[tuple[tuple[str, ...], tuple[Any, ...]], str] = {}
 _ENCODED: dict[frozenset[Path], dict] = {}
-_DECODED: dict[int, tuple[dict, frozenset[Path]]] = {}
 
 
 def _cached_key_pe(item: Any, keys: tuple[str, ...]) -> str | None:
@@ -237,18 +238,15 @@ def _compare(before: dict[Path, Any], after: dict[Path, Any], changed: set[Path]
 def encode_fields_v1(paths: Iterable[Path]) -> dict:
     """A field set as FieldsV1 (`{"f:spec": {"f:replicas": {}}}`), members marked `.`, elements in Kubernetes' order.
 
-    The same field set gives the same map object (read-only, as stored objects are): objects of one shape
-    share it, and `decode_fields_v1` of it needs no walk.
+    Each field set is encoded once (objects of one shape share it); callers get their own copy.
     """
     key = frozenset(paths)
     found = _ENCODED.get(key)
     if found is None:
         if len(_ENCODED) >= _CACHE_LIMIT:
             _ENCODED.clear()
-            _DECODED.clear()
         found = _ENCODED[key] = _encode_tree(key)
-        _DECODED[id(found)] = (found, key)
-    return found
+    return clone(found)
 
 
 def _encode_tree(paths: Iterable[Path]) -> dict:
@@ -279,9 +277,6 @@ def _order(pe: str) -> tuple[int, str]:
 
 def decode_fields_v1(fields: dict) -> set[Path]:
     """A FieldsV1 map decoded into its set of paths."""
-    known = _DECODED.get(id(fields))
-    if known is not None and known[0] is fields:
-        return set(known[1])
     out: set[Path] = set()
     stack: list[tuple[dict, Path]] = [(fields, ())]
     while stack:

@@ -277,7 +277,7 @@ def record_update(
     """
     if not manager:
         raise ValueError("an update needs a field manager name")
-    result = _without_managed_fields(new)
+    result = _without_managed_fields(new, keep_slot=True)
     sent = (new.get("metadata") or {}).get("managedFields")
     if sent == [{}]:
         entries: list[_Entry] = []
@@ -304,13 +304,21 @@ def record_update(
     return result
 
 
-def _without_managed_fields(live: Obj) -> Obj:
-    """A deep copy of `live` without metadata.managedFields (rebuilt by the caller, so copying it is wasted)."""
-    out = {k: clone(v) for k, v in live.items() if k != "metadata"}
-    if isinstance(live.get("metadata"), dict):
-        out["metadata"] = {k: clone(v) for k, v in live["metadata"].items() if k != "managedFields"}
-    elif "metadata" in live:
-        out["metadata"] = clone(live["metadata"])
+def _without_managed_fields(obj: Obj, *, keep_slot: bool = False) -> Obj:
+    """A deep copy of `obj` except metadata.managedFields, which the caller rebuilds (copying it is wasted).
+
+    keep_slot keeps the (uncopied) entry where it is, so the rebuilt one takes its place in the key order.
+    """
+    out: Obj = {}
+    for key, value in obj.items():
+        if key == "metadata" and isinstance(value, dict):
+            out[key] = {
+                k: v if k == "managedFields" else clone(v)
+                for k, v in value.items()
+                if keep_slot or k != "managedFields"
+            }
+        else:
+            out[key] = clone(value)
     return out
 
 
