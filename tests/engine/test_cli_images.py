@@ -3,48 +3,20 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any
+from functools import partial
 
 import pytest
 import yaml
 
-from engine.cli import main
+from tests.engine import test_cli_cluster
+from tests.engine.image.test_image_e2e import deployment
+from tests.engine.test_cli import run
 from tests.engine.test_cli_cluster import Lab
 from workshop.registry import LabRegistry
-from workshop.repo import LabRepo
 
 EXTRA = "--components-extra=image-reflector-controller,image-automation-controller"
-DEPLOYMENT = """apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: default
-spec:
-  selector:
-    matchLabels: {{app: web}}
-  template:
-    metadata:
-      labels: {{app: web}}
-    spec:
-      containers:
-        - name: web
-          image: {image} # {{"$imagepolicy": "flux-system:web"}}
-"""
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def lab(embedded_cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> Lab:
-    monkeypatch.setenv("GITOPS_DATA_DIR", str(tmp_path / "data"))
-    return Lab(capsys, str(embedded_cluster.kubeconfig_path), LabRepo.create(tmp_path / "git"), tmp_path,
-               embedded_cluster)
+web_deployment = partial(deployment, policy="flux-system:web")
+lab = test_cli_cluster.lab  # the CLI tests' fixture
 
 
 def test_install_export_with_the_image_components(capsys: pytest.CaptureFixture[str]) -> None:
@@ -69,10 +41,9 @@ def test_unknown_component_names_the_valid_ones(capsys: pytest.CaptureFixture[st
                "image-reflector-controller, image-automation-controller\n")
 
 
-def test_create_image_exports_match_flux(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "create", "image", "repository", "podinfo", "--image=ghcr.io/stefanprodan/podinfo",
-                       "--interval=5m", "--secret-ref=regcred", "--export")
-    assert code == 0 and out == """---
+@pytest.mark.parametrize("argv, expected", [
+    (("create", "image", "repository", "podinfo", "--image=ghcr.io/stefanprodan/podinfo", "--interval=5m",
+      "--secret-ref=regcred", "--export"), """---
 apiVersion: image.toolkit.fluxcd.io/v1
 kind: ImageRepository
 metadata:
@@ -83,10 +54,9 @@ spec:
   interval: 5m0s
   secretRef:
     name: regcred
-"""
-    code, out, _ = run(capsys, "create", "image", "policy", "podinfo", "--image-ref=podinfo", "--select-numeric=asc",
-                       "--filter-regex=^main-[a-f0-9]+-(?P<ts>[0-9]+)", "--filter-extract=$ts", "--export")
-    assert code == 0 and out == """---
+"""),
+    (("create", "image", "policy", "podinfo", "--image-ref=podinfo", "--select-numeric=asc",
+      "--filter-regex=^main-[a-f0-9]+-(?P<ts>[0-9]+)", "--filter-extract=$ts", "--export"), """---
 apiVersion: image.toolkit.fluxcd.io/v1
 kind: ImagePolicy
 metadata:
@@ -101,12 +71,11 @@ spec:
   policy:
     numerical:
       order: asc
-"""
-    code, out, _ = run(capsys, "create", "image", "update", "flux-system", "--git-repo-ref=flux-system",
-                       "--git-repo-path=./clusters/my-cluster", "--checkout-branch=main", "--push-branch=image-updates",
-                       "--author-name=flux", "--author-email=flux@example.com",
-                       "--commit-template={{range .Updated.Images}}{{println .}}{{end}}", "--export")
-    assert code == 0 and out == """---
+"""),
+    (("create", "image", "update", "flux-system", "--git-repo-ref=flux-system",
+      "--git-repo-path=./clusters/my-cluster", "--checkout-branch=main", "--push-branch=image-updates",
+      "--author-name=flux", "--author-email=flux@example.com",
+      "--commit-template={{range .Updated.Images}}{{println .}}{{end}}", "--export"), """---
 apiVersion: image.toolkit.fluxcd.io/v1
 kind: ImageUpdateAutomation
 metadata:
@@ -131,7 +100,11 @@ spec:
   update:
     path: ./clusters/my-cluster
     strategy: Setters
-"""
+"""),
+], ids=["repository", "policy", "update"])
+def test_create_image_exports_match_flux(capsys: pytest.CaptureFixture[str], argv: tuple[str, ...],
+                                         expected: str) -> None:
+    assert run(capsys, *argv) == (0, expected, "")
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -163,7 +136,7 @@ def test_image_automation_through_the_cli(lab: Lab) -> None:
         lab.cluster.image_available = registry.image_available
         registry.publish("team/web", "1.0.0")
         registry.publish("team/web", "1.1.0")
-        lab.commit({"apps/web.yaml": DEPLOYMENT.format(image=registry.image("team/web", "1.0.0"))})
+        lab.commit({"apps/web.yaml": web_deployment(registry.image("team/web", "1.0.0"))})
         code, _, err = lab.run("create", "image", "repository", "web", f"--image={registry.host}/team/web")
         assert code == 1 and "run `gitops install`" in err
         lab.ok("install", EXTRA)
@@ -200,7 +173,7 @@ def test_image_automation_through_the_cli(lab: Lab) -> None:
         assert [t.splitlines()[1].split("\t")[0].strip() for t in out.split("\n\n")[:-1]] == [
             "gitrepository/fleet", "imagerepository/web", "imagepolicy/web", "imageupdateautomation/fleet"]
         lab.repo.pull()
-        assert lab.repo.read("apps/web.yaml") == DEPLOYMENT.format(image=registry.image("team/web", "1.1.0"))
+        assert lab.repo.read("apps/web.yaml") == web_deployment(registry.image("team/web", "1.1.0"))
 
 
 @pytest.mark.parametrize("ref, shown", [

@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import base64
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-from engine.cli import main
 from engine.notify import webhook_path
+from tests.engine import test_cli_cluster
+from tests.engine.test_cli import run
 from tests.engine.test_cli_cluster import Lab
-from workshop.repo import LabRepo
 
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def lab(embedded_cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> Lab:
-    monkeypatch.setenv("GITOPS_DATA_DIR", str(tmp_path / "data"))
-    return Lab(capsys, str(embedded_cluster.kubeconfig_path), LabRepo.create(tmp_path / "git"), tmp_path,
-               embedded_cluster)
+lab = test_cli_cluster.lab  # the CLI tests' fixture
 
 
 def secret(lab: Lab, name: str, **data: str) -> None:
@@ -37,12 +23,10 @@ def secret(lab: Lab, name: str, **data: str) -> None:
                          field_manager="test")
 
 
-def test_create_alert_provider_export_matches_flux(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "create", "alert-provider", "slack", "--type", "slack", "--channel", "general",
-                         "--address", "https://hooks.slack.com/services/YOUR/SLACK/WEBHOOK",
-                         "--secret-ref", "webhook-url", "--export")
-    assert (code, err) == (0, "")
-    assert out == """---
+@pytest.mark.parametrize("argv, expected", [
+    (("create", "alert-provider", "slack", "--type", "slack", "--channel", "general",
+      "--address", "https://hooks.slack.com/services/YOUR/SLACK/WEBHOOK", "--secret-ref", "webhook-url", "--export"),
+     """---
 apiVersion: notification.toolkit.fluxcd.io/v1beta3
 kind: Provider
 metadata:
@@ -54,17 +38,10 @@ spec:
   secretRef:
     name: webhook-url
   type: slack
-"""
-    code, out, _ = run(capsys, "create", "alert-provider", "hook", "--type=generic", "-n", "apps", "--export")
-    assert code == 0 and out.endswith("metadata:\n  name: hook\n  namespace: apps\nspec:\n  type: generic\n")
-
-
-def test_create_alert_export_matches_flux(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "create", "alert", "flux-system", "--event-severity", "info",
-                         "--event-source", "Kustomization/flux-system", "--event-source", "GitRepository/*,Kustomization/apps.prod",
-                         "--provider-ref", "slack", "--export")
-    assert (code, err) == (0, "")
-    assert out == """---
+"""),
+    (("create", "alert", "flux-system", "--event-severity", "info", "--event-source", "Kustomization/flux-system",
+      "--event-source", "GitRepository/*,Kustomization/apps.prod", "--provider-ref", "slack", "--export"),
+     """---
 apiVersion: notification.toolkit.fluxcd.io/v1beta3
 kind: Alert
 metadata:
@@ -82,15 +59,11 @@ spec:
     namespace: prod
   providerRef:
     name: slack
-"""
-
-
-def test_create_receiver_export_matches_flux(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "create", "receiver", "github-receiver", "--type", "github", "--event", "ping",
-                         "--event", "push", "--secret-ref", "webhook-token", "--resource", "GitRepository/webapp",
-                         "--resource", "Kustomization/webapp", "--export")
-    assert (code, err) == (0, "")
-    assert out == """---
+"""),
+    (("create", "receiver", "github-receiver", "--type", "github", "--event", "ping", "--event", "push",
+      "--secret-ref", "webhook-token", "--resource", "GitRepository/webapp", "--resource", "Kustomization/webapp",
+      "--export"),
+     """---
 apiVersion: notification.toolkit.fluxcd.io/v1
 kind: Receiver
 metadata:
@@ -108,7 +81,15 @@ spec:
   secretRef:
     name: webhook-token
   type: github
-"""
+"""),
+], ids=["alert-provider", "alert", "receiver"])
+def test_create_export_matches_flux(capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], expected: str) -> None:
+    assert run(capsys, *argv) == (0, expected, "")
+
+
+def test_create_alert_provider_in_another_namespace(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "create", "alert-provider", "hook", "--type=generic", "-n", "apps", "--export")
+    assert code == 0 and out.endswith("metadata:\n  name: hook\n  namespace: apps\nspec:\n  type: generic\n")
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine.cli.session import Session
+from tests.engine import test_cli_cluster
 from tests.engine.test_cli_cluster import Lab
-from tests.engine.test_cli_images import DEPLOYMENT, EXTRA
+from tests.engine.test_cli_images import EXTRA, web_deployment
 from tests.engine.test_cli_notification import secret
 from workshop.registry import LabRegistry
-from workshop.repo import LabRepo
 
-
-@pytest.fixture
-def lab(embedded_cluster: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> Lab:
-    monkeypatch.setenv("GITOPS_DATA_DIR", str(tmp_path / "data"))
-    return Lab(capsys, str(embedded_cluster.kubeconfig_path), LabRepo.create(tmp_path / "git"), tmp_path,
-               embedded_cluster)
+lab = test_cli_cluster.lab  # the CLI tests' fixture
 
 
 def apply(lab: Lab, obj: dict[str, Any]) -> None:
@@ -39,7 +32,7 @@ def test_image_kinds(lab: Lab) -> None:
         lab.cluster.image_available = registry.image_available
         registry.publish("team/web", "1.0.0")
         registry.publish("team/web", "1.1.0")
-        lab.commit({"apps/web.yaml": DEPLOYMENT.format(image=registry.image("team/web", "1.0.0"))})
+        lab.commit({"apps/web.yaml": web_deployment(registry.image("team/web", "1.0.0"))})
         lab.ok("install", EXTRA)
         lab.ok("create", "source", "git", "fleet", "--url", lab.repo.url, "--branch", "main")
         lab.ok("create", "image", "repository", "web", f"--image={registry.host}/team/web")
@@ -59,7 +52,7 @@ def test_image_kinds(lab: Lab) -> None:
             "◎ waiting for ImageUpdateAutomation reconciliation\n"
             "✔ repository up-to-date\n"))
         lab.repo.pull()
-        assert lab.repo.read("apps/web.yaml") == DEPLOYMENT.format(image=registry.image("team/web", "1.2.0"))
+        assert lab.repo.read("apps/web.yaml") == web_deployment(registry.image("team/web", "1.2.0"))
 
         assert lab.run("suspend", "image", "repository", "web") == (0, "", (
             "► suspending image repository web in flux-system namespace\n"

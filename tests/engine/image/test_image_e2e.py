@@ -19,7 +19,8 @@ NS = "default"
 TEMPLATE = ("Update images\n\n{{ range .Changed.Changes }}- {{ .OldValue }} -> {{ .NewValue }}\n{{ end }}")
 
 
-def deployment(image: str) -> str:
+def deployment(image: str, policy: str = "default:web") -> str:
+    """The `web` Deployment with an image setter marker naming `policy` (namespace:name)."""
     return f"""apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -35,13 +36,13 @@ spec:
     spec:
       containers:
         - name: web
-          image: {image} # {{"$imagepolicy": "default:web"}}
+          image: {image} # {{"$imagepolicy": "{policy}"}}
 """
 
 
 def ready(manager: Manager, kind: str, name: str) -> tuple[str, str, str]:
     obj = manager.get(kind, name, NS) or {}
-    cond = next((c for c in (obj.get("status") or {}).get("conditions", []) if c["type"] == "Ready"), {})
+    cond: dict[str, Any] = next((c for c in (obj.get("status") or {}).get("conditions", []) if c["type"] == "Ready"), {})
     return cond.get("status", ""), cond.get("reason", ""), cond.get("message", "")
 
 
@@ -107,10 +108,10 @@ def test_new_tag_rolls_out_through_git(embedded_cluster: Any, tmp_path: Path, re
         assert commit.message == f"Update images\n\n- {old} -> {new}\n"
         assert list(commit.stats.files) == ["apps/web.yaml"]
         assert commit.stats.total["lines"] == 2
-        auto = manager.get("ImageUpdateAutomation", "auto", NS)
+        auto = manager.get("ImageUpdateAutomation", "auto", NS) or {}
         assert auto["status"]["lastPushCommit"] == commit.hexsha
         assert deployed_image(manager) == new
-        scan = manager.get("ImageRepository", "web", NS)["status"]["lastScanResult"]
+        scan = (manager.get("ImageRepository", "web", NS) or {})["status"]["lastScanResult"]
         assert scan["tagCount"] == 3 and scan["latestTags"] == ["2.0.0-rc.1", "1.1.0", "1.0.0"]
     finally:
         registry.stop()
