@@ -7,7 +7,6 @@ import argparse
 from typing import Any
 
 from engine.api.duration import DurationError, format_duration, parse_duration
-from engine.cli.controllers import register_installed
 from engine.cli.output import CLIError, export
 from engine.cli.session import Session
 from engine.cli.wait import apply_object, reconcile_and_wait
@@ -110,6 +109,15 @@ def kind_name(text: str) -> tuple[str, str]:
     return (parts[0], parts[1]) if len(parts) == 2 else ("", text)
 
 
+def kind_names(values: list[str]) -> list[tuple[str, str]]:
+    """The `Kind/name` items of a repeatable comma-list flag (--event-source, --resource)."""
+    pairs = [kind_name(item) for item in comma_list(values)]
+    for kind, name in pairs:
+        if not kind:
+            raise CLIError(f"invalid event source '{name}', must be in format <kind>/<name>")
+    return pairs
+
+
 def alert_provider(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     if not args.type:
         raise CLIError("Provider type is required")
@@ -127,10 +135,7 @@ def alert(s: Session, args: argparse.Namespace) -> dict[str, Any]:
     if not args.provider_ref:
         raise CLIError("provider ref is required")
     sources = []
-    for item in comma_list(args.event_source):
-        kind, name = kind_name(item)
-        if not kind:
-            raise CLIError(f"invalid event source '{item}', must be in format <kind>/<name>")
+    for kind, name in kind_names(args.event_source):
         name, _, namespace = name.partition(".")
         sources.append({"kind": kind, "name": name, **({"namespace": namespace} if namespace else {})})
     if not sources:
@@ -147,12 +152,7 @@ def receiver(s: Session, args: argparse.Namespace) -> dict[str, Any]:
         raise CLIError("Receiver type is required")
     if not args.secret_ref:
         raise CLIError("secret ref is required")
-    resources = []
-    for item in comma_list(args.resource):
-        kind, name = kind_name(item)
-        if not kind:
-            raise CLIError(f"invalid event source '{item}', must be in format <kind>/<name>")
-        resources.append({"kind": kind, "name": name})
+    resources = [{"kind": kind, "name": name} for kind, name in kind_names(args.resource)]
     if not resources:
         raise CLIError("atleast one resource is required")
     spec: dict[str, Any] = {"resources": resources, "secretRef": {"name": args.secret_ref}, "type": args.type}
@@ -163,22 +163,23 @@ def receiver(s: Session, args: argparse.Namespace) -> dict[str, Any]:
             "metadata": {"name": args.name, "namespace": s.namespace}, "spec": spec}
 
 
-def apply_and_wait(s: Session, obj: dict[str, Any]) -> dict[str, Any]:
-    """flux's create flow for a notification or image kind: generate, apply, wait for Ready; the live object."""
+def apply_and_wait(s: Session, obj: dict[str, Any], label: str = "", *, quote: bool = False) -> dict[str, Any]:
+    """flux's create flow: generate, apply, wait for Ready (progress lines name `label`, default the kind);
+    the live object. `quote`: a failure's message in quotes, as `flux create source git`."""
     kind, name = obj["kind"], obj["metadata"]["name"]
+    label = label or kind
     p = s.printer
-    p.generate(f"generating {kind}")
-    p.action(f"applying {kind}")
+    p.generate(f"generating {label}")
+    p.action(f"applying {label}")
     try:
         created = apply_object(s, obj)
     except NoMatchError as err:
         raise CLIError(f"{err}: the {kind} CRD is not installed, run `gitops install` "
                        "(image kinds: `gitops install --components-extra=image-reflector-controller,"
                        "image-automation-controller`)") from None
-    p.success(f"{kind} {'created' if created else 'updated'}")
-    p.waiting(f"waiting for {kind} reconciliation")
-    register_installed(s)
-    return reconcile_and_wait(s, kind, name)
+    p.success(f"{label} {'created' if created else 'updated'}")
+    p.waiting(f"waiting for {label} reconciliation")
+    return reconcile_and_wait(s, kind, name, quote=quote)
 
 
 def is_ready(s: Session, live: dict[str, Any]) -> None:
@@ -190,58 +191,44 @@ def webhook_url(s: Session, live: dict[str, Any]) -> None:
     s.printer.success(f"generated webhook URL {(live.get('status') or {}).get('webhookPath', '')}")
 
 
-def create_command(build: Any, after: Any = is_ready) -> Any:
+def fetched_revision(s: Session, live: dict[str, Any]) -> None:
+    s.printer.success("GitRepository source reconciliation completed")
+    s.printer.success(f"fetched revision: {live.get('status', {}).get('artifact', {}).get('revision', '')}")
+
+
+def applied_revision(s: Session, live: dict[str, Any]) -> None:
+    is_ready(s, live)
+    s.printer.success(f"applied revision {live.get('status', {}).get('lastAppliedRevision', '')}")
+
+
+def create_command(build: Any, after: Any = is_ready, label: str = "", *, quote: bool = False) -> Any:
     """A `create` verb: print the export, or apply, wait and let `after(session, live)` print the last lines."""
     def run(s: Session, args: argparse.Namespace) -> int:
         obj = build(s, args)
         if args.export:
             print(export([obj]), end="")
             return 0
-        after(s, apply_and_wait(s, obj))
+        after(s, apply_and_wait(s, obj, label, quote=quote))
         return 0
     return run
 
 
-def cmd_create_source_git(s: Session, args: argparse.Namespace) -> int:
-    obj = git_repository(s, args)
-    if args.export:
-        print(export([obj]), end="")
-        return 0
-    p = s.printer
-    p.generate("generating GitRepository source")
-    p.action("applying GitRepository source")
-    created = apply_object(s, obj)
-    p.success(f"GitRepository source {'created' if created else 'updated'}")
-    p.waiting("waiting for GitRepository source reconciliation")
-    live = reconcile_and_wait(s, "GitRepository", args.name, quote=True)
-    p.success("GitRepository source reconciliation completed")
-    p.success(f"fetched revision: {live.get('status', {}).get('artifact', {}).get('revision', '')}")
-    return 0
-
-
-def cmd_create_kustomization(s: Session, args: argparse.Namespace) -> int:
-    obj = kustomization(s, args)
-    if args.export:
-        print(export([obj]), end="")
-        return 0
-    p = s.printer
-    p.generate("generating Kustomization")
-    p.action("applying Kustomization")
-    created = apply_object(s, obj)
-    p.success(f"Kustomization {'created' if created else 'updated'}")
-    p.waiting("waiting for Kustomization reconciliation")
-    live = reconcile_and_wait(s, "Kustomization", args.name)
-    p.success(f"Kustomization {args.name} is ready")
-    p.success(f"applied revision {live.get('status', {}).get('lastAppliedRevision', '')}")
-    return 0
+def create_parser(sub: Any, name: str, common: argparse.ArgumentParser, help_: str, command: Any,
+                  **options: Any) -> argparse.ArgumentParser:
+    """A `create <kind>` sub-command taking NAME and --export; the caller adds the kind's own flags."""
+    p: argparse.ArgumentParser = sub.add_parser(name, parents=[common], help=help_, **options)
+    p.add_argument("name")
+    p.add_argument("--export", action="store_true")
+    p.set_defaults(func=command)
+    return p
 
 
 def add_parsers(create: Any, common: argparse.ArgumentParser) -> None:
     sub = create.add_subparsers(dest="create_kind", required=True, metavar="{source,kustomization,alert-provider,alert,receiver,image}")
     source = sub.add_parser("source", parents=[common], help="create or update a source")
     ssub = source.add_subparsers(dest="source_kind", required=True, metavar="{git}")
-    git = ssub.add_parser("git", parents=[common], help="create or update a GitRepository source")
-    git.add_argument("name")
+    git = create_parser(ssub, "git", common, "create or update a GitRepository source",
+                        create_command(git_repository, fetched_revision, "GitRepository source", quote=True))
     git.add_argument("--url", default="")
     git.add_argument("--branch", default="")
     git.add_argument("--tag", default="")
@@ -249,11 +236,9 @@ def add_parsers(create: Any, common: argparse.ArgumentParser) -> None:
     git.add_argument("--secret-ref", default="")
     git.add_argument("--ignore-paths", default="")
     git.add_argument("--interval", default="1m")
-    git.add_argument("--export", action="store_true")
-    git.set_defaults(func=cmd_create_source_git)
 
-    ks = sub.add_parser("kustomization", aliases=["ks"], parents=[common], help="create or update a Kustomization")
-    ks.add_argument("name")
+    ks = create_parser(sub, "kustomization", common, "create or update a Kustomization",
+                       create_command(kustomization, applied_revision), aliases=["ks"])
     ks.add_argument("--source", required=True, help="Kind/name[.namespace] of the source (Kind defaults to GitRepository)")
     ks.add_argument("--path", default="./")
     ks.add_argument("--prune", type=_bool, nargs="?", const=True, default=False)
@@ -265,36 +250,27 @@ def add_parsers(create: Any, common: argparse.ArgumentParser) -> None:
     ks.add_argument("--health-check-timeout", default="2m")
     ks.add_argument("--retry-interval", default="")
     ks.add_argument("--service-account", default="")
-    ks.add_argument("--export", action="store_true")
-    ks.set_defaults(func=cmd_create_kustomization)
 
-    ap = sub.add_parser("alert-provider", parents=[common], help="create or update a Provider resource")
-    ap.add_argument("name")
+    ap = create_parser(sub, "alert-provider", common, "create or update a Provider resource",
+                       create_command(alert_provider))
     ap.add_argument("--type", default="", help="type of provider (generic, generic-hmac, slack, …)")
     ap.add_argument("--address", default="", help="path to either the git repository, chat provider or webhook")
     ap.add_argument("--channel", default="", help="channel to send messages to in the case of a chat provider")
     ap.add_argument("--username", default="", help="bot username used by the provider")
     ap.add_argument("--secret-ref", default="", help="name of secret containing authentication token")
-    ap.add_argument("--export", action="store_true")
-    ap.set_defaults(func=create_command(alert_provider))
 
-    al = sub.add_parser("alert", parents=[common], help="create or update an Alert resource")
-    al.add_argument("name")
+    al = create_parser(sub, "alert", common, "create or update an Alert resource", create_command(alert))
     al.add_argument("--provider-ref", default="", help="reference to provider")
     al.add_argument("--event-severity", default="", help="severity of events to send alerts for (info, error)")
     al.add_argument("--event-source", action="append", default=[],
                     help="Kind/name[.namespace] that should generate alerts ('*' for all names), repeatable")
-    al.add_argument("--export", action="store_true")
-    al.set_defaults(func=create_command(alert))
 
-    rc = sub.add_parser("receiver", parents=[common], help="create or update a Receiver resource")
-    rc.add_argument("name")
+    rc = create_parser(sub, "receiver", common, "create or update a Receiver resource",
+                       create_command(receiver, webhook_url))
     rc.add_argument("--type", default="", help="generic, generic-hmac, github, gitlab, …")
     rc.add_argument("--event", action="append", default=[], help="event type to handle (e.g. push), repeatable")
     rc.add_argument("--resource", action="append", default=[], help="Kind/name to reconcile, repeatable")
     rc.add_argument("--secret-ref", default="", help="name of the secret holding the webhook token")
-    rc.add_argument("--export", action="store_true")
-    rc.set_defaults(func=create_command(receiver, webhook_url))
 
     from engine.cli import create_image
 

@@ -6,7 +6,7 @@ import argparse
 import re
 from typing import Any
 
-from engine.cli.create import create_command, duration
+from engine.cli.create import create_command, create_parser, duration
 from engine.cli.output import CLIError
 from engine.cli.session import Session
 from engine.image.kinds import IMAGE_POLICY, IMAGE_REPOSITORY, IMAGE_UPDATE_AUTOMATION
@@ -114,11 +114,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     isub = image.add_subparsers(dest="image_kind", required=True, metavar="{repository,policy,update}")
 
     def verb(name: str, help_: str, build: Any) -> argparse.ArgumentParser:
-        p: argparse.ArgumentParser = isub.add_parser(name, parents=[common], help=help_)
-        p.add_argument("name")
-        p.add_argument("--export", action="store_true")
-        p.set_defaults(func=create_command(build, completed))
-        return p
+        return create_parser(isub, name, common, help_, create_command(build, completed))
 
     repo = verb("repository", "create or update an ImageRepository", image_repository)
     repo.add_argument("--image", default="", help="the image repository to scan, e.g. registry:5000/team/web")
