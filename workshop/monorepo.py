@@ -23,63 +23,34 @@ PODINFO_TAG = "6.5.0"
 REPLICAS = {"staging": 1, "production": 2}
 
 
-def _infrastructure_yaml() -> str:
-    return """\
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: infra-controllers
-  namespace: flux-system
-spec:
-  interval: 1h
-  retryInterval: 1m
-  timeout: 5m
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  path: ./infrastructure/controllers
-  prune: true
-  wait: true
----
-apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: infra-configs
-  namespace: flux-system
-spec:
-  dependsOn:
-    - name: infra-controllers
-  interval: 1h
-  retryInterval: 1m
-  timeout: 5m
-  sourceRef:
-    kind: GitRepository
-    name: flux-system
-  path: ./infrastructure/configs
-  prune: true
-"""
-
-
-def _apps_yaml(env: str) -> str:
+def _flux_kustomization(name: str, path: str, interval: str, depends_on: str = "", wait: bool = True) -> str:
+    """One Flux Kustomization of clusters/<env>/, as the example writes them (field order kept)."""
+    needs = f"  dependsOn:\n    - name: {depends_on}\n" if depends_on else ""
     return f"""\
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
-  name: apps
+  name: {name}
   namespace: flux-system
 spec:
-  dependsOn:
-    - name: infra-configs
-  interval: 10m
+{needs}  interval: {interval}
   retryInterval: 1m
   timeout: 5m
   sourceRef:
     kind: GitRepository
     name: flux-system
-  path: ./apps/{env}
+  path: {path}
   prune: true
-  wait: true
-"""
+""" + ("  wait: true\n" if wait else "")
+
+
+def _infrastructure_yaml() -> str:
+    return (_flux_kustomization("infra-controllers", "./infrastructure/controllers", "1h") + "---\n"
+            + _flux_kustomization("infra-configs", "./infrastructure/configs", "1h", "infra-controllers", wait=False))
+
+
+def _apps_yaml(env: str) -> str:
+    return _flux_kustomization("apps", f"./apps/{env}", "10m", "infra-configs")
 
 
 def _overlay(env: str) -> str:
@@ -104,6 +75,11 @@ patches:
         path: /spec/replicas
         value: {REPLICAS[env]}
 """
+
+
+def _kustomization(*resources: str) -> str:
+    lines = "".join(f"  - {r}\n" for r in resources)
+    return f"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n{lines}"
 
 
 _CONTROLLERS = """\
@@ -187,20 +163,8 @@ spec:
   ports:
   - port: 9898
 """,
-    "kustomization.yaml": """\
-apiVersion: kustomize.config.k8s.io/v1beta1
-kind: Kustomization
-resources:
-  - namespace.yaml
-  - deployment.yaml
-  - service.yaml
-""",
+    "kustomization.yaml": _kustomization("namespace.yaml", "deployment.yaml", "service.yaml"),
 }
-
-
-def _kustomization(*resources: str) -> str:
-    lines = "".join(f"  - {r}\n" for r in resources)
-    return f"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n{lines}"
 
 
 def cluster_files(env: str) -> dict[str, str]:
