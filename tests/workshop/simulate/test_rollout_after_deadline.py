@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from engine import kstatus
 from engine.api import conditions
@@ -128,27 +129,10 @@ def test_revert_restarts_the_progress_clock(store: FakeStore) -> None:
 
 
 def manifest(image: str) -> str:
-    return f"""\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: default
-spec:
-  progressDeadlineSeconds: 1
-  replicas: 1
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-      - name: app
-        image: {image}
-"""
+    """deployment() as the file Git holds, with a 1 s progress deadline so the engine test does not wait."""
+    obj = deployment(1, image, "RollingUpdate")
+    obj["spec"]["progressDeadlineSeconds"] = 1
+    return yaml.safe_dump(obj)
 
 
 def test_kustomization_health_check_passes_after_reverting_a_stalled_image(embedded_cluster: Any,
