@@ -3,7 +3,8 @@
 A path is a tuple of path elements spelled as in FieldsV1: `f:spec`, `k:{"name":"web"}` (an item of an
 associative list, by its keys), `v:"x"` (an item of a set list). A field set maps every member path of an
 object to its value: scalars, atomic lists and maps, empty maps and lists are leaves; associative list items
-are members themselves (the `.` in FieldsV1) and their fields are members too.
+are members themselves (the `.` in FieldsV1) and their fields are members too. Server-side apply encodes
+field sets on every write, so item keys and whole encodings are cached.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .errors import PatchError
+from .jsondata import clone
 from .schema import ListStrategy
 
 Path = tuple[str, ...]
@@ -21,9 +23,11 @@ ITEM: Any = type("Item", (), {"__repr__": lambda self: "<list item>"})()
 ListLookup = Callable[[tuple[str, ...]], ListStrategy]
 MapLookup = Callable[[tuple[str, ...]], bool]
 
-
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+_json = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode
+_CACHE_LIMIT = 4096
+_KEY_PES: dict[tuple[tuple[str, ...], tuple[Any, ...]], str] = {}
+_ENCODED: dict[frozenset[Path], dict] = {}
+_MEMBER: Any = object()
 
 
 def field_pe(name: str) -> str:
@@ -55,7 +59,27 @@ def item_keys(item: Any, strategy: ListStrategy, where: str) -> dict[str, Any]:
 
 
 def key_pe(item: Any, strategy: ListStrategy, where: str = "") -> str:
+    """The `k:` element of an associative list item; `where` locates the item in errors."""
+    found = _cached_key_pe(item, strategy.keys)
+    if found is not None:
+        return found
     return "k:" + _json(item_keys(item, strategy, where))
+
+
+def _cached_key_pe(item: Any, keys: tuple[str, ...]) -> str | None:
+    """The `k:` element of an item whose key fields are all strings or integers (None for any other item)."""
+    if type(item) is not dict:
+        return None
+    values = tuple([item.get(name) for name in keys])
+    for value in values:
+        if type(value) is not str and type(value) is not int:
+            return None
+    found = _KEY_PES.get((keys, values))
+    if found is None:
+        if len(_KEY_PES) >= 16 * _CACHE_LIMIT:
+            _KEY_PES.clear()
+        found = _KEY_PES[(keys, values)] = "k:" + _json(dict(zip(keys, values, strict=True)))
+    return found
 
 
 def names(path: Path) -> tuple[str, ...]:
@@ -90,79 +114,61 @@ def path_string(path: Path) -> str:
     return "".join(out)
 
 
-class Walker:
-    """Computes field sets with the list and map strategies of one kind."""
+def encode_fields_v1(paths: Iterable[Path]) -> dict:
+    """A field set as FieldsV1 (`{"f:spec": {"f:replicas": {}}}`), members marked `.`, elements in Kubernetes' order.
 
-    def __init__(self, lists: ListLookup, atomic_maps: MapLookup) -> None:
-        self.lists = lists
-        self.atomic_maps = atomic_maps
-
-    def leaves(self, obj: dict, base: Path = ()) -> dict[Path, Any]:
-        """Every member path of `obj` (a map at `base`) with its value (ITEM for associative list items)."""
-        out: dict[Path, Any] = {}
-        for key, value in obj.items():
-            self._walk(value, base + (field_pe(key),), out)
-        return out
-
-    def _walk(self, node: Any, path: Path, out: dict[Path, Any]) -> None:
-        if isinstance(node, dict):
-            if not node or self.atomic_maps(names(path)):
-                out[path] = node
-                return
-            for key, value in node.items():
-                self._walk(value, path + (field_pe(key),), out)
-        elif isinstance(node, list):
-            strategy = self.lists(names(path))
-            if strategy.type == "atomic" or not node:
-                out[path] = node
-            elif strategy.type == "set":
-                for value in node:
-                    out[path + (value_pe(value),)] = value
-            else:
-                for i, item in enumerate(node):
-                    item_path = path + (key_pe(item, strategy, f"{path_string(path)}[{i}]"),)
-                    out[item_path] = ITEM
-                    for key, value in item.items():
-                        self._walk(value, item_path + (field_pe(key),), out)
-        else:
-            out[path] = node
+    Each field set is encoded once (objects of one shape share it); callers get their own copy.
+    """
+    key = frozenset(paths)
+    found = _ENCODED.get(key)
+    if found is None:
+        if len(_ENCODED) >= _CACHE_LIMIT:
+            _ENCODED.clear()
+        found = _ENCODED[key] = _encode_tree(key)
+    return clone(found)
 
 
-def to_fields_v1(paths: Iterable[Path]) -> dict:
-    """Encode a field set as FieldsV1 (`{"f:spec": {"f:replicas": {}}}`)."""
-    tree: dict = {}
-    members: set[Path] = set()
+def _encode_tree(paths: Iterable[Path]) -> dict:
+    root: dict = {}
     for path in paths:
-        node = tree
+        node = root
         for pe in path:
-            node = node.setdefault(pe, {})
-        members.add(path)
-    return _emit(tree, (), members)
+            child = node.get(pe)
+            if child is None:
+                child = node[pe] = {}
+            node = child
+        node[_MEMBER] = True
+    return _emit(root)
 
 
-def _order(pe: str) -> tuple[int, str]:
-    return ("f:k:v:i:".find(pe[:2]) // 2, pe[2:])
-
-
-def _emit(node: dict, path: Path, members: set[Path]) -> dict:
+def _emit(node: dict) -> dict:
     out: dict = {}
-    if node and path in members:
+    if node.pop(_MEMBER, False) and node:
         out["."] = {}
-    for pe in sorted(node, key=_order):
-        out[pe] = _emit(node[pe], path + (pe,), members)
+    for pe in sorted(node, key=_order) if len(node) > 1 else node:
+        out[pe] = _emit(node[pe])
     return out
 
 
-def from_fields_v1(fields: dict, base: Path = ()) -> set[Path]:
-    """Decode FieldsV1 into a set of paths."""
-    if not isinstance(fields, dict):
-        raise PatchError(f"fieldsV1 at {path_string(base) or 'the root'} must be a map, got {fields!r}")
+def _order(pe: str) -> tuple[int, str]:
+    """Kubernetes' order of path elements: fields, then keys, values and indexes, each sorted by text."""
+    return ("f:k:v:i:".find(pe[:2]) // 2, pe[2:])
+
+
+def decode_fields_v1(fields: dict) -> set[Path]:
+    """A FieldsV1 map decoded into its set of paths."""
     out: set[Path] = set()
-    for pe, child in fields.items():
+    _decode(fields, (), out)
+    return out
+
+
+def _decode(node: Any, base: Path, out: set[Path]) -> None:
+    if not isinstance(node, dict):
+        raise PatchError(f"fieldsV1 at {path_string(base) or 'the root'} must be a map, got {node!r}")
+    for pe, child in node.items():
         if pe == ".":
             out.add(base)
         elif not child:
             out.add(base + (pe,))
         else:
-            out |= from_fields_v1(child, base + (pe,))
-    return out
+            _decode(child, base + (pe,), out)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
+from .errors import PatchError
 from .fieldpath import ListLookup, MapLookup, Path, key_pe, names, value_pe
+from .jsondata import clone
 from .schema import ListStrategy
 
 
@@ -27,23 +28,28 @@ class StructuredMerge:
 
     def merge(self, live: Any, applied: Any, path: tuple[str, ...] = ()) -> Any:
         """Applied values win; maps merge key by key; associative and set lists merge by item identity."""
+        if not isinstance(applied, (dict, list)):
+            return applied
         if isinstance(live, dict) and isinstance(applied, dict) and not (path and self.atomic_maps(path)):
             out = dict(live)
             for key, value in applied.items():
                 out[key] = (
-                    self.merge(live[key], value, path + (key,)) if key in live else copy.deepcopy(value)
+                    self.merge(live[key], value, path + (key,)) if key in live else clone(value)
                 )
             return out
         if isinstance(live, list) and isinstance(applied, list):
             strategy = self.lists(path)
             if strategy.type != "atomic":
                 return self._merge_list(live, applied, path, strategy)
-        return copy.deepcopy(applied)
+        return clone(applied)
 
     def _pe(self, item: Any, strategy: ListStrategy, path: tuple[str, ...], i: int) -> str:
         if strategy.type == "set":
             return value_pe(item)
-        return key_pe(item, strategy, f"{'.' + '.'.join(path)}[{i}]")
+        try:
+            return key_pe(item, strategy)
+        except PatchError:
+            return key_pe(item, strategy, f"{'.' + '.'.join(path)}[{i}]")
 
     def _merge_list(self, lhs: list, rhs: list, path: tuple[str, ...], strategy: ListStrategy) -> list:
         """structured-merge-diff's list merge: live-only items keep their place, applied items follow rhs order."""
@@ -62,7 +68,7 @@ class StructuredMerge:
 
         def take(pe: str) -> Any:
             if strategy.type == "set" or pe not in observed_l:
-                return copy.deepcopy(observed_r[pe])
+                return clone(observed_r[pe])
             return self.merge(observed_l[pe], observed_r[pe], path)
 
         li = ri = 0

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.patch.fieldpath import Path, path_string
-from engine.patch.structured import drop_nulls
+from engine.patch.fieldpath import Path, decode_fields_v1, encode_fields_v1, path_string
+from engine.patch.fieldsets import FieldSets, field_sets
+from engine.patch.structured import StructuredMerge, drop_nulls
 
 from .errors import ApiError
-from .fieldsets import FastMerge, FieldSets, decode_fields_v1, encode_fields_v1, field_sets
 from .objects import clone
 
 Obj = dict[str, Any]
@@ -222,7 +222,7 @@ def server_side_apply(
     api_version = str(applied.get("apiVersion") or (live or {}).get("apiVersion", ""))
     kind = str(applied.get("kind") or (live or {}).get("kind", ""))
     sets = field_sets(api_version, kind)
-    merger = FastMerge(sets.list_strategy, sets.atomic_map)
+    merger = StructuredMerge(sets.list_strategy, sets.atomic_map)
 
     entries = _entries_for(live, apply=True)
     me = _Entry(manager, "Apply", api_version, subresource, None)

@@ -1,31 +1,22 @@
-"""Field sets for server-side apply, fast: schema lookups cached per kind, diffs that skip shared subtrees.
+"""Field sets of objects of one kind, fast: schema lookups cached, diffs that skip shared subtrees.
 
-The embedded API server computes field sets on every write, so this is its hot path. `FieldSets.leaves`,
-`encode_fields_v1`, `decode_fields_v1` and `FastMerge` give exactly what their references in engine.patch give
-(`Walker.leaves`, `to_fields_v1`, `from_fields_v1`, `StructuredMerge`; the tests compare them);
-`FieldSets.diff` gives the changed and removed paths between two versions of an object without listing the
-paths both share unchanged.
+`FieldSets.leaves` lists every member path of an object with its value; `FieldSets.diff` gives the changed
+and removed paths between two versions of an object without listing the paths both share unchanged.
+Server-side apply computes both on every write.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from engine.patch.errors import PatchError
-from engine.patch.fieldpath import ITEM, Path, from_fields_v1, item_keys, key_pe, path_string
-from engine.patch.schema import ListStrategy, is_atomic_map, list_strategy
-from engine.patch.structured import StructuredMerge
-
-from .objects import clone
+from .errors import PatchError
+from .fieldpath import ITEM, Path, key_pe, path_string, value_pe
+from .schema import ListStrategy, is_atomic_map, list_strategy
 
 Names = tuple[str, ...]
-_encode = json.JSONEncoder(separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode
 _CONTAINERS = (dict, list)
 _ABSENT: Any = object()
-_MEMBER: Any = object()
 _CACHE_LIMIT = 4096
 
 
@@ -85,7 +76,7 @@ class FieldSets:
                 out[path] = node
             elif strategy.type == "set":
                 for value in node:
-                    out[path + ("v:" + _encode(value),)] = value
+                    out[path + (value_pe(value),)] = value
             else:
                 for i, item in enumerate(node):
                     item_path = path + (_key_pe(item, strategy, path, i),)
@@ -171,48 +162,10 @@ def field_sets(api_version: str, kind: str) -> FieldSets:
     return FieldSets(api_version, kind)
 
 
-class FastMerge(StructuredMerge):
-    """StructuredMerge that reuses item keys it has encoded before and does not copy scalars."""
-
-    def merge(self, live: Any, applied: Any, path: tuple[str, ...] = ()) -> Any:
-        if not isinstance(applied, _CONTAINERS):
-            return applied
-        return super().merge(live, applied, path)
-
-    def _pe(self, item: Any, strategy: ListStrategy, path: tuple[str, ...], i: int) -> str:
-        if strategy.type == "map":
-            found = _cached_key_pe(item, strategy.keys)
-            if found is not None:
-                return found
-        return super()._pe(item, strategy, path, i)
-
-
-_KEY_PES: dict[tuple[tuple[str, ...], tuple[Any, ...]], str] = {}
-_ENCODED: dict[frozenset[Path], dict] = {}
-
-
-def _cached_key_pe(item: Any, keys: tuple[str, ...]) -> str | None:
-    """The `k:` element of an item whose key fields are all strings or integers (None for any other item)."""
-    if type(item) is not dict:
-        return None
-    values = tuple([item.get(name) for name in keys])
-    for value in values:
-        if type(value) is not str and type(value) is not int:
-            return None
-    found = _KEY_PES.get((keys, values))
-    if found is None:
-        if len(_KEY_PES) >= 16 * _CACHE_LIMIT:
-            _KEY_PES.clear()
-        found = _KEY_PES[(keys, values)] = "k:" + _encode(dict(zip(keys, values, strict=True)))
-    return found
-
-
 def _key_pe(item: Any, strategy: ListStrategy, path: Path, i: int) -> str:
-    found = _cached_key_pe(item, strategy.keys)
-    if found is not None:
-        return found
+    """key_pe, with the item's location (costly to spell) only worked out for an error."""
     try:
-        return "k:" + _encode(item_keys(item, strategy, ""))
+        return key_pe(item, strategy)
     except PatchError:
         return key_pe(item, strategy, f"{path_string(path)}[{i}]")
 
@@ -233,61 +186,3 @@ def _compare(before: dict[Path, Any], after: dict[Path, Any], changed: set[Path]
         if old is _ABSENT or old != new or type(old) is not type(new):
             changed.add(path)
     removed.update(before.keys() - after.keys())
-
-
-def encode_fields_v1(paths: Iterable[Path]) -> dict:
-    """A field set as FieldsV1 (`{"f:spec": {"f:replicas": {}}}`), members marked `.`, elements in Kubernetes' order.
-
-    Each field set is encoded once (objects of one shape share it); callers get their own copy.
-    """
-    key = frozenset(paths)
-    found = _ENCODED.get(key)
-    if found is None:
-        if len(_ENCODED) >= _CACHE_LIMIT:
-            _ENCODED.clear()
-        found = _ENCODED[key] = _encode_tree(key)
-    return clone(found)
-
-
-def _encode_tree(paths: Iterable[Path]) -> dict:
-    root: dict = {}
-    for path in paths:
-        node = root
-        for pe in path:
-            child = node.get(pe)
-            if child is None:
-                child = node[pe] = {}
-            node = child
-        node[_MEMBER] = True
-    return _emit(root)
-
-
-def _emit(node: dict) -> dict:
-    out: dict = {}
-    if node.pop(_MEMBER, False) and node:
-        out["."] = {}
-    for pe in sorted(node, key=_order) if len(node) > 1 else node:
-        out[pe] = _emit(node[pe])
-    return out
-
-
-def _order(pe: str) -> tuple[int, str]:
-    return ("f:k:v:i:".find(pe[:2]) // 2, pe[2:])
-
-
-def decode_fields_v1(fields: dict) -> set[Path]:
-    """A FieldsV1 map decoded into its set of paths."""
-    out: set[Path] = set()
-    stack: list[tuple[dict, Path]] = [(fields, ())]
-    while stack:
-        node, base = stack.pop()
-        if not isinstance(node, dict):
-            return from_fields_v1(fields)
-        for pe, child in node.items():
-            if pe == ".":
-                out.add(base)
-            elif not child:
-                out.add(base + (pe,))
-            else:
-                stack.append((child, base + (pe,)))
-    return out

@@ -1,0 +1,193 @@
+"""The test oracle for engine.patch's server-side apply machinery: slow, obviously correct, test-only.
+
+engine.patch.fieldsets.FieldSets (leaves, diff), engine.patch.fieldpath's FieldsV1 encoding and
+engine.patch.structured.StructuredMerge.merge are built for speed (caches, diffs that skip shared subtrees,
+cheap copies). The functions here spell out the same rules in the plainest way (walk everything, compare
+everything, deepcopy everything); the differential tests in test_fieldsets.py require both to agree on
+randomly edited objects. Only item_keys (which key fields identify an item) and path_string (how errors
+spell a path) come from the engine: their own tests pin them down.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from engine.patch.errors import PatchError
+from engine.patch.fieldpath import ITEM, ListLookup, MapLookup, Path, item_keys, path_string
+from engine.patch.schema import ListStrategy, is_atomic_map, list_strategy
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+def _names(path: Path) -> tuple[str, ...]:
+    return tuple(pe[2:] for pe in path if pe.startswith("f:"))
+
+
+def _key_pe(item: Any, strategy: ListStrategy, where: str) -> str:
+    return "k:" + _json(item_keys(item, strategy, where))
+
+
+class Walker:
+    """Field sets of one kind: every member path of an object with its value (ITEM for associative items)."""
+
+    def __init__(self, api_version: str, kind: str) -> None:
+        self.lists: ListLookup = lambda p: list_strategy(api_version, kind, p)
+        self.atomic_maps: MapLookup = lambda p: is_atomic_map(api_version, kind, p)
+
+    def leaves(self, obj: dict) -> dict[Path, Any]:
+        out: dict[Path, Any] = {}
+        for key, value in obj.items():
+            self._walk(value, ("f:" + key,), out)
+        return out
+
+    def _walk(self, node: Any, path: Path, out: dict[Path, Any]) -> None:
+        if isinstance(node, dict):
+            if not node or self.atomic_maps(_names(path)):
+                out[path] = node
+                return
+            for key, value in node.items():
+                self._walk(value, path + ("f:" + key,), out)
+        elif isinstance(node, list):
+            strategy = self.lists(_names(path))
+            if strategy.type == "atomic" or not node:
+                out[path] = node
+            elif strategy.type == "set":
+                for value in node:
+                    out[path + ("v:" + _json(value),)] = value
+            else:
+                for i, item in enumerate(node):
+                    item_path = path + (_key_pe(item, strategy, f"{path_string(path)}[{i}]"),)
+                    out[item_path] = ITEM
+                    for key, value in item.items():
+                        self._walk(value, item_path + ("f:" + key,), out)
+        else:
+            out[path] = node
+
+    def diff(self, before: dict, after: dict) -> tuple[set[Path], set[Path]]:
+        """(changed, removed), from the complete field sets of both versions."""
+        b, a = self.leaves(before), self.leaves(after)
+        changed = {p for p, v in a.items() if p not in b or b[p] != v or type(b[p]) is not type(v)}
+        return changed, set(b) - set(a)
+
+
+def to_fields_v1(paths: Iterable[Path]) -> dict:
+    """FieldsV1: a tree of path elements; a member with children gets `.`; fields first, then k:, v:, i:."""
+    tree: dict = {}
+    members: set[Path] = set()
+    for path in paths:
+        node = tree
+        for pe in path:
+            node = node.setdefault(pe, {})
+        members.add(path)
+    return _emit(tree, (), members)
+
+
+def _order(pe: str) -> tuple[int, str]:
+    return ("f:k:v:i:".find(pe[:2]) // 2, pe[2:])
+
+
+def _emit(node: dict, path: Path, members: set[Path]) -> dict:
+    out: dict = {}
+    if node and path in members:
+        out["."] = {}
+    for pe in sorted(node, key=_order):
+        out[pe] = _emit(node[pe], path + (pe,), members)
+    return out
+
+
+def from_fields_v1(fields: dict, base: Path = ()) -> set[Path]:
+    if not isinstance(fields, dict):
+        raise PatchError(f"fieldsV1 at {path_string(base) or 'the root'} must be a map, got {fields!r}")
+    out: set[Path] = set()
+    for pe, child in fields.items():
+        if pe == ".":
+            out.add(base)
+        elif not child:
+            out.add(base + (pe,))
+        else:
+            out |= from_fields_v1(child, base + (pe,))
+    return out
+
+
+class Merge:
+    """structured-merge-diff's merge of an applied configuration into a live object."""
+
+    def __init__(self, api_version: str, kind: str) -> None:
+        self.lists: ListLookup = lambda p: list_strategy(api_version, kind, p)
+        self.atomic_maps: MapLookup = lambda p: is_atomic_map(api_version, kind, p)
+
+    def merge(self, live: Any, applied: Any, path: tuple[str, ...] = ()) -> Any:
+        if isinstance(live, dict) and isinstance(applied, dict) and not (path and self.atomic_maps(path)):
+            out = dict(live)
+            for key, value in applied.items():
+                out[key] = (
+                    self.merge(live[key], value, path + (key,)) if key in live else copy.deepcopy(value)
+                )
+            return out
+        if isinstance(live, list) and isinstance(applied, list):
+            strategy = self.lists(path)
+            if strategy.type != "atomic":
+                return self._merge_list(live, applied, path, strategy)
+        return copy.deepcopy(applied)
+
+    def _pe(self, item: Any, strategy: ListStrategy, path: tuple[str, ...], i: int) -> str:
+        if strategy.type == "set":
+            return "v:" + _json(item)
+        return _key_pe(item, strategy, f"{'.' + '.'.join(path)}[{i}]")
+
+    def _merge_list(self, lhs: list, rhs: list, path: tuple[str, ...], strategy: ListStrategy) -> list:
+        """Live-only items keep their place; applied items follow the applied order."""
+        lpes = [self._pe(item, strategy, path, i) for i, item in enumerate(lhs)]
+        rpes = [self._pe(item, strategy, path, i) for i, item in enumerate(rhs)]
+        observed_l: dict[str, Any] = {}
+        observed_r: dict[str, Any] = {}
+        for pe, item in zip(lpes, lhs, strict=True):
+            observed_l.setdefault(pe, item)
+        for pe, item in zip(rpes, rhs, strict=True):
+            observed_r.setdefault(pe, item)
+        shared = [pe for pe in rpes if pe in observed_l]
+        next_shared = shared.pop(0) if shared else None
+        merged_r: set[str] = set()
+        out: list = []
+
+        def take(pe: str) -> Any:
+            if strategy.type == "set" or pe not in observed_l:
+                return copy.deepcopy(observed_r[pe])
+            return self.merge(observed_l[pe], observed_r[pe], path)
+
+        li = ri = 0
+        while li < len(lpes) or ri < len(rpes):
+            if li < len(lpes) and ri < len(rpes):
+                pe = lpes[li]
+                if pe == rpes[ri]:
+                    merged_r.add(pe)
+                    out.append(take(pe))
+                    li += 1
+                    ri += 1
+                    next_shared = shared.pop(0) if shared else None
+                    continue
+                if pe in observed_r and next_shared is not None and next_shared != pe:
+                    li += 1
+                    continue
+            if li < len(lpes):
+                pe = lpes[li]
+                if pe not in observed_r:
+                    out.append(lhs[li])
+                    li += 1
+                    continue
+                if pe in merged_r:
+                    li += 1
+                    continue
+            if ri < len(rpes):
+                pe = rpes[ri]
+                merged_r.add(pe)
+                out.append(take(pe))
+                ri += 1
+                if next_shared is not None and next_shared == pe:
+                    next_shared = shared.pop(0) if shared else None
+        return out
