@@ -19,6 +19,11 @@ def drop_nulls(value: Any) -> Any:
     return value
 
 
+def _deepest_first(path: Path) -> tuple[int, Path]:
+    """Removal order: deeper paths first, then by text, so the result never depends on set iteration order."""
+    return (-len(path), path)
+
+
 class StructuredMerge:
     """Merge an applied configuration into a live object and remove fields nobody owns any more."""
 
@@ -106,7 +111,7 @@ class StructuredMerge:
     def remove(self, obj: dict, paths: set[Path], keep: set[Path]) -> None:
         """Remove `paths` from `obj` in place, except what `keep` (still owned) needs; emptied maps go too."""
         kept_prefixes = {p[:n] for p in keep for n in range(1, len(p))}
-        for path in sorted(paths, key=len, reverse=True):
+        for path in sorted(paths, key=_deepest_first):
             if path in kept_prefixes or path in keep:
                 continue
             parent_path, last = path[:-1], path[-1]

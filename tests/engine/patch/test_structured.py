@@ -63,3 +63,28 @@ def test_remove_drops_maps_it_empties_but_not_owned_empty_maps() -> None:
 
 def test_drop_nulls() -> None:
     assert drop_nulls({"a": None, "b": [{"c": None, "d": 1}]}) == {"b": [{"d": 1}]}
+
+
+class _Ordered(set):
+    """A set that iterates in sorted order (or reverse sorted order)."""
+
+    reverse = False
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(sorted(set.__iter__(self), reverse=self.reverse))
+
+
+class _Reversed(_Ordered):
+    reverse = True
+
+
+def test_remove_does_not_depend_on_the_order_of_the_paths() -> None:
+    item = ("f:spec", "f:volumes", 'k:{"name":{"r":1}}')
+    stale = {item, item + ("f:name", "f:r"), item + ("f:configMap", "f:name"), item + ("f:configMap", "f:items")}
+
+    def removed(paths: set) -> dict:
+        obj = {"spec": {"volumes": [{"name": {"r": 1}, "configMap": {"name": "cfg", "items": []}}]}}
+        _merger().remove(obj, paths, keep={item + ("f:name",)})
+        return obj
+
+    assert removed(_Ordered(stale)) == removed(_Reversed(stale))
