@@ -37,6 +37,25 @@ class Reply:
 Handler = Callable[[Request], Reply]
 
 
+class Serving:
+    """An HTTP server answering from a daemon thread (daemon request threads too) until `stop()`."""
+
+    def __init__(self, server: ThreadingHTTPServer, name: str) -> None:
+        self.server = server
+        server.daemon_threads = True
+        self._thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(5)
+
+
 class LoopbackServer:
     """`ThreadingHTTPServer` on `host:port` (port 0: a free one, known after `start()`), quiet, daemon threads."""
 
@@ -44,8 +63,7 @@ class LoopbackServer:
                  methods: tuple[str, ...] = ("GET", "POST", "PUT")) -> None:
         self.handler = handler
         self.host, self.port, self.name, self.methods = host, port, name, methods
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: Serving | None = None
 
     @property
     def url(self) -> str:
@@ -53,26 +71,18 @@ class LoopbackServer:
 
     @property
     def running(self) -> bool:
-        return self._server is not None
+        return self._serving is not None
 
     def start(self) -> LoopbackServer:
-        if self._server is not None:
-            return self
-        self._server = ThreadingHTTPServer((self.host, self.port), self._request_class())
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name=self.name, daemon=True)
-        self._thread.start()
+        if self._serving is None:
+            self._serving = Serving(ThreadingHTTPServer((self.host, self.port), self._request_class()), self.name)
+            self.port = self._serving.port
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+        if self._serving is not None:
+            self._serving.stop()
+            self._serving = None
 
     def __enter__(self) -> LoopbackServer:
         return self.start()

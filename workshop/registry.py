@@ -11,13 +11,13 @@ import socket
 import subprocess
 import tarfile
 import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urljoin
 
 import requests
 
+from engine.loopback import Serving
 from workshop.registry_embedded import EmbeddedRegistryServer
 
 DOCKER_REGISTRY_BINARY = "docker-registry"
@@ -108,8 +108,7 @@ class LabRegistry:
         self.workdir = Path(workdir) if workdir else None
         self.port = 0
         self._process: subprocess.Popen[bytes] | None = None
-        self._server: EmbeddedRegistryServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: Serving | None = None
         self.session = requests.Session()
         if credentials:
             self.session.auth = credentials
@@ -134,10 +133,9 @@ class LabRegistry:
         if self.running:
             return self
         if self.kind == "embedded":
-            self._server = EmbeddedRegistryServer(0, credentials=self.credentials, auth_mode=self.auth_mode)
-            self.port = int(self._server.server_address[1])
-            self._thread = threading.Thread(target=self._server.serve_forever, name="lab-registry", daemon=True)
-            self._thread.start()
+            self._serving = Serving(EmbeddedRegistryServer(0, credentials=self.credentials, auth_mode=self.auth_mode),
+                                    "lab-registry")
+            self.port = self._serving.port
         else:
             self._start_docker_registry()
         self._wait_ready()
@@ -183,10 +181,9 @@ class LabRegistry:
         raise LabRegistryError(f"the {self.kind} registry did not answer on 127.0.0.1 within {timeout:.0f}s")
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        if self._serving is not None:
+            self._serving.stop()
+            self._serving = None
         if self._process is not None:
             self._process.terminate()
             try:
