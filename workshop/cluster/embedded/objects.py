@@ -7,28 +7,11 @@ import hashlib
 import uuid
 from typing import Any
 
+from engine.patch.jsondata import clone as clone
+
 Obj = dict[str, Any]
 
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-
-
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-def clone(value: Any) -> Any:
-    """A deep copy of JSON data (dicts, lists, scalars); much faster than copy.deepcopy."""
-    if isinstance(value, dict):
-        return _clone_dict(value)
-    if isinstance(value, list):
-        return [v if type(v) in _SCALARS else clone(v) for v in value]
-    return value
-
-
-def _clone_dict(value: dict) -> dict:
-    out = {}
-    for k, v in value.items():
-        out[k] = v if type(v) in _SCALARS else clone(v)
-    return out
 
 
 def now() -> _dt.datetime:
