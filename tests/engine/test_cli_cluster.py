@@ -221,8 +221,12 @@ def test_reconcile_waits_for_a_running_manager(lab: Lab) -> None:
 
     lab.setup()
     done = threading.Event()
-    runner = threading.Thread(target=lambda: (main(["run", "--exit-after", "2.5", "--kubeconfig", lab.kubeconfig]),
-                                              done.set()), daemon=True)
+
+    def run_manager() -> None:
+        main(["run", "--exit-after", "2.5", "--kubeconfig", lab.kubeconfig])
+        done.set()
+
+    runner = threading.Thread(target=run_manager, daemon=True)
     runner.start()
     session = Session(kubeconfig=lab.kubeconfig)
     for _ in range(100):
