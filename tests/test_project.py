@@ -158,8 +158,8 @@ def test_lab_and_test_both_set_up_first() -> None:
     assert any("jupyter lab --notebook-dir=notebooks" in line for line in lab_recipe)
     assert any("-m pytest" in line for line in test_recipe)
     setup_prereqs, _ = make_recipe("setup")
-    assert setup_prereqs == ["system-deps", "venv"]
-    assert "tools/install-system-deps.sh" in MAKEFILE
+    assert setup_prereqs == ["system-deps", "venv", "kubectl"]
+    assert "tools/install-system-deps.sh" in MAKEFILE and "tools/install-kubectl.sh" in MAKEFILE
     assert 'pip install -q -e ".[dev]"' in MAKEFILE and 'pip install -e ".[dev]"' in README
 
 
