@@ -98,12 +98,20 @@ def run() -> list[dict[str, Any]]:
             report.outcomes = [o for o in report.outcomes if o.key[2] == "big"]
             inventory = len(manager.inventory("big"))
             results.append({"name": f"first apply ({inventory} objects, incl. fetch)", "value": first, "unit": "s"})
+            # the simulation rolls out 100 Deployments after the apply; measured apart so it does not compete
             started = time.monotonic()
-            manager.sync(timeout=600, sources=False, drift=True)
-            results.append({"name": "no-op re-reconcile (1,000 objects)", "value": time.monotonic() - started,
-                            "unit": "s"})
-            if manager.last_change_set("big").count("unchanged") != inventory:
-                raise RuntimeError("no-op re-reconcile changed objects")
+            cluster.wait_settled(timeout=300)
+            results.append({"name": "embedded cluster settles after the first apply (100 Deployments)",
+                            "value": time.monotonic() - started, "unit": "s"})
+            noop = []
+            for _ in range(3):
+                started = time.monotonic()
+                manager.sync(timeout=600, sources=False, drift=True)
+                noop.append(time.monotonic() - started)
+                if manager.last_change_set("big").count("unchanged") != inventory:
+                    raise RuntimeError("no-op re-reconcile changed objects")
+            results.append({"name": "no-op re-reconcile (1,000 objects, settled cluster, median of 3)",
+                            "value": sorted(noop)[1], "unit": "s"})
             manager.client.merge_patch(KS_API, "Kustomization", "big", "default", {"spec": {"suspend": True}})
             manager.sync(timeout=60, sources=False)
             manager.start()
