@@ -1,4 +1,5 @@
-"""Patches as Kubernetes and kustomize apply them: JSON merge patch, JSON patch (RFC 6902), strategic merge."""
+"""Patches as Kubernetes and kustomize apply them: JSON merge patch, JSON patch (RFC 6902), strategic merge;
+server-side apply's field sets, FieldsV1 and structured merge (fieldpath, fieldsets, structured)."""
 
 from .errors import PatchError
 from .jsonpatch import apply_json_patch
