@@ -1,0 +1,63 @@
+"""The API requests of a no-op re-reconcile: one dry-run per object, one LIST per kind, no writes to applied objects.
+
+Guards the cost shape measured by bench/reconcile_bench.py: the no-op is the cheap case, and drift is still found.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from .story import Story
+
+N_CONFIGMAPS = 12  # above the applier's LIST threshold, so live objects are prefetched per kind
+
+
+def _record(story: Story, monkeypatch: pytest.MonkeyPatch) -> Counter[tuple[str, str]]:
+    """Count (method, what) for requests that touch ConfigMaps: what is get, list, dry-run or apply."""
+    seen: Counter[tuple[str, str]] = Counter()
+    real = story.client.request
+
+    def request(method: str, path: str, **kwargs: Any) -> Any:
+        if "/configmaps" in path:
+            query = dict(kwargs.get("query") or [])
+            if method == "GET":
+                what = "list" if path.endswith("/configmaps") else "get"
+            else:
+                what = "dry-run" if query.get("dryRun") == "All" else "write"
+            seen[(method, what)] += 1
+        return real(method, path, **kwargs)
+
+    monkeypatch.setattr(story.client, "request", request)
+    return seen
+
+
+def _apply_configmaps(story: Story) -> None:
+    story.commit("ConfigMaps", {f"apps/cm-{i:02d}.yaml": story.configmap(f"cm-{i:02d}", {"index": str(i)})
+                                for i in range(N_CONFIGMAPS)})
+    story.git_repository()
+    story.kustomization("apps", "./apps", prune=True)
+    story.sync()
+    assert story.ready("Kustomization", "apps")[0] == "True", story.ready("Kustomization", "apps")
+
+
+def test_noop_reconcile_dry_runs_each_object_once_and_writes_nothing(story: Story,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    _apply_configmaps(story)
+    seen = _record(story, monkeypatch)
+    story.sync(sources=False, drift=True)
+    assert seen == Counter({("PATCH", "dry-run"): N_CONFIGMAPS, ("GET", "list"): 1})
+    assert story.change_set("apps").count("unchanged") == N_CONFIGMAPS
+
+
+def test_drift_on_one_object_costs_one_read_and_one_apply(story: Story, monkeypatch: pytest.MonkeyPatch) -> None:
+    _apply_configmaps(story)
+    story.client.merge_patch("v1", "ConfigMap", "cm-03", story.apps, {"data": {"index": "edited"}})
+    seen = _record(story, monkeypatch)
+    story.sync(sources=False, drift=True)
+    assert seen == Counter({("PATCH", "dry-run"): N_CONFIGMAPS, ("GET", "list"): 1, ("GET", "get"): 1,
+                            ("PATCH", "write"): 1})
+    assert f"ConfigMap/{story.apps}/cm-03 configured" in story.change_set("apps").splitlines()
+    assert story.obj("ConfigMap", "cm-03")["data"] == {"index": "3"}
