@@ -81,13 +81,14 @@ class FakeStore:
             obj = self._objects.get((gvr, namespace if gvr.resource not in CLUSTER_SCOPED else None, name))
             return copy.deepcopy(obj) if obj is not None else None
 
-    def list(self, gvr: GVR, namespace: str | None = None, label_selector: str | None = None) -> list[Obj]:
+    def list(self, gvr: GVR, namespace: str | None = None, label_selector: str | None = None, *,
+             where: Callable[[Obj], bool] | None = None) -> list[Obj]:
         match = _selector(label_selector)
         with self._lock:
             items = [copy.deepcopy(o) for (g, ns, _), o in sorted(self._objects.items(), key=lambda kv: kv[0][1:]
                                                                     if kv[0][1] else ("", kv[0][2]))
                      if g == gvr and (namespace is None or ns == namespace)
-                     and match((o.get("metadata") or {}).get("labels") or {})]
+                     and match((o.get("metadata") or {}).get("labels") or {}) and (where is None or where(o))]
         return items
 
     def create(self, gvr: GVR, obj: Obj) -> Obj:

@@ -49,7 +49,10 @@ class ObjectStore(Protocol):
 
     def get(self, gvr: GVR, namespace: str | None, name: str) -> Obj | None: ...
 
-    def list(self, gvr: GVR, namespace: str | None = None, label_selector: str | None = None) -> list[Obj]: ...
+    def list(self, gvr: GVR, namespace: str | None = None, label_selector: str | None = None, *,
+             where: Callable[[Obj], bool] | None = None) -> list[Obj]:
+        """Objects sorted by namespace and name; `where` sees each stored object (read-only) before it is copied."""
+        ...
 
     def create(self, gvr: GVR, obj: Obj) -> Obj:
         """Create; sets uid, resourceVersion, creationTimestamp, generation; runs defaults. StoreError 409 if it exists."""

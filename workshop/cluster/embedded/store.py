@@ -147,9 +147,10 @@ class Store:
             obj = self.find(info, namespace, name)
             return None if obj is None else self.render(info, clone(obj))
 
-    def list(self, gvr: GVR, namespace: str | None = None, label_selector: str | None = None) -> list[Obj]:
+    def list(self, gvr: GVR, namespace: str | None = None, label_selector: str | None = None, *,
+             where: Predicate | None = None) -> list[Obj]:
         info = self.info(gvr)
-        items, _ = self.select(info, namespace, parse_label_selector(label_selector))
+        items, _ = self.select(info, namespace, _both(parse_label_selector(label_selector), where))
         return [self.render(info, clone(o)) for o in items]
 
     def create(self, gvr: GVR, obj: Obj, *, field_manager: str | None = None) -> Obj:
@@ -722,6 +723,12 @@ class Store:
         for ref in obj["metadata"].get("ownerReferences") or []:
             if ref.get("uid"):
                 self._dependents.setdefault(ref["uid"], set()).add((gr, key))
+
+
+def _both(first: Predicate | None, second: Predicate | None) -> Predicate | None:
+    if first is None or second is None:
+        return first or second
+    return lambda obj: first(obj) and second(obj)
 
 
 def _spec_changed(info: ResourceInfo, old: Obj, new: Obj) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -76,6 +76,17 @@ def controller_of(obj: Obj) -> dict[str, Any] | None:
 def owned_by(obj: Obj, owner: Obj) -> bool:
     ref = controller_of(obj)
     return ref is not None and ref.get("uid") == owner["metadata"].get("uid")
+
+
+def controlled_by(owner: Obj) -> Callable[[Obj], bool]:
+    """A `where` filter for ObjectStore.list: the objects owned_by(owner), tested before they are copied."""
+    uid = owner["metadata"].get("uid")
+
+    def pred(obj: Obj) -> bool:
+        ref = controller_of(obj)
+        return ref is not None and ref.get("uid") == uid
+
+    return pred
 
 
 def deleting(obj: Obj) -> bool:

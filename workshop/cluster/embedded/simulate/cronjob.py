@@ -10,7 +10,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from workshop.cluster.embedded.api import GVR, Obj, ObjectStore, StoreError, WatchEvent
 
 from . import cron
-from .common import JOBS, controller_of, deep, deleting, owned_by, owner_reference, parse_timestamp, timestamp
+from .common import (
+    JOBS,
+    controlled_by,
+    controller_of,
+    deep,
+    deleting,
+    owner_reference,
+    parse_timestamp,
+    timestamp,
+)
 from .core import Context
 
 CRONJOBS = GVR("batch", "v1", "cronjobs")
@@ -58,7 +67,7 @@ class CronJobController:
             return
         spec = cj.get("spec") or {}
         status = deep(cj.get("status") or {})
-        jobs = sorted((j for j in ctx.store.list(JOBS, namespace) if owned_by(j, cj)),
+        jobs = sorted(ctx.store.list(JOBS, namespace, where=controlled_by(cj)),
                       key=lambda j: (j["metadata"].get("creationTimestamp") or "", j["metadata"]["name"]))
         self._track(ctx, cj, status, jobs)
         self._cleanup(ctx, cj, jobs)

@@ -14,6 +14,7 @@ from .common import (
     DEPLOYMENTS,
     REPLICASETS,
     condition,
+    controlled_by,
     controller_of,
     deep,
     deleting,
@@ -154,7 +155,7 @@ class DeploymentController:
         d = ctx.store.get(DEPLOYMENTS, namespace, name)
         if d is None or deleting(d):
             return
-        rses = sorted((rs for rs in ctx.store.list(REPLICASETS, namespace) if owned_by(rs, d)), key=_age_key)
+        rses = sorted(ctx.store.list(REPLICASETS, namespace, where=controlled_by(d)), key=_age_key)
         template = (d.get("spec") or {}).get("template") or {}
         new_rs = next((rs for rs in rses if _strip_hash((rs.get("spec") or {}).get("template") or {})
                        == _strip_hash(template)), None)

@@ -11,9 +11,9 @@ from .common import (
     ENDPOINTS,
     PODS,
     SERVICES,
+    controlled_by,
     deep,
     deleting,
-    owned_by,
     owner_reference,
     pod_ready,
     selector_matches,
@@ -38,6 +38,13 @@ def _target_port(port: dict[str, Any], pod: Obj) -> int | None:
             if cport.get("name") == target and cport.get("protocol", "TCP") == port.get("protocol", "TCP"):
                 return cport.get("containerPort")
     return None
+
+
+def _endpoint_of(selector: dict[str, Any], pod: Obj) -> bool:
+    """Whether a Service with this selector lists the pod: selected, has an IP, not terminating or finished."""
+    status = pod.get("status") or {}
+    return (selector_matches(selector, pod["metadata"].get("labels")) and bool(status.get("podIP"))
+            and not deleting(pod) and status.get("phase") not in ("Succeeded", "Failed"))
 
 
 def _address(pod: Obj) -> dict[str, Any]:
@@ -96,9 +103,8 @@ class EndpointsController:
 
     def reconcile(self, ctx: Any, namespace: str | None, name: str) -> None:
         if name == ALL_IN_NAMESPACE:
-            for svc in ctx.store.list(SERVICES, namespace):
-                if (svc.get("spec") or {}).get("selector"):
-                    ctx.enqueue((self.name, namespace, svc["metadata"]["name"]))
+            for svc in ctx.store.list(SERVICES, namespace, where=lambda s: bool((s.get("spec") or {}).get("selector"))):
+                ctx.enqueue((self.name, namespace, svc["metadata"]["name"]))
             return
         svc = ctx.store.get(SERVICES, namespace, name)
         if svc is None or deleting(svc):
@@ -107,10 +113,7 @@ class EndpointsController:
         selector = (svc.get("spec") or {}).get("selector")
         if not selector:
             return
-        pods = [p for p in ctx.store.list(PODS, namespace)
-                if selector_matches({"matchLabels": selector}, p["metadata"].get("labels"))
-                and (p.get("status") or {}).get("podIP") and not deleting(p)
-                and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
+        pods = ctx.store.list(PODS, namespace, where=lambda p: _endpoint_of({"matchLabels": selector}, p))
         self._endpoints(ctx, svc, pods)
         self._slice(ctx, svc, pods)
 
@@ -161,7 +164,7 @@ class EndpointsController:
                                             "namespace": meta["namespace"], "uid": pod["metadata"].get("uid")}})
         labels = dict(meta.get("labels") or {})
         labels.update({SERVICE_NAME_LABEL: meta["name"], MANAGED_BY: SLICE_CONTROLLER})
-        existing = [s for s in self._list_slices(ctx, meta["namespace"]) if owned_by(s, svc)]
+        existing = self._list_slices(ctx, svc)
         if self._slices_served is False:
             return
         if not existing:
@@ -190,9 +193,9 @@ class EndpointsController:
         updated["metadata"]["labels"] = labels
         ctx.store.update(ENDPOINTSLICES, updated)
 
-    def _list_slices(self, ctx: Any, namespace: str) -> list[Obj]:
+    def _list_slices(self, ctx: Any, svc: Obj) -> list[Obj]:
         try:
-            return ctx.store.list(ENDPOINTSLICES, namespace)
+            return ctx.store.list(ENDPOINTSLICES, svc["metadata"]["namespace"], where=controlled_by(svc))
         except StoreError as err:
             if err.code == 404:
                 self._slices_served = False

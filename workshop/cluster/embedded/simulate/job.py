@@ -29,6 +29,12 @@ def finished(job: Obj) -> bool:
                for c in (job.get("status") or {}).get("conditions") or [])
 
 
+def _job_pod_named(pod: Obj, name: str) -> bool:
+    """Whether the pod's controller is a Job called `name` (its uid no longer known once the Job is gone)."""
+    ref = controller_of(pod)
+    return bool(ref and ref.get("kind") == "Job" and ref.get("name") == name)
+
+
 class JobController:
     name = "job"
 
@@ -51,10 +57,8 @@ class JobController:
     def reconcile(self, ctx: Context, namespace: str | None, name: str) -> None:
         job = ctx.store.get(JOBS, namespace, name)
         if job is None:
-            for pod in ctx.store.list(PODS, namespace):
-                ref = controller_of(pod)
-                if ref and ref.get("kind") == "Job" and ref.get("name") == name:
-                    self._release(ctx, pod)
+            for pod in ctx.store.list(PODS, namespace, where=lambda p: _job_pod_named(p, name)):
+                self._release(ctx, pod)
             return
         pods = owned_pods(ctx, job)
         if deleting(job):

@@ -10,7 +10,7 @@ import hashlib
 import ipaddress
 import re
 import shlex
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,15 +29,21 @@ BACKOFF_MAX = 300.0
 _EXIT = re.compile(r"\bexit\s+(\d+)")
 
 
-def pod_ip_for(namespace: str, name: str, used: set[str]) -> str:
-    """A pod IP in 10.244.0.0/24 derived from the pod's identity, skipping addresses in use."""
+def pod_ip_for(namespace: str, name: str, taken: Callable[[str], bool]) -> str:
+    """A pod IP in 10.244.0.0/24 derived from the pod's identity, skipping addresses `taken` reports in use."""
     hosts = POD_CIDR.num_addresses - 3
     start = int.from_bytes(hashlib.sha256(f"{namespace}/{name}".encode()).digest()[:4], "big") % hosts
     for step in range(hosts):
         candidate = str(POD_CIDR.network_address + 2 + (start + step) % hosts)
-        if candidate not in used:
+        if not taken(candidate):
             return candidate
     raise RuntimeError("pod CIDR 10.244.0.0/24 is exhausted")
+
+
+def _holds_ip(pod: Obj, ip: str) -> bool:
+    """Whether a pod that is not finished has this pod IP."""
+    status = pod.get("status") or {}
+    return status.get("podIP") == ip and status.get("phase") not in ("Succeeded", "Failed")
 
 
 def restart_delay(restarts: int) -> float:
@@ -243,9 +249,11 @@ class Kubelet:
         current = (pod.get("status") or {}).get("podIP")
         if current:
             return current
-        used = {(p.get("status") or {}).get("podIP") for p in ctx.store.list(PODS)
-                if (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")}
-        return pod_ip_for(pod["metadata"]["namespace"], pod["metadata"]["name"], {u for u in used if u})
+
+        def taken(ip: str) -> bool:
+            return bool(ctx.store.list(PODS, where=lambda p: _holds_ip(p, ip)))
+
+        return pod_ip_for(pod["metadata"]["namespace"], pod["metadata"]["name"], taken)
 
     def _pull(self, ctx: Context, pod: Obj, container: dict[str, Any]) -> tuple[str, str] | str:
         """Pull (or find) the image: the normalised reference, or (reason, message) on failure."""

@@ -25,13 +25,14 @@ def default_class(store: ObjectStore) -> Obj | None:
 
 def claim_in_use(store: ObjectStore, pvc: Obj) -> bool:
     name = pvc["metadata"]["name"]
-    for pod in store.list(PODS, pvc["metadata"]["namespace"]):
+
+    def uses_claim(pod: Obj) -> bool:
         if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
-            continue
-        for volume in (pod.get("spec") or {}).get("volumes") or []:
-            if (volume.get("persistentVolumeClaim") or {}).get("claimName") == name:
-                return True
-    return False
+            return False
+        return any((volume.get("persistentVolumeClaim") or {}).get("claimName") == name
+                   for volume in (pod.get("spec") or {}).get("volumes") or [])
+
+    return bool(store.list(PODS, pvc["metadata"]["namespace"], where=uses_claim))
 
 
 class VolumeController:
@@ -58,9 +59,8 @@ class VolumeController:
 
     def reconcile(self, ctx: Context, namespace: str | None, name: str) -> None:
         if name == ALL_PENDING:
-            for pending in ctx.store.list(PVCS):
-                if (pending.get("status") or {}).get("phase") == "Pending":
-                    ctx.enqueue((self.name, pending["metadata"]["namespace"], pending["metadata"]["name"]))
+            for pending in ctx.store.list(PVCS, where=lambda c: (c.get("status") or {}).get("phase") == "Pending"):
+                ctx.enqueue((self.name, pending["metadata"]["namespace"], pending["metadata"]["name"]))
             return
         pvc = ctx.store.get(PVCS, namespace, name)
         if pvc is None:
