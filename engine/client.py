@@ -6,6 +6,7 @@ Discovery is cached per client and refreshed once on a miss (so CRDs installed l
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -22,9 +23,11 @@ JSON_PATCH = "application/json-patch+json"
 
 
 def load_api_client(kubeconfig: str | None = None, context: str | None = None) -> ApiClient:
-    """An ApiClient for a kubeconfig file (default: $KUBECONFIG or ~/.kube/config) and context."""
+    """An ApiClient for a kubeconfig file (default: $KUBECONFIG as it is now, or ~/.kube/config) and context."""
     config = kubernetes.client.Configuration()
-    kubernetes.config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=config)
+    # The client reads $KUBECONFIG once, at import: a lab that set it later must still be found.
+    config_file = kubeconfig or os.environ.get("KUBECONFIG") or None
+    kubernetes.config.load_kube_config(config_file=config_file, context=context, client_configuration=config)
     return ApiClient(configuration=config)
 
 

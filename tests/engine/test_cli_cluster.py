@@ -327,3 +327,12 @@ def test_source_failure_is_quoted_and_events_can_be_empty(lab: Lab) -> None:
     out, _ = lab.ok("events", "--for", "GitRepository/gone", "--types", "Warning")
     assert len(out.splitlines()) >= 2
     assert all("\tWarning\t" in ln and "GitRepository/gone" in ln for ln in out.splitlines()[1:])
+
+
+def test_kubeconfig_set_after_import_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             embedded_cluster: Any) -> None:
+    from engine.client import load_api_client
+
+    monkeypatch.setenv("KUBECONFIG", str(embedded_cluster.kubeconfig_path))
+    api = load_api_client()
+    assert api.configuration.host == embedded_cluster.url
