@@ -37,6 +37,11 @@ def _selector(selector: str | None) -> Callable[[dict[str, str]], bool]:
     return lambda labels: all(labels.get(k) == v for k, v in terms)
 
 
+def _controller_uid(obj: Obj) -> str | None:
+    refs = [r for r in (obj.get("metadata") or {}).get("ownerReferences") or [] if r.get("controller")]
+    return refs[0].get("uid") if refs else None
+
+
 class FakeStore:
     """Faithful enough: rv per write, no-op writes ignored, generation on spec change, 422s, synchronous watch."""
 
@@ -82,13 +87,14 @@ class FakeStore:
             return copy.deepcopy(obj) if obj is not None else None
 
     def list(self, gvr: GVR, namespace: str | None = None, label_selector: str | None = None, *,
-             where: Callable[[Obj], bool] | None = None) -> list[Obj]:
+             where: Callable[[Obj], bool] | None = None, controller_uid: str | None = None) -> list[Obj]:
         match = _selector(label_selector)
         with self._lock:
             items = [copy.deepcopy(o) for (g, ns, _), o in sorted(self._objects.items(), key=lambda kv: kv[0][1:]
                                                                     if kv[0][1] else ("", kv[0][2]))
                      if g == gvr and (namespace is None or ns == namespace)
-                     and match((o.get("metadata") or {}).get("labels") or {}) and (where is None or where(o))]
+                     and match((o.get("metadata") or {}).get("labels") or {}) and (where is None or where(o))
+                     and (controller_uid is None or _controller_uid(o) == controller_uid)]
         return items
 
     def create(self, gvr: GVR, obj: Obj) -> Obj:

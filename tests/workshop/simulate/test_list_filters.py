@@ -1,4 +1,5 @@
-"""ObjectStore.list(where=...): filters stored objects before copying, and controllers keep their exact semantics."""
+"""ObjectStore.list(where=..., controller_uid=...): filters stored objects before copying, with the owner
+semantics the controllers had when they filtered full lists themselves."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 import workshop.cluster.embedded.store as store_module
 from workshop.cluster.embedded.api import ObjectStore
-from workshop.cluster.embedded.simulate.common import CONFIGMAPS, NAMESPACES, PODS, REPLICASETS, controlled_by
+from workshop.cluster.embedded.simulate.common import CONFIGMAPS, NAMESPACES, PODS, REPLICASETS, owned_by
 from workshop.cluster.embedded.simulate.core import Clock, Context
 from workshop.cluster.embedded.simulate.kubelet import pod_ip_for
 from workshop.cluster.embedded.simulate.replicaset import owned_pods
@@ -74,7 +75,30 @@ def test_owned_pods_follow_the_controller_reference_not_the_labels(kind: str) ->
     names = [p["metadata"]["name"] for p in owned_pods(_context(store), rs)]
 
     assert names == ["web-1-a", "web-1-b"]
-    assert [p["metadata"]["name"] for p in store.list(PODS, "default", where=controlled_by(rs))] == names
+    assert names == [p["metadata"]["name"] for p in store.list(PODS, "default") if owned_by(p, rs)]
+
+
+@pytest.mark.parametrize("kind", ["embedded", "fake"])
+def test_controller_uid_follows_owner_reference_changes(kind: str) -> None:
+    store = _store(kind)
+    owners = [store.create(CONFIGMAPS, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}})
+              for name in ("first", "second")]
+    refs = [{"apiVersion": "v1", "kind": "ConfigMap", "name": o["metadata"]["name"], "uid": o["metadata"]["uid"],
+             "controller": True} for o in owners]
+    pod = store.create(PODS, _pod("moved", {}, [refs[0]]))
+    store.create(PODS, _pod("orphaned", {}, [refs[0]]))
+    first, second = (o["metadata"]["uid"] for o in owners)
+    assert [p["metadata"]["name"] for p in store.list(PODS, controller_uid=first)] == ["moved", "orphaned"]
+
+    pod["metadata"]["ownerReferences"] = [{**refs[0], "controller": False}, refs[1]]
+    store.update(PODS, pod)
+    orphan = store.get(PODS, "default", "orphaned") or {}
+    del orphan["metadata"]["ownerReferences"]
+    store.update(PODS, orphan)
+
+    assert store.list(PODS, controller_uid=first) == []
+    assert [p["metadata"]["name"] for p in store.list(PODS, "default", controller_uid=second)] == ["moved"]
+    assert store.list(PODS, "other", controller_uid=second) == []
 
 
 def test_pod_ip_skips_addresses_taken_by_other_pods() -> None:

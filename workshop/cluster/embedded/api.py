@@ -50,8 +50,9 @@ class ObjectStore(Protocol):
     def get(self, gvr: GVR, namespace: str | None, name: str) -> Obj | None: ...
 
     def list(self, gvr: GVR, namespace: str | None = None, label_selector: str | None = None, *,
-             where: Callable[[Obj], bool] | None = None) -> list[Obj]:
-        """Objects sorted by namespace and name; `where` sees each stored object (read-only) before it is copied."""
+             where: Callable[[Obj], bool] | None = None, controller_uid: str | None = None) -> list[Obj]:
+        """Objects sorted by namespace and name; `where` sees each stored object (read-only) before it is copied;
+        `controller_uid` keeps the objects whose controller ownerReference has that uid."""
         ...
 
     def create(self, gvr: GVR, obj: Obj) -> Obj:

@@ -129,6 +129,18 @@ class Store:
         items.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
         return items, rv
 
+    def controlled(self, info: ResourceInfo, namespace: str | None, uid: str,
+                   pred: Predicate | None = None) -> list[Obj]:
+        """Stored objects whose controller ownerReference has this uid, found through the owner index."""
+        gr = storage_of(info.group_resource)
+        with self.lock:
+            bucket = self._data.get(gr, {})
+            items = [bucket[key] for g, key in self._dependents.get(uid, ())
+                     if g == gr and key in bucket and (not namespace or key[0] == namespace)]
+        items = [o for o in items if _controller_uid(o) == uid and (pred is None or pred(o))]
+        items.sort(key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
+        return items
+
     def by_uid(self, uid: str) -> Obj | None:
         ref = self._uids.get(uid)
         if ref is None:
@@ -148,9 +160,13 @@ class Store:
             return None if obj is None else self.render(info, clone(obj))
 
     def list(self, gvr: GVR, namespace: str | None = None, label_selector: str | None = None, *,
-             where: Predicate | None = None) -> list[Obj]:
+             where: Predicate | None = None, controller_uid: str | None = None) -> list[Obj]:
         info = self.info(gvr)
-        items, _ = self.select(info, namespace, _both(parse_label_selector(label_selector), where))
+        pred = _both(parse_label_selector(label_selector), where)
+        if controller_uid is None:
+            items, _ = self.select(info, namespace, pred)
+        else:
+            items = self.controlled(info, namespace, controller_uid, pred)
         return [self.render(info, clone(o)) for o in items]
 
     def create(self, gvr: GVR, obj: Obj, *, field_manager: str | None = None) -> Obj:
@@ -723,6 +739,14 @@ class Store:
         for ref in obj["metadata"].get("ownerReferences") or []:
             if ref.get("uid"):
                 self._dependents.setdefault(ref["uid"], set()).add((gr, key))
+
+
+def _controller_uid(obj: Obj) -> str | None:
+    """The uid of the object's controller ownerReference (the first one with controller: true)."""
+    for ref in obj["metadata"].get("ownerReferences") or []:
+        if ref.get("controller"):
+            return ref.get("uid")
+    return None
 
 
 def _both(first: Predicate | None, second: Predicate | None) -> Predicate | None:

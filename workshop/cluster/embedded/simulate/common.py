@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from workshop.cluster.embedded.api import GVR, Obj
+from workshop.cluster.embedded.api import GVR, Obj, ObjectStore
 from workshop.cluster.embedded.defaults import NAME_ALPHABET
 from workshop.cluster.embedded.objects import clone
 from workshop.cluster.embedded.validation import selector_matches
@@ -78,15 +78,9 @@ def owned_by(obj: Obj, owner: Obj) -> bool:
     return ref is not None and ref.get("uid") == owner["metadata"].get("uid")
 
 
-def controlled_by(owner: Obj) -> Callable[[Obj], bool]:
-    """A `where` filter for ObjectStore.list: the objects owned_by(owner), tested before they are copied."""
-    uid = owner["metadata"].get("uid")
-
-    def pred(obj: Obj) -> bool:
-        ref = controller_of(obj)
-        return ref is not None and ref.get("uid") == uid
-
-    return pred
+def owned(store: ObjectStore, gvr: GVR, owner: Obj) -> list[Obj]:
+    """The objects of a resource that are owned_by(owner) in its namespace, looked up by the store's owner index."""
+    return store.list(gvr, owner["metadata"].get("namespace"), controller_uid=owner["metadata"]["uid"])
 
 
 def deleting(obj: Obj) -> bool:

@@ -12,10 +12,10 @@ from workshop.cluster.embedded.api import GVR, Obj, ObjectStore, StoreError, Wat
 from . import cron
 from .common import (
     JOBS,
-    controlled_by,
     controller_of,
     deep,
     deleting,
+    owned,
     owner_reference,
     parse_timestamp,
     timestamp,
@@ -67,7 +67,7 @@ class CronJobController:
             return
         spec = cj.get("spec") or {}
         status = deep(cj.get("status") or {})
-        jobs = sorted(ctx.store.list(JOBS, namespace, where=controlled_by(cj)),
+        jobs = sorted(owned(ctx.store, JOBS, cj),
                       key=lambda j: (j["metadata"].get("creationTimestamp") or "", j["metadata"]["name"]))
         self._track(ctx, cj, status, jobs)
         self._cleanup(ctx, cj, jobs)

@@ -14,11 +14,11 @@ from .common import (
     DEPLOYMENTS,
     REPLICASETS,
     condition,
-    controlled_by,
     controller_of,
     deep,
     deleting,
     fnv32a,
+    owned,
     owned_by,
     owner_reference,
     parse_timestamp,
@@ -155,7 +155,7 @@ class DeploymentController:
         d = ctx.store.get(DEPLOYMENTS, namespace, name)
         if d is None or deleting(d):
             return
-        rses = sorted(ctx.store.list(REPLICASETS, namespace, where=controlled_by(d)), key=_age_key)
+        rses = sorted(owned(ctx.store, REPLICASETS, d), key=_age_key)
         template = (d.get("spec") or {}).get("template") or {}
         new_rs = next((rs for rs in rses if _strip_hash((rs.get("spec") or {}).get("template") or {})
                        == _strip_hash(template)), None)

@@ -11,9 +11,9 @@ from .common import (
     ENDPOINTS,
     PODS,
     SERVICES,
-    controlled_by,
     deep,
     deleting,
+    owned,
     owner_reference,
     pod_ready,
     selector_matches,
@@ -195,7 +195,7 @@ class EndpointsController:
 
     def _list_slices(self, ctx: Any, svc: Obj) -> list[Obj]:
         try:
-            return ctx.store.list(ENDPOINTSLICES, svc["metadata"]["namespace"], where=controlled_by(svc))
+            return owned(ctx.store, ENDPOINTSLICES, svc)
         except StoreError as err:
             if err.code == 404:
                 self._slices_served = False

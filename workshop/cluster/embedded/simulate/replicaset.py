@@ -13,10 +13,10 @@ from .common import (
     REPLICASETS,
     available_since,
     condition,
-    controlled_by,
     controller_of,
     deep,
     deleting,
+    owned,
     owner_reference,
     pod_active,
     pod_ready,
@@ -84,8 +84,7 @@ def deletion_rank(pod: Obj, order: dict[str, int] | None = None) -> tuple[int, i
 
 
 def owned_pods(ctx: Context, owner: Obj) -> list[Obj]:
-    pods = ctx.store.list(PODS, owner["metadata"]["namespace"], where=controlled_by(owner))
-    return sorted(pods, key=lambda p: p["metadata"]["name"])
+    return sorted(owned(ctx.store, PODS, owner), key=lambda p: p["metadata"]["name"])
 
 
 def count_available(ctx: Context, controller: str, owner: Obj, ready: list[Obj]) -> int:

@@ -13,11 +13,11 @@ from .common import (
     PODS,
     PVCS,
     STATEFULSETS,
-    controlled_by,
     controller_of,
     deep,
     deleting,
     fnv32a,
+    owned,
     owner_reference,
     pod_ready,
     safe_encode,
@@ -188,7 +188,7 @@ class StatefulSetController:
         namespace = sts["metadata"]["namespace"]
         if ctx.store.get(CONTROLLERREVISIONS, namespace, revision) is not None:
             return
-        existing = ctx.store.list(CONTROLLERREVISIONS, namespace, where=controlled_by(sts))
+        existing = owned(ctx.store, CONTROLLERREVISIONS, sts)
         number = max((int(r.get("revision", 0)) for r in existing), default=0) + 1
         template = deep((sts.get("spec") or {}).get("template") or {})
         template["$patch"] = "replace"
