@@ -56,8 +56,8 @@ class Lab(LabSite):
         self.lesson = lesson
         self.registry: LabRegistry | None = None
         self.sites: dict[str, LabSite] = {name: self}
-        self._previous_kubeconfig: str | None = None
-        self._kubeconfig_env: str | None = None
+        self._env_before: dict[str, str | None] = {}
+        self._env_set: dict[str, str] = {}
         self._running = True
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -103,8 +103,8 @@ class Lab(LabSite):
             raise
         lab = cls(lesson, root, lab_cluster, repo, manager, name=names[0])
         lab.registry = registry
-        lab._previous_kubeconfig = os.environ.get("KUBECONFIG")
-        lab._set_kubeconfig(str(lab_cluster.kubeconfig_path))
+        lab._set_env("KUBECONFIG", str(lab_cluster.kubeconfig_path))
+        lab._set_env("GITOPS_DATA_DIR", str(root))  # `!gitops` cells share the lab engine's artifacts and logs
         try:
             for name in names[1:]:
                 lab.add_cluster(name)
@@ -138,7 +138,7 @@ class Lab(LabSite):
             raise
         site = LabSite(name, self.root, cluster, self.repo, manager)
         self.sites[name] = site
-        self._set_kubeconfig(str(self._write_contexts()))
+        self._set_env("KUBECONFIG", str(self._write_contexts()))
         return site
 
     def site(self, name: str) -> LabSite:
@@ -163,12 +163,24 @@ class Lab(LabSite):
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
         return path
 
-    def _set_kubeconfig(self, value: str) -> None:
-        self._kubeconfig_env = value
-        os.environ["KUBECONFIG"] = value
+    def _set_env(self, name: str, value: str) -> None:
+        """Set an environment variable for the lab's lifetime (stop() restores what was there before)."""
+        self._env_before.setdefault(name, os.environ.get(name))
+        self._env_set[name] = value
+        os.environ[name] = value
+
+    def _restore_env(self) -> None:
+        for name, value in self._env_set.items():
+            if os.environ.get(name) != value:
+                continue
+            before = self._env_before.get(name)
+            if before is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = before
 
     def stop(self) -> None:
-        """Stop the clusters, restore KUBECONFIG and delete the lab folder."""
+        """Stop the clusters, restore KUBECONFIG and GITOPS_DATA_DIR, and delete the lab folder."""
         if not self._running:
             return
         self._running = False
@@ -182,11 +194,7 @@ class Lab(LabSite):
                     print(f"warning: cluster {site.name} did not stop cleanly: {exc}")
             self.cluster.stop()
         finally:
-            if os.environ.get("KUBECONFIG") == self._kubeconfig_env:
-                if self._previous_kubeconfig is None:
-                    os.environ.pop("KUBECONFIG", None)
-                else:
-                    os.environ["KUBECONFIG"] = self._previous_kubeconfig
+            self._restore_env()
             shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> Lab:

@@ -114,10 +114,13 @@ def test_kubectl_missing_gives_a_clear_message(lab: Lab, monkeypatch: pytest.Mon
 
 def test_stop_restores_kubeconfig_and_removes_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KUBECONFIG", "/previous")
+    monkeypatch.delenv("GITOPS_DATA_DIR", raising=False)
     lab = Lab.start("stop", root=tmp_path / "lab", quiet=True)
+    assert os.environ["GITOPS_DATA_DIR"] == str(lab.root)  # `!gitops` stores artifacts where the lab engine does
     lab.stop()
     lab.stop()  # twice is fine
     assert os.environ["KUBECONFIG"] == "/previous"
+    assert "GITOPS_DATA_DIR" not in os.environ
     assert not (tmp_path / "lab").exists()
     assert repr(lab) == "<Lab stop: stopped on embedded>"
 
