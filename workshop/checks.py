@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import git
 import yaml
 
 from engine.kustomize import KustomizeError, build
+from workshop.repo import LabRepo
 
-__all__ = ["CheckResult", "check_01", "check_06", "PROD_EXPECTED"]
+__all__ = ["CheckResult", "check_00", "check_01", "check_06", "CACHE_APP", "PROD_EXPECTED"]
 
 
 @dataclass
@@ -46,6 +48,94 @@ class CheckResult:
     def print(self) -> CheckResult:
         print(self)
         return self
+
+
+#: What lesson 00's exercise wants in apps.yaml on the remote branch: cache added, api removed, webserver kept.
+APPS_FILE = "apps.yaml"
+CACHE_APP: dict[str, object] = {"image": "redis:7.2", "replicas": 1}
+RECONCILE_CELL = "run the reconcile cell, reconcile_from_git(repo, live)"
+
+
+def _commit_at(repo_path: Path, rev: str) -> git.Commit | None:
+    try:
+        return git.Repo(repo_path).commit(rev)
+    except (git.BadName, ValueError, git.NoSuchPathError, git.InvalidGitRepositoryError):
+        return None
+
+
+def _file_in(commit: git.Commit | None, relpath: str) -> str | None:
+    """The text of relpath in a commit's tree, None when the commit or the file is missing."""
+    if commit is None:
+        return None
+    try:
+        blob = commit.tree / relpath
+    except KeyError:
+        return None
+    return blob.data_stream.read().decode(errors="replace")
+
+
+def _live_differences(desired: dict[Any, Any], live: dict[Any, Any]) -> str:
+    create = sorted(str(n) for n in desired.keys() - live.keys())
+    prune = sorted(str(n) for n in live.keys() - desired.keys())
+    change = sorted(str(n) for n in desired.keys() & live.keys() if desired[n] != live[n])
+    parts = [f"{verb}: {', '.join(names)}" for verb, names in
+             (("to create", create), ("to prune", prune), ("to configure", change)) if names]
+    return "; ".join(parts)
+
+
+def check_00(repo: LabRepo, live: dict[str, Any]) -> CheckResult:
+    """Lesson 00 exercise: add `cache` and remove `api` in apps.yaml, through Git.
+
+    Judges what an agent would pull, apps.yaml at the head of the remote branch: it wants `cache` with image
+    redis:7.2 and 1 replica, no `api`, `webserver` kept, the working clone committed and pushed, and `live`
+    equal to what Git says.
+    """
+    image, replicas = CACHE_APP["image"], CACHE_APP["replicas"]
+    result = CheckResult("00 first commit", f"Git has cache ({image}, {replicas} replica) and no api, "
+                                            "and live matches Git")
+    problems = result.problems
+    local_head = _commit_at(repo.path, "HEAD")
+    remote_head = _commit_at(repo.remote_path, repo.branch)
+    worktree = repo.path / APPS_FILE
+    if not worktree.is_file():
+        problems.append(f"{APPS_FILE} is missing from the working clone: write it again, or run the set-up cell "
+                        "to start over")
+    elif worktree.read_text() != _file_in(local_head, APPS_FILE):
+        problems.append(f"{APPS_FILE} is edited but not committed yet: run repo.commit(\"...\") (it commits and "
+                        "pushes); the agent only sees pushed commits")
+    elif local_head is not None and (remote_head is None or local_head.hexsha != remote_head.hexsha):
+        problems.append("your commit is not pushed yet: run repo.push(); the agent only sees pushed commits")
+
+    text = _file_in(remote_head, APPS_FILE)
+    if text is None:
+        problems.append(f"the remote branch {repo.branch} has no {APPS_FILE}: run the set-up cell to start over")
+        return result
+    try:
+        desired = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        problems.append(f"{APPS_FILE} in Git is not valid YAML{where}: fix the indentation, then commit again")
+        return result
+    if not isinstance(desired, dict):
+        problems.append(f"{APPS_FILE} in Git should map app names to image and replicas, like `cache:` with "
+                        "`image:` and `replicas:` indented under it")
+        return result
+
+    cache = desired.get("cache")
+    if cache is None:
+        problems.append(f"Git has no app `cache` yet: add `cache:` with image: {image} and replicas: {replicas} "
+                        f"to {APPS_FILE}, then commit")
+    elif cache != CACHE_APP:
+        problems.append(f"`cache` in Git is {cache}; make it image: {image} and replicas: {replicas}, then commit")
+    if "api" in desired:
+        problems.append(f"`api` is still in {APPS_FILE} in Git: delete its lines and commit (leaving Git is how "
+                        "an app gets pruned)")
+    if "webserver" not in desired:
+        problems.append("`webserver` is gone from Git: put it back, only `api` goes")
+    if live != desired:
+        problems.append(f"live differs from Git ({_live_differences(desired, live)}): {RECONCILE_CELL}")
+    return result
 
 
 #: What lesson 01's production overlay must produce.

@@ -1,4 +1,4 @@
-"""workshop.checks.check_01: a learner's production overlay, right and wrong in the ways learners get it wrong."""
+"""workshop.checks.check_00 and check_01: the learner's work, right and wrong in the ways learners get it wrong."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import runpy
 from pathlib import Path
 
 import pytest
+import yaml
 
-from workshop.checks import CheckResult, check_01
+from workshop.checks import CheckResult, check_00, check_01
+from workshop.repo import LabRepo
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTION = ROOT / "notebooks" / "solutions" / "01_production_overlay.py"
+SOLUTION_00 = ROOT / "notebooks" / "solutions" / "00_first_commit.py"
 
 BASE_DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -136,3 +139,75 @@ def test_a_build_error_is_reported_without_the_absolute_path(lesson: Path) -> No
 def test_result_repr_is_its_text() -> None:
     result = CheckResult("x", "all good")
     assert repr(result) == str(result) == "PASS: x: all good"
+
+
+# -- lesson 00: the toy reconcile loop reads apps.yaml from Git --------------------------------------------
+
+START_APPS = {"api": {"image": "api:1.4", "replicas": 1}, "webserver": {"image": "nginx:1.25", "replicas": 2}}
+GOAL_APPS = {"cache": {"image": "redis:7.2", "replicas": 1}, "webserver": {"image": "nginx:1.25", "replicas": 2}}
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> LabRepo:
+    """Notebook 00's repo before the exercise: apps.yaml with webserver and api, committed and pushed."""
+    repo = LabRepo.create(tmp_path, "fleet")
+    repo.write("apps.yaml", yaml.safe_dump(START_APPS))
+    repo.commit("Describe the apps")
+    return repo
+
+
+def test_00_the_solution_passes_once_reconciled(fleet: LabRepo, capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(SOLUTION_00), init_globals={"repo": fleet})
+    assert "] Add cache, remove api" in capsys.readouterr().out
+    live = dict(START_APPS)
+    assert check_00(fleet, live).problems == [
+        "live differs from Git (to create: cache; to prune: api): "
+        "run the reconcile cell, reconcile_from_git(repo, live)"]
+    text = str(check_00(fleet, dict(GOAL_APPS)))
+    assert text == "PASS: 00 first commit: Git has cache (redis:7.2, 1 replica) and no api, and live matches Git"
+
+
+def test_00_an_edit_that_is_not_committed_does_not_count(fleet: LabRepo) -> None:
+    fleet.write("apps.yaml", yaml.safe_dump(GOAL_APPS))
+    result = check_00(fleet, dict(GOAL_APPS))
+    assert str(result).splitlines()[0] == "NOT YET: 00 first commit: 4 thing(s) still to do"
+    assert result.problems[0].startswith("apps.yaml is edited but not committed yet: run repo.commit(")
+    assert result.problems[1].startswith("Git has no app `cache` yet")
+    assert result.problems[2].startswith("`api` is still in apps.yaml in Git")
+    assert result.problems[3].startswith("live differs from Git (to create: api; to prune: cache)")
+
+
+def test_00_a_commit_that_is_not_pushed_does_not_count(fleet: LabRepo) -> None:
+    fleet.write("apps.yaml", yaml.safe_dump(GOAL_APPS))
+    fleet.commit("Add cache, remove api", push=False)
+    result = check_00(fleet, dict(START_APPS))
+    assert result.problems[0] == "your commit is not pushed yet: run repo.push(); the agent only sees pushed commits"
+    fleet.push()
+    assert check_00(fleet, dict(GOAL_APPS)).passed
+
+
+def test_00_keeping_api_is_named(fleet: LabRepo) -> None:
+    apps = {**START_APPS, "cache": GOAL_APPS["cache"]}
+    fleet.write("apps.yaml", yaml.safe_dump(apps))
+    fleet.commit("Add cache")
+    assert check_00(fleet, apps).problems == [
+        "`api` is still in apps.yaml in Git: delete its lines and commit (leaving Git is how an app gets pruned)"]
+
+
+def test_00_a_wrong_cache_and_a_lost_webserver_are_named(fleet: LabRepo) -> None:
+    apps = {"cache": {"image": "redis:7.2", "replicas": 2}}
+    fleet.write("apps.yaml", yaml.safe_dump(apps))
+    fleet.commit("Cache only")
+    problems = check_00(fleet, apps).problems
+    assert problems == [
+        "`cache` in Git is {'image': 'redis:7.2', 'replicas': 2}; make it image: redis:7.2 and replicas: 1, "
+        "then commit",
+        "`webserver` is gone from Git: put it back, only `api` goes"]
+
+
+def test_00_invalid_yaml_in_git_names_the_line(fleet: LabRepo) -> None:
+    fleet.write("apps.yaml", "cache:\n  image: redis:7.2\n replicas: 1\n")
+    fleet.commit("Broken indentation")
+    problems = check_00(fleet, {}).problems
+    assert len(problems) == 1
+    assert problems[0].startswith("apps.yaml in Git is not valid YAML (line 3)")
