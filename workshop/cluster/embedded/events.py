@@ -34,15 +34,18 @@ def record_event(store: Store, involved: Obj, reason: str, message: str, *, type
         source["host"] = NODE_NAME
     info = store.info(EVENTS)
     stamp = rfc3339(now())
+
+    def same(ev: Obj) -> bool:
+        return (ev.get("involvedObject", {}).get("uid") == ref.get("uid") and ev.get("reason") == reason
+                and ev.get("message") == message and ev.get("type") == type_ and ev.get("source") == source)
+
     with store.lock:
-        items, _ = store.select(info, namespace)
-        for ev in items:
-            io = ev.get("involvedObject", {})
-            if (io.get("uid") == ref.get("uid") and ev.get("reason") == reason and ev.get("message") == message
-                    and ev.get("type") == type_ and ev.get("source") == source):
-                updated = {**ev, "count": int(ev.get("count") or 1) + 1, "lastTimestamp": stamp,
-                           "metadata": dict(ev["metadata"])}
-                return store.update_object(info, updated)
+        matches, _ = store.select(info, namespace, same)
+        if matches:
+            ev = matches[0]
+            updated = {**ev, "count": int(ev.get("count") or 1) + 1, "lastTimestamp": stamp,
+                       "metadata": dict(ev["metadata"])}
+            return store.update_object(info, updated)
         n = store.resource_version + 1
         event: Obj = {
             "apiVersion": "v1", "kind": "Event",
