@@ -113,9 +113,7 @@ def check_00(repo: LabRepo, live: dict[str, Any]) -> CheckResult:
     try:
         desired = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        problems.append(f"{APPS_FILE} in Git is not valid YAML{where}: fix the indentation, then commit again")
+        problems.append(f"{APPS_FILE} in Git is not valid YAML{_yaml_line(e)}: fix the indentation, then commit again")
         return result
     if not isinstance(desired, dict):
         problems.append(f"{APPS_FILE} in Git should map app names to image and replicas, like `cache:` with "
@@ -181,9 +179,7 @@ def check_01(overlay: str | Path, base: str | Path | None = None) -> CheckResult
     try:
         doc = yaml.safe_load(kfile.read_text()) or {}
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark is not None else ""
-        problems.append(f"{shown}/{kfile.name} is not valid YAML{where}: fix the indentation or quoting")
+        problems.append(f"{shown}/{kfile.name} is not valid YAML{_yaml_line(e)}: fix the indentation or quoting")
         return result
     if not isinstance(doc, dict):
         problems.append(f"{shown}/{kfile.name} should be a mapping (keys like resources:, nameSuffix:)")
@@ -268,3 +264,9 @@ def check_06(lab: Any, kustomization: str = "apps") -> CheckResult:
     elif int((sts.get("status") or {}).get("readyReplicas", 0)) < 1:
         problems.append("postgres is not running (is the database-creds Secret there?)")
     return result
+
+
+def _yaml_line(error: yaml.YAMLError) -> str:
+    """` (line N)` for a YAML error that knows where it happened, else nothing."""
+    mark = getattr(error, "problem_mark", None)
+    return f" (line {mark.line + 1})" if mark is not None else ""
