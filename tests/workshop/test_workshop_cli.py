@@ -124,8 +124,11 @@ def test_commands_package_modules_add_subcommands(tmp_path: Path, monkeypatch: p
     package.__path__ = [str(package_dir)]
     monkeypatch.setitem(sys.modules, "workshop.commands", package)
     monkeypatch.delitem(sys.modules, "workshop.commands.check", raising=False)
-    assert cli.main(["check", "03"]) == 7
-    assert "check" in cli.build_parser().format_help()
+    try:
+        assert cli.main(["check", "03"]) == 7
+        assert "check" in cli.build_parser().format_help()
+    finally:
+        sys.modules.pop("workshop.commands.check", None)  # the fake must not outlive the test
 
 
 def test_pid_alive_tells_running_from_gone() -> None:
