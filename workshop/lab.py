@@ -25,7 +25,9 @@ from typing import Any
 
 import yaml
 
+from engine.events import AppendFile, Logger
 from engine.manager import Manager
+from engine.notify import Notification
 from workshop.cluster import ClusterError, LabCluster, create_cluster
 from workshop.lab_site import FLUX_NAMESPACE, KUSTOMIZE_API, SOURCE_API, SOURCE_NAME, LabSite
 from workshop.registry import LabRegistry
@@ -55,6 +57,7 @@ class Lab(LabSite):
         super().__init__(name, root, cluster, repo, manager)
         self.lesson = lesson
         self.registry: LabRegistry | None = None
+        self.notification: Notification | None = None
         self.sites: dict[str, LabSite] = {name: self}
         self._env_before: dict[str, str | None] = {}
         self._env_set: dict[str, str] = {}
@@ -93,7 +96,7 @@ class Lab(LabSite):
             seed = REPO_ROOT / "gitops" if seed_gitops else None
             repo = LabRepo.create(root / "git", "fleet", seed_from=seed, seed_dest="gitops",
                                   message="Add the sample gitops tree")
-            manager = _new_manager(lab_cluster, root / "artifacts")
+            manager = _new_manager(lab_cluster, root)
             registry = _start_image_automation(manager, lab_cluster, root) if image_automation else None
             manager.install_crds()
         except BaseException:
@@ -115,6 +118,15 @@ class Lab(LabSite):
             print(lab.ready_line())
         return lab
 
+    def enable_notifications(self) -> Notification:
+        """Run the notification controller too: Alerts to Providers, and Receivers' webhooks on 127.0.0.1."""
+        if self.notification is None:
+            from engine.notify import register_notification
+
+            self.notification = register_notification(self.manager, receiver_port=0)
+            self.manager.install_crds()
+        return self.notification
+
     def add_cluster(self, name: str) -> LabSite:
         """Start one more cluster (same backend) with its own engine, reconciling the same fleet repo.
 
@@ -131,7 +143,7 @@ class Lab(LabSite):
         cluster = create_cluster(self.cluster.backend, f"lab-{self.lesson}-{name}", workdir=workdir)
         cluster.start()
         try:
-            manager = _new_manager(cluster, workdir / "artifacts")
+            manager = _new_manager(cluster, self.root, workdir / "artifacts")
             manager.install_crds()
         except BaseException:
             cluster.stop()
@@ -187,6 +199,8 @@ class Lab(LabSite):
         try:
             if self.registry is not None:
                 self.registry.stop()
+            if self.notification is not None:
+                self.notification.stop()
             for site in reversed(list(self.sites.values())[1:]):
                 try:
                     site.cluster.stop()
@@ -238,8 +252,14 @@ class Lab(LabSite):
         return f"secret/{DB_SECRET} created in default"
 
 
-def _new_manager(cluster: LabCluster, storage: Path) -> Manager:
-    return Manager(cluster.api_client(), storage_dir=storage, health_poll=0.05)
+def _new_manager(cluster: LabCluster, root: Path, storage: Path | None = None) -> Manager:
+    """The engine for one lab cluster; it logs where `gitops logs` looks (GITOPS_DATA_DIR is the lab folder)."""
+    from engine.cli.logs import cluster_slug
+
+    api = cluster.api_client()
+    log_file = root / "logs" / f"{cluster_slug(api.configuration.host)}.jsonl"
+    return Manager(api, storage_dir=storage or root / "artifacts", health_poll=0.05,
+                   logger=Logger(stream=AppendFile(log_file)))
 
 
 def _put_kit_bin_on_path() -> None:

@@ -156,3 +156,26 @@ def test_start_puts_the_kit_bin_folder_on_path(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setenv("PATH", "/usr/bin")
     with Lab.start("t-path", root=tmp_path / "lab", quiet=True):
         assert os.environ["PATH"].split(os.pathsep) == [str(Path(sys.executable).parent), "/usr/bin"]
+
+
+def test_notifications_and_logs_reach_the_lab(tmp_path: Path) -> None:
+    from workshop.webhook_sink import WebhookSink
+
+    with Lab.start("t-notify", root=tmp_path / "lab", quiet=True) as lab, WebhookSink() as sink:
+        notification = lab.enable_notifications()
+        assert lab.enable_notifications() is notification
+        assert {"Provider", "Alert", "Receiver"} <= set(lab.manager.reconcilers)
+        assert notification.receiver_url.startswith("http://127.0.0.1:")
+        lab.apply_flux("missing", "./nowhere")
+        lab.client.create({"apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Provider",
+                           "metadata": {"name": "sink", "namespace": FLUX_NAMESPACE},
+                           "spec": {"type": "generic", "address": sink.url}})
+        lab.client.create({"apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Alert",
+                           "metadata": {"name": "all", "namespace": FLUX_NAMESPACE},
+                           "spec": {"providerRef": {"name": "sink"}, "eventSeverity": "error",
+                                    "eventSources": [{"kind": "Kustomization", "name": "*"}]}})
+        lab.sync()
+        assert sink.wait_for(1, timeout=5)
+        assert "error Kustomization/flux-system/missing" in sink.summary()
+        logs = list((lab.root / "logs").glob("*.jsonl"))
+        assert len(logs) == 1 and '"controllerKind": "Kustomization"' in logs[0].read_text()
