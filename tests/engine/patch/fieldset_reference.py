@@ -18,6 +18,7 @@ from typing import Any
 from engine.patch.errors import PatchError
 from engine.patch.fieldpath import ITEM, ListLookup, MapLookup, Path, item_keys, path_string
 from engine.patch.schema import ListStrategy, is_atomic_map, list_strategy
+from engine.patch.structured import StructuredMerge
 
 
 def _json(value: Any) -> str:
@@ -114,12 +115,12 @@ def from_fields_v1(fields: dict, base: Path = ()) -> set[Path]:
     return out
 
 
-class Merge:
-    """structured-merge-diff's merge of an applied configuration into a live object."""
+class Merge(StructuredMerge):
+    """structured-merge-diff's merge with deep copies and uncached item keys; the list order rule is the engine's
+    (`StructuredMerge._merge_list`, pinned by test_structured.py)."""
 
     def __init__(self, api_version: str, kind: str) -> None:
-        self.lists: ListLookup = lambda p: list_strategy(api_version, kind, p)
-        self.atomic_maps: MapLookup = lambda p: is_atomic_map(api_version, kind, p)
+        super().__init__(lambda p: list_strategy(api_version, kind, p), lambda p: is_atomic_map(api_version, kind, p))
 
     def merge(self, live: Any, applied: Any, path: tuple[str, ...] = ()) -> Any:
         if isinstance(live, dict) and isinstance(applied, dict) and not (path and self.atomic_maps(path)):
@@ -139,55 +140,3 @@ class Merge:
         if strategy.type == "set":
             return "v:" + _json(item)
         return _key_pe(item, strategy, f"{'.' + '.'.join(path)}[{i}]")
-
-    def _merge_list(self, lhs: list, rhs: list, path: tuple[str, ...], strategy: ListStrategy) -> list:
-        """Live-only items keep their place; applied items follow the applied order."""
-        lpes = [self._pe(item, strategy, path, i) for i, item in enumerate(lhs)]
-        rpes = [self._pe(item, strategy, path, i) for i, item in enumerate(rhs)]
-        observed_l: dict[str, Any] = {}
-        observed_r: dict[str, Any] = {}
-        for pe, item in zip(lpes, lhs, strict=True):
-            observed_l.setdefault(pe, item)
-        for pe, item in zip(rpes, rhs, strict=True):
-            observed_r.setdefault(pe, item)
-        shared = [pe for pe in rpes if pe in observed_l]
-        next_shared = shared.pop(0) if shared else None
-        merged_r: set[str] = set()
-        out: list = []
-
-        def take(pe: str) -> Any:
-            if strategy.type == "set" or pe not in observed_l:
-                return copy.deepcopy(observed_r[pe])
-            return self.merge(observed_l[pe], observed_r[pe], path)
-
-        li = ri = 0
-        while li < len(lpes) or ri < len(rpes):
-            if li < len(lpes) and ri < len(rpes):
-                pe = lpes[li]
-                if pe == rpes[ri]:
-                    merged_r.add(pe)
-                    out.append(take(pe))
-                    li += 1
-                    ri += 1
-                    next_shared = shared.pop(0) if shared else None
-                    continue
-                if pe in observed_r and next_shared is not None and next_shared != pe:
-                    li += 1
-                    continue
-            if li < len(lpes):
-                pe = lpes[li]
-                if pe not in observed_r:
-                    out.append(lhs[li])
-                    li += 1
-                    continue
-                if pe in merged_r:
-                    li += 1
-                    continue
-            if ri < len(rpes):
-                pe = rpes[ri]
-                merged_r.add(pe)
-                out.append(take(pe))
-                ri += 1
-                if next_shared is not None and next_shared == pe:
-                    next_shared = shared.pop(0) if shared else None
-        return out
