@@ -329,10 +329,10 @@ def _annotations_as_text(node: yaml.Node, doc: dict) -> None:
                 _annotations_as_text(item_node, item)
 
 
-def load_documents(text: str, *, source: str) -> list[dict]:
-    """All non-empty documents of a multi-document YAML (or JSON) file; a non-mapping document is an error."""
+def _parse_file(text: str, source: str, *, objects: bool = False) -> list[Any]:
+    """_parse, with every YAML error as kustomize's `MalformedYAMLError: ... in File: <source>`."""
     try:
-        docs = _parse(text, objects=True)
+        return _parse(text, objects=objects)
     except _DecodeError as err:
         raise KustomizeError(
             f"MalformedYAMLError: {_decode_text(err)} in File: {source}", path=source
@@ -343,6 +343,11 @@ def load_documents(text: str, *, source: str) -> list[dict]:
         ) from None
     except yaml.YAMLError as err:
         raise KustomizeError(f"MalformedYAMLError: yaml: {err} in File: {source}", path=source) from None
+
+
+def load_documents(text: str, *, source: str) -> list[dict]:
+    """All non-empty documents of a multi-document YAML (or JSON) file; a non-mapping document is an error."""
+    docs = _parse_file(text, source, objects=True)
     out: list[dict] = []
     for index, doc in enumerate(docs):
         if doc is None:
@@ -359,18 +364,7 @@ def load_documents(text: str, *, source: str) -> list[dict]:
 
 def load_values(text: str, *, source: str) -> list[Any]:
     """Every non-empty document of a YAML stream, whatever its type (lists, mappings, scalars)."""
-    try:
-        docs = _parse(text)
-    except _DecodeError as err:
-        raise KustomizeError(
-            f"MalformedYAMLError: {_decode_text(err)} in File: {source}", path=source
-        ) from None
-    except yaml.MarkedYAMLError as err:
-        raise KustomizeError(
-            f"MalformedYAMLError: {_go_problem(err, text)} in File: {source}", path=source
-        ) from None
-    except yaml.YAMLError as err:
-        raise KustomizeError(f"MalformedYAMLError: yaml: {err} in File: {source}", path=source) from None
+    docs = _parse_file(text, source)
     return [doc for doc in docs if doc is not None]
 
 
