@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +16,8 @@ from typing import Any
 import pytest
 
 from engine.cli import main
+from engine.cli.run import lease_is_fresh
+from engine.cli.session import Session
 from workshop.repo import LabRepo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +48,23 @@ class Lab:
         sha = self.repo.commit("change")
         assert sha
         return sha
+
+    @contextlib.contextmanager
+    def running_manager(self, seconds: float, *flags: str) -> Iterator[Session]:
+        """`gitops run` in a thread for `seconds`, holding its Lease when the body starts; joined afterwards."""
+        runner = threading.Thread(target=main, daemon=True,
+                                  args=(["run", "--exit-after", str(seconds), *flags, "--kubeconfig", self.kubeconfig],))
+        runner.start()
+        session = Session(kubeconfig=self.kubeconfig)
+        try:
+            end = time.monotonic() + 5
+            while not lease_is_fresh(session) and time.monotonic() < end:
+                time.sleep(0.05)
+            assert lease_is_fresh(session), "gitops run never took the lease"
+            yield session
+        finally:
+            runner.join(seconds + 15)
+            assert not runner.is_alive(), "gitops run did not stop"
 
     def setup(self, prune: bool = True) -> str:
         sha = self.commit({"apps/a.yaml": CM.format(name="a", value="v")})
@@ -214,36 +237,16 @@ def test_run_holds_a_lease_and_subprocess_get(lab: Lab) -> None:
 
 
 def test_reconcile_waits_for_a_running_manager(lab: Lab) -> None:
-    import threading
-
-    from engine.cli.run import lease_is_fresh
-    from engine.cli.session import Session
-
     lab.setup()
-    done = threading.Event()
-
-    def run_manager() -> None:
-        main(["run", "--exit-after", "2.5", "--kubeconfig", lab.kubeconfig])
-        done.set()
-
-    runner = threading.Thread(target=run_manager, daemon=True)
-    runner.start()
-    session = Session(kubeconfig=lab.kubeconfig)
-    for _ in range(100):
-        if lease_is_fresh(session):
-            break
-        threading.Event().wait(0.05)
-    assert lease_is_fresh(session)
-    new = lab.commit({"apps/b.yaml": CM.format(name="b", value="v")})
-    code = main(["reconcile", "ks", "apps", "--with-source", "--kubeconfig", lab.kubeconfig, "--timeout", "30s"])
-    assert code == 0
-    assert lab.cluster.api_client() is not None
-    obj = session.client.get("v1", "ConfigMap", "b", "default")
-    assert obj is not None
-    _, err = lab.capsys.readouterr()
-    assert f"✔ applied revision main@sha1:{new}" in err.splitlines()
-    assert done.wait(30)
-    runner.join(5)
+    with lab.running_manager(2.5) as session:
+        new = lab.commit({"apps/b.yaml": CM.format(name="b", value="v")})
+        code = main(["reconcile", "ks", "apps", "--with-source", "--kubeconfig", lab.kubeconfig, "--timeout", "30s"])
+        assert code == 0
+        assert lab.cluster.api_client() is not None
+        obj = session.client.get("v1", "ConfigMap", "b", "default")
+        assert obj is not None
+        _, err = lab.capsys.readouterr()
+        assert f"✔ applied revision main@sha1:{new}" in err.splitlines()
     assert not lease_is_fresh(session)  # released on exit
 
 

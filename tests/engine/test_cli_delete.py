@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import io
-import threading
 
 import pytest
 
 from engine.cli import main
-from engine.cli.run import lease_is_fresh
 from engine.cli.session import Session
 from tests.engine import test_cli_cluster
 from tests.engine.test_cli_cluster import CM, Lab
@@ -56,28 +54,11 @@ def test_delete_with_a_running_manager_has_the_same_outcome(lab: Lab) -> None:
     lab.commit({"apps/b.yaml": CM.format(name="b", value="v")})
     lab.ok("reconcile", "ks", "apps", "--with-source")
     assert configmap(lab, "b") is not None
-    session = Session(kubeconfig=lab.kubeconfig)
-    done = threading.Event()
-
-    def run() -> None:
-        main(["run", "--exit-after", "3", "--kubeconfig", lab.kubeconfig])
-        done.set()
-
-    runner = threading.Thread(target=run, daemon=True)
-    runner.start()
-    try:
-        for _ in range(100):
-            if lease_is_fresh(session):
-                break
-            threading.Event().wait(0.05)
-        assert lease_is_fresh(session)
+    with lab.running_manager(3) as session:
         code = main(["delete", "ks", "apps", "-s", "--kubeconfig", lab.kubeconfig, "--timeout", "30s"])
         assert code == 0
         assert session.client.get(*KS, "apps", "flux-system") is None
         assert configmap(lab, "a") is None and configmap(lab, "b") is None
-    finally:
-        assert done.wait(30)
-        runner.join(5)
 
 
 def test_export_and_delete_a_notification_kind(lab: Lab) -> None:

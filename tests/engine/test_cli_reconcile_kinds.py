@@ -160,25 +160,11 @@ def test_notification_failures_and_misses(lab: Lab) -> None:
 
 
 def test_reconcile_waits_for_a_running_manager(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
-    import threading
-    import time
-
-    from engine.cli import main
-    from engine.cli.run import lease_is_fresh
-
     lab.ok("install")
     secret(lab, "webhook-token", token="s3cret")
     lab.ok("create", "receiver", "push", "--type=generic", "--secret-ref=webhook-token",
            "--resource=GitRepository/fleet")
-    session = Session(kubeconfig=lab.kubeconfig)
-    runner = threading.Thread(target=main, args=(["run", "--exit-after", "4", "--kubeconfig", lab.kubeconfig],),
-                              daemon=True)
-    runner.start()
-    try:
-        end = time.monotonic() + 5
-        while not lease_is_fresh(session) and time.monotonic() < end:
-            time.sleep(0.05)
-        assert lease_is_fresh(session), "gitops run never took the lease"
+    with lab.running_manager(4) as session:
         lab.capsys.readouterr()
 
         def in_process(_: Session) -> None:
@@ -193,8 +179,6 @@ def test_reconcile_waits_for_a_running_manager(lab: Lab, monkeypatch: pytest.Mon
         receiver = session.client.get("notification.toolkit.fluxcd.io/v1", "Receiver", "push", "flux-system") or {}
         requested = receiver["metadata"]["annotations"]["reconcile.fluxcd.io/requestedAt"]
         assert receiver["status"]["lastHandledReconcileAt"] == requested
-    finally:
-        runner.join(15)
 
 
 def test_bootstrap_with_the_image_components(lab: Lab) -> None:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import base64
 import socket
-import threading
 import time
 import urllib.request
 
 from engine.api import conditions
-from engine.cli import main
 from engine.cli.session import Session
 from tests.engine import test_cli_cluster
 from tests.engine.test_cli_cluster import CM, Lab
@@ -46,13 +44,9 @@ def wait_for(check: object, timeout: float) -> object:
 
 def test_receiver_post_triggers_a_fetch_within_a_second(lab: Lab) -> None:
     lab.setup()
-    session = Session(kubeconfig=lab.kubeconfig)
-    add_receiver(session)
+    add_receiver(Session(kubeconfig=lab.kubeconfig))
     port = free_port()
-    runner = threading.Thread(target=main, args=(["run", "--exit-after", "3", "--receiver-port", str(port),
-                                                  "--kubeconfig", lab.kubeconfig],), daemon=True)
-    runner.start()
-    try:
+    with lab.running_manager(3, "--receiver-port", str(port)) as session:
         def webhook_path() -> str:
             receiver = session.client.get("notification.toolkit.fluxcd.io/v1", "Receiver", "fleet", "flux-system")
             ready = receiver is not None and conditions.is_ready(receiver)
@@ -73,8 +67,6 @@ def test_receiver_post_triggers_a_fetch_within_a_second(lab: Lab) -> None:
         assert wait_for(fetched, 5), "the POST did not lead to a fetch of the new commit"
         latency = time.monotonic() - posted
         assert latency < 2.0, f"fetch took {latency:.2f}s after the POST"
-    finally:
-        runner.join(15)
     err = lab.capsys.readouterr().err.splitlines()
     assert f"✔ webhook receiver listening on http://127.0.0.1:{port}" in err
     assert err[-1] == "✔ controllers stopped"
