@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "conformance" / "kustomize"
+CORPUS = REPO / "tests" / "data" / "conformance" / "kustomize"
 GOALS = {"workshop (000)": 0.5, "generated 1000 resources": 0.35}
 
 

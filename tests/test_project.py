@@ -219,3 +219,21 @@ def test_test_modules_have_unique_basenames() -> None:
     names = [p.name for p in (ROOT / "tests").rglob("test_*.py")]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     assert not duplicates, f"rename one of each: {duplicates}"
+
+
+# --- a clone has nothing beside it ------------------------------------------------------------------------
+
+OUTSIDE_REPO = re.compile(r"""\.\./shared|/ *["']shared["']|/ *["']\.\.["']|parents\[\d+\]\.parent\b|(ROOT|REPO)\.parent""")
+
+
+def test_tests_and_benchmarks_read_only_inside_the_repository() -> None:
+    """Nothing under tests/ or bench/ reaches for a folder beside the checkout (a fresh clone has none)."""
+    offenders = []
+    for folder in ("tests", "bench", "tools"):
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.suffix not in {".py", ".sh"} or "data" in path.relative_to(ROOT).parts:
+                continue
+            for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+                if OUTSIDE_REPO.search(line) and "outside-repo: ok" not in line:
+                    offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not offenders, "reads outside the repository:\n" + "\n".join(offenders)

@@ -1,4 +1,4 @@
-"""Every case of the shared kustomize corpus, built with engine.kustomize and compared with kustomize v5.5.0.
+"""Every case of the kit's kustomize corpus (tests/data), built with engine.kustomize and compared with kustomize v5.5.0.
 
 Success cases compare the documents (parsed) in order, plus the deprecation warnings; error cases compare
 kustomize's bare error message. Byte-identical output is counted separately and reported.
@@ -13,9 +13,10 @@ import pytest
 
 from engine.kustomize import KustomizeError, build_result, render
 from engine.kustomize.yamlio import load_documents
+from tests.corpus import KUSTOMIZE_CORPUS
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "kustomize"
-CASES = sorted(p for p in CORPUS.glob("[0-9][0-9][0-9]-*") if p.is_dir()) if CORPUS.is_dir() else []
+CORPUS = KUSTOMIZE_CORPUS
+CASES = sorted(p for p in CORPUS.glob("[0-9][0-9][0-9]-*") if p.is_dir())
 
 # Cases that do not pass yet, with the reason (strict: a fix turns them into failures to clear from here).
 KNOWN_FAILURES: dict[str, str] = {}
@@ -44,7 +45,6 @@ def _expected_error(case: Path) -> str:
     return text.rstrip("\n").replace("<CASE_DIR>", os.path.realpath(case))
 
 
-@pytest.mark.skipif(not CASES, reason=f"conformance corpus not found at {CORPUS}")
 @pytest.mark.parametrize("case", _params())
 def test_case(case: Path) -> None:
     build_dir = _build_path(case)
@@ -65,7 +65,6 @@ def test_case(case: Path) -> None:
 BYTE_IDENTICAL_FLOOR = 54
 
 
-@pytest.mark.skipif(not CASES, reason=f"conformance corpus not found at {CORPUS}")
 def test_byte_identical_count(capsys: pytest.CaptureFixture[str]) -> None:
     identical, success, differing = 0, 0, []
     for case in CASES:

@@ -17,9 +17,10 @@ from engine.image.automation import (
     commit_message,
     run_update,
 )
+from tests.corpus import IMAGE_AUTOMATION_CORPUS
 from workshop.repo import LabRepo
 
-CONFORMANCE = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "image-automation"
+CONFORMANCE = IMAGE_AUTOMATION_CORPUS
 EXAMPLE = yaml.safe_load((CONFORMANCE / "_fixtures" / "policy-applier-cases.yaml").read_text())["commitMessageExample"]
 DEPLOY = (CONFORMANCE / "image-automation-controller/internal/source/testdata/appconfig/deploy.yaml").read_text()
 MARKED = DEPLOY.replace("SETTER_SITE", '{"$imagepolicy": "test-ns:policy1"}')

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml
@@ -11,8 +10,9 @@ import yaml
 from engine.image import PolicyError, select_latest
 from engine.image.policy import TagFilter
 from engine.image.registry import RegistryError, apply_exclusions, latest_tags
+from tests.corpus import IMAGE_AUTOMATION_CORPUS
 
-CONFORMANCE = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "image-automation"
+CONFORMANCE = IMAGE_AUTOMATION_CORPUS
 CASES = yaml.safe_load((CONFORMANCE / "image-policy-cases.yaml").read_text())
 POLICY_CASES = [c for section in ("semver", "alphabetical", "numerical", "filterTags") for c in CASES[section]]
 

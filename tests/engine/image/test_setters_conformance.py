@@ -16,8 +16,9 @@ from engine.image.setters import (
     check_update_strategy,
     update_with_setters,
 )
+from tests.corpus import IMAGE_AUTOMATION_CORPUS
 
-CONFORMANCE = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "image-automation"
+CONFORMANCE = IMAGE_AUTOMATION_CORPUS
 INTERNAL = CONFORMANCE / "image-automation-controller" / "internal"
 SETTERS_RUN = yaml.safe_load((CONFORMANCE / "_fixtures" / "update-setters-run.yaml").read_text())
 APPLIER = yaml.safe_load((CONFORMANCE / "_fixtures" / "policy-applier-cases.yaml").read_text())

@@ -23,8 +23,9 @@ from engine.kustomize.generators import (
 from engine.kustomize.hashing import hash_suffix
 from engine.kustomize.output import render
 from engine.kustomize.yamlio import load_documents, load_mapping
+from tests.corpus import KUSTOMIZE_CORPUS
 
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "kustomize"
+CORPUS = KUSTOMIZE_CORPUS
 
 
 class DirLoader:
@@ -44,8 +45,7 @@ class DirLoader:
 
 def _case(prefix: str) -> Path:
     found = sorted(CORPUS.glob(f"{prefix}-*"))
-    if not found:
-        pytest.skip(f"conformance case {prefix} not found under {CORPUS}")
+    assert found, f"conformance case {prefix} not found under {CORPUS}"
     return found[0]
 
 

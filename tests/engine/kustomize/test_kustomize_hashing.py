@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from engine.kustomize.hashing import go_json, hash_input, hash_suffix
 from engine.kustomize.yamlio import load_documents
+from tests.corpus import KUSTOMIZE_CORPUS
 
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "kustomize"
+CORPUS = KUSTOMIZE_CORPUS
 SUFFIX = re.compile(r"-([2456789bcdfghkmt]{10})$")
 
 
@@ -25,18 +25,15 @@ def _hashed_objects() -> list[tuple[str, dict, str]]:
     return found
 
 
-HASHED = _hashed_objects() if CORPUS.is_dir() else []
+HASHED = _hashed_objects()
 
 
-@pytest.mark.skipif(not HASHED, reason=f"conformance corpus not found at {CORPUS}")
 @pytest.mark.parametrize(("label", "obj", "suffix"), HASHED, ids=[h[0] for h in HASHED])
 def test_corpus_hash_suffixes(label: str, obj: dict, suffix: str) -> None:
     assert hash_suffix(obj) == suffix
 
 
 def test_corpus_has_the_hash_cases() -> None:
-    if not CORPUS.is_dir():
-        pytest.skip(f"conformance corpus not found at {CORPUS}")
     labels = {h[0].split(":")[0] for h in HASHED}
     assert {"075-generator-hash-suffix-data-a", "109-generator-hash-recomputed-after-patch"} <= labels
     assert len(HASHED) >= 25

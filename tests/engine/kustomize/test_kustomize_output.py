@@ -13,13 +13,13 @@ import pytest
 from engine.kustomize.errors import KustomizeError
 from engine.kustomize.output import render, sorted_keys
 from engine.kustomize.yamlio import load_documents
+from tests.corpus import KUSTOMIZE_CORPUS
 
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "kustomize"
+CORPUS = KUSTOMIZE_CORPUS
 _BREAK_CHARS = "\n\r\x85\u2028\u2029"
-EXPECTED = sorted(CORPUS.glob("*/expected.yaml")) if CORPUS.is_dir() else []
+EXPECTED = sorted(CORPUS.glob("*/expected.yaml"))
 
 
-@pytest.mark.skipif(not EXPECTED, reason=f"conformance corpus not found at {CORPUS}")
 @pytest.mark.parametrize("path", EXPECTED, ids=[p.parent.name for p in EXPECTED])
 def test_corpus_output_round_trips_byte_for_byte(path: Path) -> None:
     text = path.read_text(encoding="utf-8")

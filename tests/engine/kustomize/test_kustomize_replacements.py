@@ -14,8 +14,9 @@ from engine.kustomize.output import render
 from engine.kustomize.replacements import apply_replacements, split_field_path
 from engine.kustomize.resid import ResId
 from engine.kustomize.yamlio import load_documents, load_mapping
+from tests.corpus import KUSTOMIZE_CORPUS
 
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "kustomize"
+CORPUS = KUSTOMIZE_CORPUS
 
 RESOURCES = """\
 apiVersion: v1
@@ -72,8 +73,7 @@ def _src(field: str, **options: object) -> dict:
 
 def _case(prefix: str) -> Path:
     found = sorted(CORPUS.glob(f"{prefix}-*"))
-    if not found:
-        pytest.skip(f"conformance case {prefix} not found under {CORPUS}")
+    assert found, f"conformance case {prefix} not found under {CORPUS}"
     return found[0]
 
 

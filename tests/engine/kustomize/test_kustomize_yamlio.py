@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from engine.kustomize.errors import KustomizeError
 from engine.kustomize.yamlio import load_documents, load_mapping
+from tests.corpus import KUSTOMIZE_CORPUS
 
-CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "conformance" / "kustomize"
+CORPUS = KUSTOMIZE_CORPUS
 
 
 def _value(text: str):
@@ -102,8 +101,6 @@ def test_non_mapping_document_is_an_error() -> None:
 
 def test_resource_syntax_error_matches_case_018() -> None:
     case = CORPUS / "018-resource-invalid-yaml-error"
-    if not case.is_dir():
-        pytest.skip(f"conformance corpus not found at {CORPUS}")
     with pytest.raises(KustomizeError) as info:
         load_documents((case / "build" / "configmap.yaml").read_text(), source="configmap.yaml")
     expected = (case / "expected-error-message.txt").read_text().strip()
@@ -112,8 +109,6 @@ def test_resource_syntax_error_matches_case_018() -> None:
 
 def test_kustomization_syntax_error_matches_case_017() -> None:
     case = CORPUS / "017-kustomization-invalid-yaml-error"
-    if not case.is_dir():
-        pytest.skip(f"conformance corpus not found at {CORPUS}")
     with pytest.raises(KustomizeError) as info:
         load_mapping((case / "build" / "kustomization.yaml").read_text(), source="kustomization.yaml")
     assert info.value.message == (case / "expected-error-message.txt").read_text().strip()

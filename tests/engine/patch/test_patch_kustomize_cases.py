@@ -10,15 +10,15 @@ import pytest
 import yaml
 
 from engine.patch import PatchError, apply_json_patch, apply_strategic_merge_patch, deletes_object
+from tests.corpus import KUSTOMIZE_CORPUS
 
-CORPUS = Path(__file__).resolve().parents[3] / ".." / "shared" / "conformance" / "kustomize"
+CORPUS = KUSTOMIZE_CORPUS
 CASES = ["053", "055", "056", "058", "059", "060", "063", "070", "071"]
 
 
 def _case_dir(number: str) -> Path:
     matches = sorted(CORPUS.glob(f"{number}-*"))
-    if not matches:
-        pytest.skip(f"conformance corpus not found at {CORPUS} (expected shared/ next to the checkout)")
+    assert matches, f"conformance case {number} not found under {CORPUS}"
     return matches[0]
 
 
