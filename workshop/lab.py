@@ -254,12 +254,11 @@ class Lab(LabSite):
 
 def _new_manager(cluster: LabCluster, root: Path, storage: Path | None = None) -> Manager:
     """The engine for one lab cluster; it logs where `gitops logs` looks (GITOPS_DATA_DIR is the lab folder)."""
-    from engine.cli.logs import cluster_slug
+    from engine.paths import artifacts_root, log_file
 
     api = cluster.api_client()
-    log_file = root / "logs" / f"{cluster_slug(api.configuration.host)}.jsonl"
-    return Manager(api, storage_dir=storage or root / "artifacts", health_poll=0.05,
-                   logger=Logger(stream=AppendFile(log_file)))
+    return Manager(api, storage_dir=storage or artifacts_root(root), health_poll=0.05,
+                   logger=Logger(stream=AppendFile(log_file(api.configuration.host, root))))
 
 
 def _put_kit_bin_on_path() -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import re
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 from engine.api.duration import DurationError, parse_duration
 from engine.cli.output import CLIError
 from engine.cli.session import Session
+from engine.paths import log_file
 
 Obj = dict[str, Any]
 LEVELS = ("debug", "info", "error")
@@ -29,22 +29,9 @@ HELP = (f"{__doc__.split(chr(10), 1)[1].strip()}\n\n"
         "--namespace are shown.")
 
 
-def data_root() -> Path:
-    """The directory the engine keeps its state in (artifacts, logs)."""
-    from engine.source.artifact import default_storage_root
-
-    return default_storage_root().parent
-
-
-def cluster_slug(server: str) -> str:
-    """`https://127.0.0.1:6443` -> `127.0.0.1-6443`: a file name naming the API server."""
-    bare = re.sub(r"^[a-z]+://", "", server.strip().lower()).rstrip("/")
-    return re.sub(r"[^a-z0-9.]+", "-", bare).strip("-") or "cluster"
-
-
 def log_path(s: Session) -> Path:
     """The log file of the cluster the session's kubeconfig/context points at."""
-    return data_root() / "logs" / f"{cluster_slug(s.client.api_client.configuration.host)}.jsonl"
+    return log_file(s.client.api_client.configuration.host)
 
 
 def kind_of(entry: Obj) -> str:

@@ -46,11 +46,12 @@ class Session:
     def manager(self) -> Any:
         """The engine's controllers, run in-process by reconcile/create when no manager is running; they log
         to the cluster's file that `gitops logs` reads."""
-        from engine.cli.logs import log_path
         from engine.events import AppendFile, Logger
         from engine.manager import Manager
+        from engine.paths import log_file
 
-        return Manager(self.client, health_poll=0.1, logger=Logger(stream=AppendFile(log_path(self))))
+        log = log_file(self.client.api_client.configuration.host)
+        return Manager(self.client, health_poll=0.1, logger=Logger(stream=AppendFile(log)))
 
     @property
     def list_namespace(self) -> str | None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.paths import artifacts_root
 from engine.source.ignore import Matcher
 
 
@@ -32,10 +33,8 @@ class StorageError(Exception):
 
 
 def default_storage_root() -> Path:
-    """`$GITOPS_DATA_DIR/artifacts`, else `~/.local/share/gitops-workshop/artifacts`."""
-    base = os.environ.get("GITOPS_DATA_DIR") or os.path.join(
-        os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share"), "gitops-workshop")
-    return Path(base) / "artifacts"
+    """The engine's artifact folder (`engine.paths.artifacts_root`)."""
+    return artifacts_root()
 
 
 def archive_tree(root: Path, matcher: Matcher | None = None) -> bytes:

@@ -8,9 +8,10 @@ import threading
 import time
 from pathlib import Path
 
-from engine.cli.logs import cluster_slug, format_entry, log_path
+from engine.cli.logs import format_entry, log_path
 from engine.cli.session import Session
 from engine.events import AppendFile, Logger
+from engine.paths import cluster_slug
 from tests.engine import test_cli_cluster
 from tests.engine.test_cli_cluster import Lab
 
