@@ -1,0 +1,1 @@
+"""source-controller: GitRepository (and Helm sources) fetched into artifacts with Flux revisions and digests."""
