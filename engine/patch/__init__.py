@@ -1,5 +1,5 @@
-"""Patches as Kubernetes and kustomize apply them: JSON merge patch, JSON patch (RFC 6902), strategic merge;
-server-side apply's field sets, FieldsV1 and structured merge (fieldpath, fieldsets, structured)."""
+"""Patches as Kubernetes and kustomize apply them: JSON merge patch, JSON patch (RFC 6902), strategic merge,
+and the list/map strategies of the built-in schema they share with the lab cluster's server-side apply."""
 
 from .errors import PatchError
 from .jsonpatch import apply_json_patch

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from engine.patch.fieldpath import Path, decode_fields_v1, encode_fields_v1, path_string
-from engine.patch.fieldsets import FieldSets, field_sets
-from engine.patch.structured import StructuredMerge, drop_nulls
+from workshop.cluster.embedded.fieldpath import Path, decode_fields_v1, encode_fields_v1, path_string
+from workshop.cluster.embedded.fieldsets import FieldSets, field_sets
+from workshop.cluster.embedded.structured import StructuredMerge, drop_nulls
 
 from .errors import ApiError
 from .objects import clone

@@ -1,13 +1,13 @@
 import json
 
 import pytest
-from fieldset_reference import to_fields_v1
+from .fieldset_reference import to_fields_v1
 from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.patch import PatchError, list_strategy
-from engine.patch.fieldpath import decode_fields_v1, encode_fields_v1, key_pe, path_string
-from engine.patch.fieldsets import FieldSets
+from workshop.cluster.embedded.fieldpath import decode_fields_v1, encode_fields_v1, key_pe, path_string
+from workshop.cluster.embedded.fieldsets import FieldSets
 
 
 def test_path_string_matches_kubernetes_conflict_wording() -> None:

@@ -13,9 +13,9 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .errors import PatchError
-from .jsondata import clone
-from .schema import ListStrategy
+from engine.patch import PatchError
+from engine.patch.jsondata import clone
+from engine.patch.schema import ListStrategy
 
 Path = tuple[str, ...]
 ITEM: Any = type("Item", (), {"__repr__": lambda self: "<list item>"})()

@@ -10,9 +10,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from .errors import PatchError
+from engine.patch import PatchError
 from .fieldpath import ITEM, Path, key_pe, path_string, value_pe
-from .schema import ListStrategy, is_atomic_map, list_strategy
+from engine.patch.schema import ListStrategy, is_atomic_map, list_strategy
 
 Names = tuple[str, ...]
 _CONTAINERS = (dict, list)

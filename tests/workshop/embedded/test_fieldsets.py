@@ -11,13 +11,13 @@ import random
 from typing import Any
 
 import pytest
-from fieldset_reference import Merge, Walker, from_fields_v1, to_fields_v1
+from .fieldset_reference import Merge, Walker, from_fields_v1, to_fields_v1
 
 from engine.patch.errors import PatchError
-from engine.patch.fieldpath import decode_fields_v1, encode_fields_v1
-from engine.patch.fieldsets import FieldSets, field_sets
+from workshop.cluster.embedded.fieldpath import decode_fields_v1, encode_fields_v1
+from workshop.cluster.embedded.fieldsets import FieldSets, field_sets
 from engine.patch.schema import is_atomic_map, list_strategy
-from engine.patch.structured import StructuredMerge
+from workshop.cluster.embedded.structured import StructuredMerge
 
 
 def _deployment() -> dict:

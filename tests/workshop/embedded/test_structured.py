@@ -1,6 +1,6 @@
 from engine.patch import list_strategy
 from engine.patch.schema import is_atomic_map
-from engine.patch.structured import StructuredMerge, drop_nulls
+from workshop.cluster.embedded.structured import StructuredMerge, drop_nulls
 
 
 def _merger(api_version: str = "v1", kind: str = "Pod") -> StructuredMerge:

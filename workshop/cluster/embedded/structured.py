@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import PatchError
+from engine.patch import PatchError
 from .fieldpath import ListLookup, MapLookup, Path, key_pe, names, value_pe
-from .jsondata import clone
-from .schema import ListStrategy
+from engine.patch.jsondata import clone
+from engine.patch.schema import ListStrategy
 
 
 def drop_nulls(value: Any) -> Any:

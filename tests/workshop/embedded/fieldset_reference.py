@@ -1,7 +1,7 @@
 """The test oracle for engine.patch's server-side apply machinery: slow, obviously correct, test-only.
 
-engine.patch.fieldsets.FieldSets (leaves, diff), engine.patch.fieldpath's FieldsV1 encoding and
-engine.patch.structured.StructuredMerge.merge are built for speed (caches, diffs that skip shared subtrees,
+workshop.cluster.embedded.fieldsets.FieldSets (leaves, diff), workshop.cluster.embedded.fieldpath's FieldsV1 encoding and
+workshop.cluster.embedded.structured.StructuredMerge.merge are built for speed (caches, diffs that skip shared subtrees,
 cheap copies). The functions here spell out the same rules in the plainest way (walk everything, compare
 everything, deepcopy everything); the differential tests in test_fieldsets.py require both to agree on
 randomly edited objects. Only item_keys (which key fields identify an item) and path_string (how errors
@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine.patch.errors import PatchError
-from engine.patch.fieldpath import ITEM, ListLookup, MapLookup, Path, item_keys, path_string
+from workshop.cluster.embedded.fieldpath import ITEM, ListLookup, MapLookup, Path, item_keys, path_string
 from engine.patch.schema import ListStrategy, is_atomic_map, list_strategy
-from engine.patch.structured import StructuredMerge
+from workshop.cluster.embedded.structured import StructuredMerge
 
 
 def _json(value: Any) -> str:
