@@ -37,6 +37,29 @@ class Reply:
 Handler = Callable[[Request], Reply]
 
 
+def read_body(request: BaseHTTPRequestHandler, max_body: int | None) -> bytes | Reply:
+    """The body as its Content-Length declares it, or the reply that refuses it (as Go's net/http and
+    notification-controller do): 400 for a Content-Length that is not a decimal count or a body that ends (or times
+    out) before it, 413 for a body larger than `max_body`."""
+    declared = request.headers.get("Content-Length")
+    if declared is None:
+        return b""
+    declared = declared.strip()
+    if not declared.isascii() or not declared.isdigit():
+        return Reply(400, b"400 Bad Request: invalid Content-Length\n", "text/plain; charset=utf-8")
+    length = int(declared)
+    if max_body is not None and length > max_body:
+        return Reply(413, f"request body exceeds the maximum size of {max_body} bytes\n".encode(),
+                     "text/plain; charset=utf-8")
+    try:
+        body = request.rfile.read(length) if length else b""
+    except OSError:  # read timeout or reset
+        body = b""
+    if len(body) < length:
+        return Reply(400, b"unable to read the request body: unexpected EOF\n", "text/plain; charset=utf-8")
+    return body
+
+
 class Serving:
     """An HTTP server answering from a daemon thread (daemon request threads too) until `stop()`."""
 
@@ -60,8 +83,10 @@ class LoopbackServer:
     """`ThreadingHTTPServer` on `host:port` (port 0: a free one, known after `start()`), quiet, daemon threads."""
 
     def __init__(self, handler: Handler, *, host: str = "127.0.0.1", port: int = 0, name: str = "loopback-http",
-                 methods: tuple[str, ...] = ("GET", "POST", "PUT")) -> None:
+                 methods: tuple[str, ...] = ("GET", "POST", "PUT"), max_body: int | None = None,
+                 read_timeout: float | None = None) -> None:
         self.handler = handler
+        self.max_body, self.read_timeout = max_body, read_timeout
         self.host, self.port, self.name, self.methods = host, port, name, methods
         self._serving: Serving | None = None
 
@@ -91,14 +116,18 @@ class LoopbackServer:
         self.stop()
 
     def _request_class(self) -> type[BaseHTTPRequestHandler]:
-        handler = self.handler
+        handler, max_body, read_timeout = self.handler, self.max_body, self.read_timeout
 
         class RequestHandler(BaseHTTPRequestHandler):
+            timeout = read_timeout  # socket timeout while reading the request line, headers and body
+
             def _serve(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length > 0 else b""
-                reply = handler(Request(self.command, self.path, self.headers, body))
+                body = read_body(self, max_body)
+                refused = isinstance(body, Reply)
+                reply = body if isinstance(body, Reply) else handler(Request(self.command, self.path, self.headers, body))
                 self.send_response(reply.status)
+                if refused:  # the body was not (fully) read: this connection cannot carry another request
+                    self.send_header("Connection", "close")
                 if reply.content_type:
                     self.send_header("Content-Type", reply.content_type)
                 self.send_header("Content-Length", str(len(reply.body)))

@@ -2,8 +2,9 @@
 
 A valid request merge-patches `reconcile.fluxcd.io/requestedAt` onto every `spec.resources[]` of the Receiver,
 so the manager reconciles them. Codes as notification-controller: 404 unknown path, 503 receiver suspended or
-not Ready, 400 validation failure (bad signature, unauthorised event, bad payload), 500 annotate failure,
-200 success. Binds 127.0.0.1 by default; port 0 picks a free port.
+not Ready, 400 validation failure (bad signature, unauthorised event, bad payload) or a malformed request (invalid
+Content-Length, body shorter than declared or stalled past the read timeout), 413 body over 3 MiB, 500 annotate
+failure, 200 success. Binds 127.0.0.1 by default; port 0 picks a free port.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from engine.notify.kinds import RECEIVER
 
 Obj = dict[str, Any]
 SIGNATURE_HASHES = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
+MAX_BODY_BYTES = 3 * 1024 * 1024  # notification-controller's maxRequestSizeBytes: a larger body → 413
+READ_TIMEOUT_SECONDS = 30.0  # its readTimeout: a request whose body stalls is refused (400) and closed
 
 
 class ValidationError(Exception):
@@ -44,13 +47,15 @@ def go_time_string(when: dt.datetime | None = None) -> str:
 
 
 def verify_signature(header: str, body: bytes, token: str) -> bool:
-    """`<algo>=<hex>` HMAC check (sha1, sha256, sha512), constant time."""
+    """`<algo>=<hex>` HMAC check (sha1, sha256, sha512), constant time. Any header that is not that shape
+    (non-ASCII bytes included: http.server hands them over as latin-1 text) is simply not a valid signature."""
     algo, _, digest = header.partition("=")
     hasher = SIGNATURE_HASHES.get(algo.strip().lower())
     if hasher is None or not digest:
         return False
-    expected = hmac.new(token.encode(), body, hasher).hexdigest()
-    return hmac.compare_digest(expected, digest.strip().lower())
+    expected = hmac.new(token.encode(), body, hasher).hexdigest().encode()
+    given = digest.strip().lower().encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(expected, given)
 
 
 @dataclass
@@ -93,8 +98,9 @@ class ReceiverServer:
     """Serves every Receiver of the cluster; `start()` runs it in a daemon thread."""
 
     def __init__(self, client: Client, logger: Logger | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, max_body: int = MAX_BODY_BYTES, read_timeout: float = READ_TIMEOUT_SECONDS) -> None:
         self.client = client
+        self.max_body, self.read_timeout = max_body, read_timeout
         self.logger = (logger or Logger()).bind(controller="notification-controller")
         self.host, self.port = host, port
         self._server: LoopbackServer | None = None
@@ -109,7 +115,8 @@ class ReceiverServer:
 
     def start(self) -> ReceiverServer:
         if self._server is None:
-            self._server = LoopbackServer(self._reply, host=self.host, port=self.port, name="webhook-receiver").start()
+            self._server = LoopbackServer(self._reply, host=self.host, port=self.port, name="webhook-receiver",
+                                          max_body=self.max_body, read_timeout=self.read_timeout).start()
             self.port = self._server.port
         return self
 
