@@ -45,6 +45,20 @@ def test_import_contracts_hold() -> None:
                             timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "BROKEN" not in result.stdout
+    # A folder without __init__.py is invisible to import-linter: every module must be analysed.
+    analysed = int(re.search(r"Analyzed (\d+) files", result.stdout).group(1))  # type: ignore[union-attr]
+    modules = [p for folder in ("engine", "workshop") for p in (ROOT / folder).rglob("*.py")
+               if "__pycache__" not in p.parts]
+    assert analysed == len(modules), f"import-linter analysed {analysed} of {len(modules)} modules"
+
+
+def test_layer_contracts_are_declared() -> None:
+    """cli > manager > controllers > api > events > client; kustomize/patch and the embedded server stand apart."""
+    contracts = {c["name"]: c for c in PYPROJECT["tool"]["importlinter"]["contracts"]}
+    layers = [c for c in contracts.values() if c["type"] == "layers"]
+    assert layers and layers[0]["layers"][0] == "engine.cli" and layers[0]["layers"][-1] == "engine.client"
+    forbidden_sources = {m for c in contracts.values() if c["type"] == "forbidden" for m in c["source_modules"]}
+    assert {"engine", "engine.kustomize", "engine.patch", "workshop.cluster.embedded"} <= forbidden_sources
 
 
 def committed_python_files() -> list[str]:
