@@ -1,4 +1,4 @@
-"""`gitops bootstrap git`: commit Flux's manifests to clusters/<name>/flux-system, push, apply them, wait (flux §3.10).
+"""`gitops bootstrap git`: commit Flux's manifests to clusters/<name>/flux-system, push, apply them, wait (as `flux bootstrap git` does).
 
 The remote is cloned into a temporary folder with GitPython (an empty bare repository gets the branch created);
 re-running is idempotent: unchanged manifests make no commit and print flux's "up to date" lines.

@@ -26,7 +26,7 @@ def _field(obj: dict, name: str) -> Any:
 
 
 def hash_input(obj: dict) -> str:
-    """The JSON text kustomize hashes for a ConfigMap or Secret (name is always empty: see semantics §13)."""
+    """The JSON text kustomize hashes for a ConfigMap or Secret (the name is always empty, as kustomize hashes it)."""
     kind = obj.get("kind")
     if kind == "ConfigMap":
         fields: dict[str, Any] = {"kind": "ConfigMap", "name": "", "data": _field(obj, "data")}

@@ -1,4 +1,4 @@
-"""`gitops` CLI without a cluster: versions, `--export` shapes (flux-spec §3.8/§3.9), usage errors, renderers."""
+"""`gitops` CLI without a cluster: versions, `--export` shapes as flux prints them, usage errors, renderers."""
 
 from __future__ import annotations
 

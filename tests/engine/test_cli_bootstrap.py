@@ -1,4 +1,4 @@
-"""`gitops bootstrap git` against the embedded cluster and a bare file:// remote (flux spec §3.10)."""
+"""`gitops bootstrap git` against the embedded cluster and a bare file:// remote (as `flux bootstrap git`)."""
 
 from __future__ import annotations
 

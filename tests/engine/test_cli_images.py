@@ -1,4 +1,4 @@
-"""`gitops install --components-extra`, `gitops create image …` and `gitops get images …` (flux §3.1, §3.8, §3.9)."""
+"""`gitops install --components-extra`, `gitops create image …` and `gitops get images …`, in flux's shapes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`gitops create alert-provider|alert|receiver` and `gitops get alert-providers|alerts|receivers` (flux §3, §4)."""
+"""`gitops create alert-provider|alert|receiver` and `gitops get alert-providers|alerts|receivers`, in flux's shapes."""
 
 from __future__ import annotations
 

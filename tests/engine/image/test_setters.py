@@ -1,4 +1,4 @@
-"""Marker rules and formatting of the setters (spec §5), each on a small file."""
+"""Marker rules and formatting of the setters (image-automation-controller's `# {"$imagepolicy": …}` markers), each on a small file."""
 
 from __future__ import annotations
 

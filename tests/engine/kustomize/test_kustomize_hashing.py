@@ -1,4 +1,4 @@
-"""hashing.hash_suffix: every hashed name in the corpus, and the properties of semantics §13."""
+"""hashing.hash_suffix: every hashed name in the corpus, and the properties of kustomize's name hash."""
 
 from __future__ import annotations
 
