@@ -11,7 +11,6 @@ import collections
 import datetime as dt
 import json
 import logging
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -214,6 +213,3 @@ class Logger:
     def error(self, msg: str, **extra: Any) -> None:
         self._emit(logging.ERROR, "error", msg, extra)
 
-
-def stderr_logger() -> Logger:
-    return Logger(stream=sys.stderr)
