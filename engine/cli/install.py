@@ -14,8 +14,8 @@ from engine.cli.session import Session
 
 FLUX_VERSION = "v2.9.4"
 MIN_KUBERNETES = (1, 28, 0)
-# flux's defaults are source, kustomize, helm and notification; this kit has no helm-controller.
-DEFAULT_COMPONENTS = ("source-controller", "kustomize-controller", "notification-controller")
+# flux's defaults, in flux's order.
+DEFAULT_COMPONENTS = ("source-controller", "kustomize-controller", "helm-controller", "notification-controller")
 EXTRA_COMPONENTS = ("image-reflector-controller", "image-automation-controller")
 LABELS = {"app.kubernetes.io/part-of": "flux", "app.kubernetes.io/instance": "flux-system",
           "app.kubernetes.io/version": FLUX_VERSION}
@@ -50,17 +50,19 @@ def cmd_version(s: Session, args: argparse.Namespace) -> int:
 def component_kinds(component: str) -> list[KindInfo]:
     """The kinds one controller serves."""
     from engine.api.crds import GIT_REPOSITORY, KUSTOMIZATION
+    from engine.api.crds_helm import HELM_CHART, HELM_RELEASE, HELM_REPOSITORY
     from engine.image.kinds import IMAGE_POLICY, IMAGE_REPOSITORY, IMAGE_UPDATE_AUTOMATION
     from engine.notify.kinds import ALERT, PROVIDER, RECEIVER
 
-    return {"source-controller": [GIT_REPOSITORY], "kustomize-controller": [KUSTOMIZATION],
+    return {"source-controller": [GIT_REPOSITORY, HELM_REPOSITORY, HELM_CHART],
+            "kustomize-controller": [KUSTOMIZATION], "helm-controller": [HELM_RELEASE],
             "notification-controller": [ALERT, PROVIDER, RECEIVER],
             "image-reflector-controller": [IMAGE_REPOSITORY, IMAGE_POLICY],
             "image-automation-controller": [IMAGE_UPDATE_AUTOMATION]}[component]
 
 
 def engine_kinds(components: Sequence[str] = DEFAULT_COMPONENTS) -> list[KindInfo]:
-    """The kinds the given components serve (default: source, kustomize and notification)."""
+    """The kinds the given components serve (default: source, kustomize, helm and notification)."""
     return [info for component in components for info in component_kinds(component)]
 
 
