@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from engine import labels
 from engine.api import conditions as c
 from engine.api.duration import spec_interval
 from engine.api.reconcile import Context, Phase, PhasedReconciler, Result
@@ -225,17 +226,7 @@ class ImageUpdateAutomationReconciler(_ImageReconciler):
 
 
 def _selected(policy: Obj, selector: Obj | None) -> bool:
-    if not selector:
-        return True
-    labels = policy["metadata"].get("labels") or {}
-    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
-        return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        if (op == "In" and labels.get(key) not in values) or (op == "NotIn" and labels.get(key) in values) or \
-                (op == "Exists" and key not in labels) or (op == "DoesNotExist" and key in labels):
-            return False
-    return True
+    return labels.from_object(selector).matches(policy["metadata"].get("labels"))
 
 
 def register_image_reconcilers(manager: Any, **automation_options: Any) -> None:

@@ -3,88 +3,22 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
+
+from engine import labels
 
 from .errors import KustomizeError
 from .resource import Resource
 
-_SET_RE = re.compile(r"^\s*(!?)\s*([A-Za-z0-9_./-]+)\s*(?:(notin|in)\s*\(([^)]*)\))?\s*$")
-_EQ_RE = re.compile(r"^\s*([A-Za-z0-9_./-]+)\s*(==|=|!=)\s*([A-Za-z0-9_.-]*)\s*$")
-
-Requirement = Callable[[dict[str, Any]], bool]
-
-
-def _split_top(text: str) -> list[str]:
-    """Split at commas that are not inside parentheses."""
-    parts: list[str] = []
-    cur: list[str] = []
-    depth = 0
-    for ch in text:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == "," and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    parts.append("".join(cur))
-    return parts
-
-
-def _equal(k: str, v: str) -> Requirement:
-    return lambda d: k in d and str(d[k]) == v
-
-
-def _not_equal(k: str, v: str) -> Requirement:
-    return lambda d: k not in d or str(d[k]) != v
-
-
-def _present(k: str) -> Requirement:
-    return lambda d: k in d
-
-
-def _absent(k: str) -> Requirement:
-    return lambda d: k not in d
-
-
-def _in(k: str, vs: set[str]) -> Requirement:
-    return lambda d: k in d and str(d[k]) in vs
-
-
-def _not_in(k: str, vs: set[str]) -> Requirement:
-    return lambda d: k not in d or str(d[k]) not in vs
+Requirement = labels.Requirement
 
 
 def parse_label_selector(text: str, *, field: str = "labelSelector") -> list[Requirement]:
     """Kubernetes selector syntax: `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`."""
-    reqs: list[Requirement] = []
-    if not text.strip():
-        return reqs
-    for raw in _split_top(text):
-        m = _EQ_RE.match(raw)
-        if m:
-            key, op, val = m.groups()
-            reqs.append(_not_equal(key, val) if op == "!=" else _equal(key, val))
-            continue
-        m = _SET_RE.match(raw)
-        if m:
-            neg, key, op, vals = m.groups()
-            if op is None:
-                reqs.append(_absent(key) if neg else _present(key))
-                continue
-            if neg:
-                raise KustomizeError(f"invalid {field} '{text}': '!' cannot be combined with '{op}'")
-            values = {v.strip() for v in vals.split(",") if v.strip()}
-            reqs.append(_in(key, values) if op == "in" else _not_in(key, values))
-            continue
-        raise KustomizeError(
-            f"invalid {field} '{text}': cannot parse '{raw.strip()}'; use key=value, key!=value, "
-            "key in (a,b), key notin (a,b), key or !key"
-        )
-    return reqs
+    try:
+        return list(labels.parse(text, what=field).requirements)
+    except labels.SelectorError as err:
+        raise KustomizeError(str(err)) from None
 
 
 def _regex(value: Any) -> re.Pattern[str] | None:

@@ -22,6 +22,7 @@ import yaml
 from engine.api.duration import parse_duration
 from engine.client import ApiError, Client
 from engine.events import EVENT_ANNOTATION_PREFIX, WARNING, EventRecord, EventRecorder, Logger
+from engine.labels import from_object
 from engine.notify.kinds import ALERT, GROUP, PROVIDER
 
 Obj = dict[str, Any]
@@ -49,10 +50,6 @@ def secret_data(client: Client, name: str, namespace: str) -> dict[str, str]:
 
 
 # -- matching -------------------------------------------------------------------------------------
-def _labels_match(selector: dict[str, str], labels: dict[str, str]) -> bool:
-    return all(labels.get(k) == v for k, v in selector.items())
-
-
 def source_matches(source: Obj, involved: Obj, alert_namespace: str, labels: dict[str, str] | None) -> bool:
     """One `eventSources[]` entry against the event's involvedObject (`labels`: the object's labels, if read)."""
     if source.get("kind") != involved.get("kind"):
@@ -63,7 +60,7 @@ def source_matches(source: Obj, involved: Obj, alert_namespace: str, labels: dic
     if name != "*" and name != involved.get("name"):
         return False
     selector = source.get("matchLabels")
-    return not selector or _labels_match(selector, labels or {})
+    return from_object({"matchLabels": selector}).matches(labels)
 
 
 def message_allowed(alert: Obj, message: str) -> bool:
