@@ -9,7 +9,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -19,6 +18,7 @@ from kubernetes import client as k8s
 from kubernetes import watch
 from kubernetes.client import ApiClient, ApiException
 
+from tests import waiting
 from workshop.cluster.base import LabCluster
 
 T = TypeVar("T")
@@ -29,19 +29,8 @@ WAIT = float(os.environ.get("CONFORMANCE_WAIT", "120"))
 
 
 def eventually(check: Callable[[], T | None], what: str, timeout: float = WAIT) -> T:
-    """Poll check() until it returns something truthy; fail with `what` after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        try:
-            last = check()
-        except ApiException as exc:
-            last = exc
-        else:
-            if last:
-                return last
-        time.sleep(0.1)
-    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}; last seen: {str(last)[:800]}")
+    """Poll check() (API errors count as "not yet") until it is truthy; fail with `what` after timeout."""
+    return waiting.eventually(check, what, timeout, interval=0.1, retry_on=(ApiException,))
 
 
 def api_error(call: Callable[[], Any]) -> ApiException:

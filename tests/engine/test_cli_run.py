@@ -11,6 +11,7 @@ from engine.api import conditions
 from engine.cli.session import Session
 from tests.engine import test_cli_cluster
 from tests.engine.test_cli_cluster import CM, Lab
+from tests.waiting import eventually
 
 lab = test_cli_cluster.lab  # the CLI tests' fixture
 GIT = ("source.toolkit.fluxcd.io/v1", "GitRepository")
@@ -32,16 +33,6 @@ def add_receiver(session: Session) -> None:
                                     "resources": [{"kind": "GitRepository", "name": "fleet"}]}})
 
 
-def wait_for(check: object, timeout: float) -> object:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = check() if callable(check) else None
-        if value:
-            return value
-        time.sleep(0.02)
-    return None
-
-
 def test_receiver_post_triggers_a_fetch_within_a_second(lab: Lab) -> None:
     lab.setup()
     add_receiver(Session(kubeconfig=lab.kubeconfig))
@@ -52,7 +43,7 @@ def test_receiver_post_triggers_a_fetch_within_a_second(lab: Lab) -> None:
             ready = receiver is not None and conditions.is_ready(receiver)
             return str((receiver or {}).get("status", {}).get("webhookPath", "")) if ready else ""
 
-        path = wait_for(webhook_path, 10)
+        path = eventually(webhook_path, "the Receiver's webhook path")
         assert path, "the running notification controller never made the Receiver Ready"
         sha = lab.commit({"apps/b.yaml": CM.format(name="b", value="v")})
         posted = time.monotonic()
@@ -64,7 +55,7 @@ def test_receiver_post_triggers_a_fetch_within_a_second(lab: Lab) -> None:
             repo = session.client.get(*GIT, "fleet", "flux-system") or {}
             return bool(((repo.get("status") or {}).get("artifact") or {}).get("revision", "").endswith(sha))
 
-        assert wait_for(fetched, 5), "the POST did not lead to a fetch of the new commit"
+        eventually(fetched, "a fetch of the new commit after the POST")
         latency = time.monotonic() - posted
         assert latency < 2.0, f"fetch took {latency:.2f}s after the POST"
     err = lab.capsys.readouterr().err.splitlines()

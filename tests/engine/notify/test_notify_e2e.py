@@ -16,6 +16,7 @@ from engine.api.types import REQUESTED_AT
 from engine.notify import register_notification, sign
 from engine.notify.reconcilers import webhook_path
 from tests.engine.kustomization.story import Story, configmap
+from tests.waiting import eventually
 from workshop.webhook_sink import WebhookSink
 
 API = "notification.toolkit.fluxcd.io"
@@ -109,23 +110,18 @@ def receiver_lab(lab: Lab, rtype: str, **spec: Any) -> str:
     return lab.notification.receiver_url + path
 
 
-def test_receiver_post_triggers_reconcile_within_a_second(lab: Lab) -> None:
+def test_receiver_post_triggers_a_reconcile(lab: Lab) -> None:
     url = receiver_lab(lab, "generic-hmac")
     before = lab.gitrepo().obj["status"].get("lastHandledReconcileAt")
     lab.manager.start()
-    time.sleep(0.3)
     body = b'{"hello":"world"}'
-    started = time.monotonic()
     assert post(url, body, {"X-Signature": sign(body, TOKEN), "Content-Type": "application/json"}) == 200
     requested = lab.gitrepo().obj["metadata"]["annotations"][REQUESTED_AT]
     assert requested.endswith(" +0000 UTC")
-    while lab.gitrepo().obj["status"].get("lastHandledReconcileAt") != requested:
-        assert time.monotonic() - started < 5, "not reconciled"
-        time.sleep(0.05)
-    elapsed = time.monotonic() - started
+    eventually(lambda: lab.gitrepo().obj["status"].get("lastHandledReconcileAt") == requested,
+               "the running manager to handle the Receiver's reconcile request")
     assert before != requested
     assert conditions.summary(lab.gitrepo().obj)[0] == "True"
-    assert elapsed < 3.0, elapsed
 
 
 def test_receiver_rejects_bad_signature_and_unknown_path(lab: Lab) -> None:
