@@ -188,6 +188,15 @@ _FAKE_ANSWERS = {
     "/api/v1/namespaces/default/serviceaccounts/default": {
         "kind": "ServiceAccount", "apiVersion": "v1", "metadata": {"name": "default", "namespace": "default"},
     },
+    "/api/v1/namespaces": {
+        "kind": "NamespaceList", "apiVersion": "v1", "metadata": {},
+        "items": [{"metadata": {"name": n}} for n in ("default", "kube-node-lease", "kube-public", "kube-system")],
+    },
+    "/api/v1/nodes": {
+        "kind": "NodeList", "apiVersion": "v1", "metadata": {},
+        "items": [{"metadata": {"name": "lab-control-plane"},
+                   "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}]}}],
+    },
 }
 
 
@@ -208,7 +217,7 @@ class _FakeHandler(BaseHTTPRequestHandler):
 
 
 class FakeApiServer:
-    """Serves /version and the default ServiceAccount on 127.0.0.1:<random port> until close()."""
+    """Serves /version, the default ServiceAccount and one Ready node on 127.0.0.1:<random port> until close()."""
 
     def __init__(self) -> None:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _FakeHandler)
@@ -237,7 +246,7 @@ def write_kubeconfig(path: Path, contexts: dict[str, str], current: str) -> Path
 
 @pytest.fixture
 def fake_apiserver() -> Iterator[FakeApiServer]:
-    """A stand-in Kubernetes API that only answers /version and the default ServiceAccount."""
+    """A stand-in Kubernetes API that only answers /version, the default ServiceAccount and the node list."""
     server = FakeApiServer()
     try:
         yield server

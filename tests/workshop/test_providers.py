@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from kubernetes import client as k8s
 
 from workshop.cluster import BACKENDS, ClusterError, LabCluster, create_cluster
 from workshop.cluster.kind import KIND_NODE_IMAGE, KindLabCluster, kind_unavailable_reason
@@ -135,6 +138,7 @@ case "$1 $2" in
     for arg in "$@"; do case "$arg" in --kubeconfig=*) kc="${{arg#--kubeconfig=}}" ;; --name=*) n="${{arg#--name=}}" ;; esac; done
     cp "{kubeconfig}" "$kc"; echo "$n" >> "{clusters}" ;;
   "delete cluster") : > "{clusters}" ;;
+  "get kubeconfig") cat "{kubeconfig}" ;;
 esac
 """
 
@@ -187,3 +191,51 @@ def test_kind_not_ready_in_time_is_a_cluster_error(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     with pytest.raises(ClusterError, match="did not become ready in 2s.*kind get clusters"):
         KindLabCluster("lab", workdir=tmp_path / "work", ready_timeout=2).start()
+
+
+def test_a_leftover_kind_cluster_is_adopted_with_a_fresh_kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    fake_apiserver: FakeApiServer) -> None:
+    bin_dir, log = fake_kind_setup(tmp_path, fake_apiserver.url)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    (tmp_path / "clusters").write_text("lab\n")  # left by a killed session; its kubeconfig is gone
+    cluster = KindLabCluster("lab", workdir=tmp_path / "new-work")
+    cluster.start()
+    calls = log.read_text().splitlines()
+    assert "get kubeconfig --name lab" in calls
+    assert not any(c.startswith(("create cluster", "delete cluster")) for c in calls)
+    assert "kind-lab" in cluster.kubeconfig_path.read_text()
+    assert cluster.notice.startswith("kind cluster 'lab' already existed: adopted it")
+
+
+def test_a_leftover_kind_cluster_can_be_recreated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  fake_apiserver: FakeApiServer) -> None:
+    bin_dir, log = fake_kind_setup(tmp_path, fake_apiserver.url)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    (tmp_path / "clusters").write_text("lab\n")
+    cluster = KindLabCluster("lab", workdir=tmp_path / "work", on_existing="recreate")
+    cluster.start()
+    calls = [c.split()[0] for c in log.read_text().splitlines() if not c.startswith("get")]
+    assert calls == ["delete", "create"]
+    assert cluster.notice == "kind cluster 'lab' already existed: deleted it and created a new one"
+    with pytest.raises(ClusterError, match="on_existing must be one of adopt, recreate"):
+        KindLabCluster("lab", on_existing="reuse")
+
+
+def test_adopting_deletes_the_namespaces_an_earlier_lab_left(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             embedded_cluster: Any) -> None:
+    """The leftover cluster is played by an embedded API server holding a previous lesson's namespaces."""
+    with embedded_cluster.api_client() as api:
+        core = k8s.CoreV1Api(api)
+        for name in ("flux-system", "apps"):
+            core.create_namespace({"metadata": {"name": name}})
+        core.create_namespaced_config_map("default", {"metadata": {"name": "kept"}})
+    bin_dir, _ = fake_kind_setup(tmp_path, "http://unused")
+    shutil.copy(embedded_cluster.kubeconfig_path, tmp_path / "kind-made-kubeconfig")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    (tmp_path / "clusters").write_text("lab\n")
+    cluster = KindLabCluster("lab", workdir=tmp_path / "work", ready_timeout=30)
+    cluster.start()
+    with embedded_cluster.api_client() as api:
+        names = {ns.metadata.name for ns in k8s.CoreV1Api(api).list_namespace().items}
+    assert not names & {"flux-system", "apps"}
+    assert "default" in names

@@ -2,6 +2,11 @@
 
 Uses the `kind` and `kubectl` binaries already on PATH (never downloads one: pytest-kind's downloads are
 amd64-only) and a pinned node image that matches kubectl 1.32.
+
+A cluster of the same name left over from an earlier run (a crashed kernel, a killed test session,
+`--keep-kind-cluster`) is found with `kind get clusters` and either adopted — a fresh kubeconfig from
+`kind get kubeconfig`, then the lab's namespaces deleted so a lesson starts from its first state — or deleted
+and created anew (`on_existing="recreate"`). `notice` says which happened.
 """
 
 from __future__ import annotations
@@ -45,6 +50,23 @@ def kind_unavailable_reason(kind_bin: str | None = None, docker_bin: str | None 
         detail = (probe.stderr.strip().splitlines() or ["no output"])[-1]
         return f"the Docker engine is not reachable ({detail}); start Docker (or docker-in-docker) and retry"
     return None
+
+
+#: Namespaces a fresh kind cluster has; every other namespace belongs to an earlier lab and is deleted on adopt.
+KIND_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease", "local-path-storage"})
+ON_EXISTING = ("adopt", "recreate")
+
+
+def existing_clusters(kind_bin: str | Path) -> list[str]:
+    """The kind clusters that exist on this Docker engine (`kind get clusters`)."""
+    try:
+        out = subprocess.run([str(kind_bin), "get", "clusters"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ClusterError(f"`kind get clusters` failed ({exc}); is Docker running?") from exc
+    if out.returncode != 0:
+        detail = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ClusterError(f"`kind get clusters` failed with exit code {out.returncode} ({detail}); is Docker running?")
+    return [line.strip() for line in out.stdout.splitlines() if line.strip()]
 
 
 def _pytest_kind_cluster_class() -> type:
@@ -98,8 +120,14 @@ class KindLabCluster(LabCluster):
         docker_bin: str | None = None,
         keep: bool = False,
         ready_timeout: float = 180.0,
+        on_existing: str = "adopt",
     ) -> None:
         super().__init__(name)
+        if on_existing not in ON_EXISTING:
+            raise ClusterError(f"on_existing must be one of {', '.join(ON_EXISTING)}, not {on_existing!r}")
+        self.on_existing = on_existing
+        #: What start() did with a cluster of the same name that already existed ("" when it created one).
+        self.notice = ""
         self.workdir = Path(workdir) if workdir else Path.cwd() / ".lab" / "kind" / name
         self.image = image
         self.kind_bin = kind_bin
@@ -128,6 +156,7 @@ class KindLabCluster(LabCluster):
             raise ClusterError("no `kubectl` on PATH: install kubectl 1.32 (the kind backend uses it)")
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._kind = _make_kind_cluster(self.name, self.workdir, self.image, kind, Path(kubectl))
+        adopted = self._take_over_existing(kind)
         try:
             self._kind.create()
         except subprocess.CalledProcessError as exc:
@@ -136,19 +165,72 @@ class KindLabCluster(LabCluster):
                 "see kind's output above (is Docker running, is the image pullable?)"
             ) from exc
         self._wait_ready()
+        if adopted:
+            self.clean_lab_namespaces()
+
+    def _take_over_existing(self, kind: Path) -> bool:
+        """Adopt (fresh kubeconfig) or delete a leftover cluster of this name; True when it was adopted."""
+        if self.name not in existing_clusters(kind):
+            return False
+        if self.on_existing == "recreate":
+            self.delete()
+            self._kind = _make_kind_cluster(self.name, self.workdir, self.image, kind,
+                                            Path(self.kubectl_bin or shutil.which("kubectl") or "kubectl"))
+            self.notice = f"kind cluster {self.name!r} already existed: deleted it and created a new one"
+            return False
+        out = subprocess.run([str(kind), "get", "kubeconfig", "--name", self.name], capture_output=True, text=True,
+                             timeout=60)
+        if out.returncode != 0 or not out.stdout.strip():
+            detail = (out.stderr.strip().splitlines() or ["an empty kubeconfig"])[-1]
+            raise ClusterError(
+                f"kind cluster {self.name!r} exists but `kind get kubeconfig --name {self.name}` failed ({detail}); "
+                f"delete it with `kind delete cluster --name {self.name}` (or `workshop down`) and start again"
+            )
+        self.kubeconfig_path.write_text(out.stdout)
+        self.kubeconfig_path.chmod(0o600)
+        self.notice = (f"kind cluster {self.name!r} already existed: adopted it with a fresh kubeconfig and "
+                       "deleted the namespaces an earlier lab left")
+        return True
+
+    def clean_lab_namespaces(self, timeout: float | None = None) -> list[str]:
+        """Delete every namespace a fresh kind cluster does not have, and wait until they are gone."""
+        api = kubernetes.config.new_client_from_config(config_file=str(self.kubeconfig_path))
+        with api:
+            core = kubernetes.client.CoreV1Api(api)
+            leftovers = sorted(_namespace_names(core) - KIND_NAMESPACES)
+            for name in leftovers:
+                try:
+                    core.delete_namespace(name)
+                except ApiException as exc:
+                    if exc.status != 404:
+                        raise
+            deadline = time.monotonic() + (self.ready_timeout if timeout is None else timeout)
+            while leftovers and time.monotonic() < deadline:
+                if not _namespace_names(core) & set(leftovers):
+                    break
+                time.sleep(1)
+            else:
+                if leftovers:
+                    raise ClusterError(f"namespaces {', '.join(leftovers)} of an earlier lab on kind cluster "
+                                       f"{self.name!r} are still terminating; wait, or recreate the cluster "
+                                       f"with `kind delete cluster --name {self.name}`")
+        return leftovers
 
     def _wait_ready(self) -> None:
-        """Wait until the API answers and the default ServiceAccount exists (pods can be created then)."""
+        """Wait until the API answers, the node is Ready and the default ServiceAccount exists."""
         deadline = time.monotonic() + self.ready_timeout
         last_error = "no answer yet"
         while time.monotonic() < deadline:
             try:
                 client = kubernetes.config.new_client_from_config(config_file=str(self.kubeconfig_path))
                 with client:
-                    kubernetes.client.CoreV1Api(client).read_namespaced_service_account(
-                        "default", "default", _request_timeout=5
-                    )
-                return
+                    core = kubernetes.client.CoreV1Api(client)
+                    core.read_namespaced_service_account("default", "default", _request_timeout=5)
+                    not_ready = [str(node.metadata.name if node.metadata else "?")
+                                 for node in core.list_node(_request_timeout=5).items if not _node_ready(node)]
+                if not not_ready:
+                    return
+                last_error = f"node {', '.join(not_ready)} is not Ready yet"
             except (ApiException, OSError, kubernetes.config.ConfigException) as exc:
                 last_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             except Exception as exc:  # urllib3 connection errors while the node boots
@@ -193,3 +275,12 @@ class KindLabCluster(LabCluster):
         if self._kind is None:
             raise ClusterError(f"kind cluster {self.name!r} is not started: call start() first")
         self._kind.load_docker_image(image)
+
+
+def _node_ready(node: Any) -> bool:
+    conditions = (node.status.conditions if node.status else None) or []
+    return any(c.type == "Ready" and c.status == "True" for c in conditions)
+
+
+def _namespace_names(core: Any) -> set[str]:
+    return {str(ns.metadata.name) for ns in core.list_namespace().items if ns.metadata}
