@@ -15,6 +15,8 @@ from urllib.parse import quote
 import kubernetes
 from kubernetes.client import ApiClient
 
+from engine.migrate import outdated_hint
+
 Obj = dict[str, Any]
 
 APPLY_PATCH = "application/apply-patch+yaml"
@@ -53,7 +55,8 @@ class NoMatchError(ApiError):
     """The cluster serves no resource for an apiVersion/kind (e.g. its CRD is not installed)."""
 
     def __init__(self, api_version: str, kind: str) -> None:
-        super().__init__(404, "NoMatch", f'no matches for kind "{kind}" in version "{api_version}"')
+        super().__init__(404, "NoMatch", f'no matches for kind "{kind}" in version "{api_version}"'
+                         + outdated_hint(api_version, kind))
         self.api_version = api_version
         self.kind = kind
 

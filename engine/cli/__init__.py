@@ -37,7 +37,19 @@ def common_flags(*, defaults: bool) -> Parser:
 
 
 def build_parser() -> Parser:
-    from engine.cli import bootstrap, create, delete, export, get, inspect, install, logs, reconcile, run
+    from engine.cli import (
+        bootstrap,
+        create,
+        delete,
+        export,
+        get,
+        inspect,
+        install,
+        logs,
+        migrate,
+        reconcile,
+        run,
+    )
 
     common = common_flags(defaults=False)
     parser = Parser(prog="gitops", parents=[common_flags(defaults=True)],
@@ -63,7 +75,7 @@ def build_parser() -> Parser:
     inspect.add_parsers(sub, common)
     bootstrap.add_parsers(sub, common)
     run.add_parsers(sub, common)
-    for module in (logs, export, delete):
+    for module in (logs, export, delete, migrate):
         module.add_parsers(sub, common)
     return parser
 
