@@ -395,20 +395,27 @@ def _hash_names(resmap: ResMap) -> None:
 
 
 def _sort(target: KustTarget, resources: list[Resource]) -> list[Resource]:
-    opts = target.kust.get("sortOptions") or {}
-    order = opts.get("order") or "legacy"
+    """The top kustomization's sortOptions (kustomize's SortOrderTransformer); none means legacy order."""
+    opts = target.kust.data.get("sortOptions")
+    if opts is None:
+        return legacy_sort(resources, ORDER_FIRST, ORDER_LAST)
+    order = opts.get("order") or ""
+    legacy = opts.get("legacySortOptions")
+    if order not in ("fifo", "legacy"):
+        raise KustomizeError(
+            "the field 'sortOptions.order' must be one of [fifo, legacy]", path=target.kust.path
+        )
     if order == "fifo":
-        if opts.get("legacySortOptions"):
+        if legacy is not None:
             raise KustomizeError(
-                "the field 'sortOptions.legacySortOptions' is set but the specified sort order is 'fifo', not 'legacy'"
+                "the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', "
+                "not 'legacy'",
+                path=target.kust.path,
             )
         return resources
-    if order != "legacy":
-        raise KustomizeError(f"the field 'sortOptions.order' must be one of [fifo, legacy], got '{order}'")
-    legacy = opts.get("legacySortOptions")
-    if legacy:
-        return legacy_sort(resources, legacy.get("orderFirst") or [], legacy.get("orderLast") or [])
-    return legacy_sort(resources, ORDER_FIRST, ORDER_LAST)
+    if legacy is None:
+        return legacy_sort(resources, ORDER_FIRST, ORDER_LAST)
+    return legacy_sort(resources, legacy.get("orderFirst") or [], legacy.get("orderLast") or [])
 
 
 def build_result(path: str | Path, *, warn: Callable[[str], None] | None = None) -> BuildResult:

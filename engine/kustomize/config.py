@@ -106,7 +106,6 @@ def _default_name_references() -> dict[Gvk, list[FieldSpec]]:
             _fs("APIService", "spec/service/name", "apiregistration.k8s.io"),
             _fs("ValidatingWebhookConfiguration", "webhooks/clientConfig/service", adm),
             _fs("MutatingWebhookConfiguration", "webhooks/clientConfig/service", adm),
-            _fs("HTTPRoute", "spec/rules/backendRefs/name"),
         ],
         Gvk(rbac, "", "Role"): [_fs("RoleBinding", "roleRef/name", rbac)],
         Gvk(rbac, "", "ClusterRole"): [
@@ -134,6 +133,9 @@ def _default_name_references() -> dict[Gvk, list[FieldSpec]]:
             _fs(k, f"{_POD_SPEC[k]}/priorityClassName") for k in _SA_WORKLOADS
         ],
         Gvk("networking.k8s.io/v1", "v1", "IngressClass"): [_fs("Ingress", "spec/ingressClassName")],
+        Gvk(adm, "", "ValidatingAdmissionPolicy"): [
+            _fs("ValidatingAdmissionPolicyBinding", "spec/policyName", adm)
+        ],
     }
 
 

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
-
-import yaml
 
 from .errors import KustomizeError
 from .loader import Loader
@@ -79,6 +76,37 @@ _VAR = (
         "fieldref": ("struct", "FieldSelector", {"fieldpath": _STR}),
     },
 )
+_FIELD_OPTIONS = (
+    "struct",
+    "FieldOptions",
+    {"delimiter": _STR, "index": _INT, "encoding": _STR, "create": _BOOL},
+)
+_ID_FIELDS = {k: _STR for k in ("group", "version", "kind", "name", "namespace")}
+_REPLACEMENT = (
+    "struct",
+    "ReplacementField",
+    {
+        "path": _STR,
+        "source": (
+            "struct",
+            "SourceSelector",
+            {**_ID_FIELDS, "fieldPath": _STR, "options": _FIELD_OPTIONS},
+        ),
+        "targets": (
+            "list",
+            (
+                "struct",
+                "TargetSelector",
+                {
+                    "select": _SELECTOR,
+                    "reject": ("list", _SELECTOR),
+                    "fieldPaths": _STRS,
+                    "options": _FIELD_OPTIONS,
+                },
+            ),
+        ),
+    },
+)
 SCHEMA: dict[str, Any] = {
     "apiVersion": _STR,
     "kind": _STR,
@@ -95,7 +123,7 @@ SCHEMA: dict[str, Any] = {
     "patches": ("list", _PATCH),
     "images": ("list", _IMAGE),
     "imageTags": ("list", _IMAGE),
-    "replacements": ("list", _ANY),
+    "replacements": ("list", _REPLACEMENT),
     "replicas": ("list", ("struct", "Replica", {"name": _STR, "count": _INT})),
     "vars": ("list", _VAR),
     "sortOptions": (
@@ -132,29 +160,6 @@ _DEPRECATED = (
     ("vars", "replacements"),
 )
 BUILTIN_OPENAPI_VERSIONS = ("v1.21.2",)
-
-
-class _Yaml11Loader(yaml.SafeLoader):
-    """YAML 1.1 scalar typing (y/n/yes/no/on/off are booleans), as sigs.k8s.io/yaml reads a kustomization."""
-
-    bool_values = {**yaml.SafeLoader.bool_values, "y": True, "n": False}
-
-
-_Yaml11Loader.yaml_implicit_resolvers = {
-    k: list(v) for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Yaml11Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$"),
-    list("yYnNtTfFoO"),
-)
-
-
-def _yaml11(text: str) -> Any:
-    try:
-        return yaml.load(text, Loader=_Yaml11Loader)
-    except (yaml.YAMLError, ValueError, TypeError):
-        return None
 
 
 def _json_kind(v: Any) -> str:
@@ -226,19 +231,49 @@ class _Decoder:
             if kind != "object":
                 self.fail(mismatch)
                 return value
-            return {str(k): self.check(v, t[1], struct, fieldpath, in_container=True) for k, v in value.items()}
+            return {
+                str(k): self.check(v, t[1], struct, fieldpath, in_container=True) for k, v in value.items()
+            }
         if kind != "object":
             self.fail(mismatch)
             return value
-        fields = t[2]
+        return self.struct(value, t[2], t[1], fieldpath)
+
+    def struct(
+        self, value: dict[Any, Any], fields: dict[str, Any], struct: str, prefix: str
+    ) -> dict[str, Any]:
+        """Decode a JSON object into a Go struct: keys in sorted order, each matched exactly or
+        case-insensitively (encoding/json); a later key for the same field replaces a scalar or list
+        and merges into a map or struct, as Go's decoder does."""
         out: dict[str, Any] = {}
         for k in sorted(value, key=str):
             ks = str(k)
-            if ks not in fields:
+            name = canonical_field(fields, ks)
+            if name is None:
                 self.fail(f'json: unknown field "{ks}"')
                 continue
-            out[ks] = self.check(value[k], fields[ks], t[1], f"{fieldpath}.{ks}")
-        return {k: out[str(k)] if str(k) in out else v for k, v in value.items()}
+            path = f"{prefix}.{name}" if prefix else name
+            decoded = self.check(value[k], fields[name], struct, path)
+            earlier = out.get(name)
+            if isinstance(earlier, dict) and isinstance(decoded, dict):
+                decoded = {**earlier, **decoded}
+            out[name] = decoded
+        return out
+
+
+def _fold(text: str) -> str:
+    return text.lower().replace("\u212a", "k").replace("\u017f", "s")
+
+
+def canonical_field(fields: dict[str, Any], key: str) -> str | None:
+    """The struct field a JSON key sets: an exact match, else a case-insensitive one (Go's encoding/json)."""
+    if key in fields:
+        return key
+    folded = _fold(key)
+    for name in fields:
+        if _fold(name) == folded:
+            return name
+    return None
 
 
 @dataclass
@@ -265,13 +300,7 @@ class Kustomization:
 
 def _decode(raw: dict[str, Any]) -> dict[str, Any]:
     dec = _Decoder()
-    out: dict[str, Any] = {}
-    for key in sorted(raw, key=str):
-        ks = str(key)
-        if ks not in SCHEMA:
-            dec.fail(f'json: unknown field "{ks}"')
-            continue
-        out[ks] = dec.check(raw[key], SCHEMA[ks], "Kustomization", ks)
+    out = dec.struct(raw, SCHEMA, "Kustomization", "")
     if dec.error:
         raise KustomizeError(f"invalid Kustomization: {dec.error}")
     return out
@@ -288,24 +317,17 @@ def load_kustomization(ldr: Loader) -> Kustomization:
         raise KustomizeError(f"cannot read kustomization file {path}: {e}", path=path) from None
     raw = load_mapping(text, source=path)
     raw = {str(k): v for k, v in raw.items()}
-    # Legacy: imageTags is read as images; a `patches` list of plain strings means patchesStrategicMerge.
-    if "imageTags" in raw and "images" not in raw:
-        raw["images"] = raw.pop("imageTags")
-    patches = raw.get("patches")
-    if isinstance(patches, list) and patches and all(isinstance(p, str) for p in patches):
-        raw["patchesStrategicMerge"] = raw.pop("patches")
-    typed = _yaml11(text)
-    if isinstance(typed, dict):
-        typed = {str(k): v for k, v in typed.items()}
-        if "imageTags" in typed and "images" not in typed:
-            typed["images"] = typed.pop("imageTags")
-        if "patchesStrategicMerge" in raw and "patches" in typed and "patchesStrategicMerge" not in typed:
-            typed["patchesStrategicMerge"] = typed.pop("patches")
+    # Types are checked as go-yaml v2 reads the file (yes/no/on/off are booleans); the values used are
+    # go-yaml v3's, like the rest of the build.
+    typed = load_mapping(text, source=path, yaml11=True)
     try:
-        _decode(typed if isinstance(typed, dict) else raw)
+        _decode({str(k): v for k, v in typed.items()})
         raw = _decode(raw)
     except KustomizeError as e:
         raise KustomizeError(e.message, path=path) from None
+    # Legacy: imageTags is read as images.
+    if "imageTags" in raw and "images" not in raw:
+        raw["images"] = raw.pop("imageTags")
     warnings = [
         f"# Warning: '{old}' is deprecated. Please use '{new}' instead."
         + (" [EXPERIMENTAL]" if old == "vars" else "")
@@ -342,6 +364,8 @@ def check_openapi(k: Kustomization, ldr: Loader) -> None:
 
 def go_yaml(value: Any) -> str:
     """A config echoed into an error message the way kustomize marshals it (block YAML)."""
+    import yaml
+
     return yaml.safe_dump(value, default_flow_style=False, sort_keys=False, allow_unicode=True)
 
 

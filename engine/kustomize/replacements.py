@@ -111,6 +111,7 @@ def _check_replacement(entry: dict) -> None:
     if not source or not targets:
         raise KustomizeError("replacements must specify a source and at least one target")
     _check_map(source, _SOURCE_FIELDS, "replacement source")
+    _check_strings(source, "replacement source")
     _check_options(source.get("options"), "replacement source")
     if not isinstance(targets, list):
         raise KustomizeError("replacement targets must be a list of {select, reject, fieldPaths, options}")
@@ -119,11 +120,13 @@ def _check_replacement(entry: dict) -> None:
         if target.get("select") is None:
             raise KustomizeError("target must specify resources to select")
         _check_map(target["select"], _SELECT_FIELDS, "replacement target select")
+        _check_strings(target["select"], "replacement target select")
         rejects = target.get("reject") or []
         if not isinstance(rejects, list):
             raise KustomizeError("replacement target reject must be a list of selectors")
         for reject in rejects:
             _check_map(reject, _SELECT_FIELDS, "replacement target reject")
+            _check_strings(reject, "replacement target reject")
         paths = target.get("fieldPaths")
         if paths is not None and not (isinstance(paths, list) and all(isinstance(p, str) for p in paths)):
             raise KustomizeError("replacement target fieldPaths must be a list of strings")
@@ -136,6 +139,15 @@ def _check_map(value: Any, allowed: frozenset[str], where: str) -> None:
     unknown = sorted(set(value) - allowed)
     if unknown:
         raise KustomizeError(f'{where}: unknown field "{unknown[0]}"; allowed: {", ".join(sorted(allowed))}')
+
+
+def _check_strings(selector: dict, where: str) -> None:
+    """Selector fields and fieldPath are strings (Go decodes them into string fields)."""
+    for key, value in selector.items():
+        if key != "options" and value is not None and not isinstance(value, str):
+            raise KustomizeError(
+                f"{where}: {key} must be a string, got {_kind_of(value)} ({value!r}); quote it in the YAML"
+            )
 
 
 def _check_options(options: Any, where: str) -> None:

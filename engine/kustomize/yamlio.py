@@ -139,6 +139,22 @@ class _Composer(yaml.CSafeLoader):
         """See descend_resolver."""
 
 
+_YAML11_BOOLS = {
+    **{w: True for w in ("y", "Y", "yes", "Yes", "YES", "on", "On", "ON")},
+    **{w: False for w in ("n", "N", "no", "No", "NO", "off", "Off", "OFF")},
+}
+_BOOL11 = "tag:kustomize,2024:yaml11-bool"
+
+
+class _Composer11(_Composer):
+    """YAML 1.1 booleans as well (y/n/yes/no/on/off): how sigs.k8s.io/yaml (go-yaml v2) types a kustomization."""
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode and implicit[0] and value in _YAML11_BOOLS:
+            return _BOOL11
+        return super().resolve(kind, value, implicit)
+
+
 class _DecodeError(Exception):
     """A document composed fine but cannot be turned into JSON-like data."""
 
@@ -155,6 +171,8 @@ def _scalar_value(node: yaml.ScalarNode) -> Any:
         return value
     if tag == _NUMBER_TAG:
         result = resolve_plain_number(value)
+    elif tag == _BOOL11:
+        return _YAML11_BOOLS[value]
     elif tag == _NULL:
         return None
     elif tag == _BOOL:
@@ -193,8 +211,12 @@ def _go_special(value: float) -> str:
     return "+Inf" if value > 0 else "-Inf"
 
 
-def _build(node: yaml.Node, active: set[int]) -> Any:
-    """Plain Python data for a composed node; aliases become independent copies."""
+def _build(node: yaml.Node, active: set[int], last_key_wins: bool = False) -> Any:
+    """Plain Python data for a composed node; aliases become independent copies.
+
+    A key repeated in one mapping is an error, unless `last_key_wins` (go-yaml v2's reading of a
+    kustomization file, where the later value replaces the earlier one).
+    """
     cls = type(node)
     if cls is yaml.ScalarNode:
         return _scalar_value(node)  # type: ignore[arg-type]
@@ -204,13 +226,13 @@ def _build(node: yaml.Node, active: set[int]) -> Any:
     active.add(key)
     try:
         if cls is yaml.SequenceNode:
-            return [_build(item, active) for item in node.value]
-        return _build_mapping(node, active)  # type: ignore[arg-type]
+            return [_build(item, active, last_key_wins) for item in node.value]
+        return _build_mapping(node, active, last_key_wins)  # type: ignore[arg-type]
     finally:
         active.discard(key)
 
 
-def _build_mapping(node: yaml.MappingNode, active: set[int]) -> dict:
+def _build_mapping(node: yaml.MappingNode, active: set[int], last_key_wins: bool = False) -> dict:
     out: dict = {}
     merges: list[yaml.Node] = []
     scalar = yaml.ScalarNode
@@ -224,7 +246,7 @@ def _build_mapping(node: yaml.MappingNode, active: set[int]) -> dict:
             merges.append(value_node)
             continue
         key = key_node.value
-        if key in out:
+        if key in out and not last_key_wins:
             first = next(k for k, _ in node.value if k.value == key)
             raise _DecodeError(
                 f"yaml: unmarshal errors:\n  line {key_node.start_mark.line + 1}: "
@@ -234,11 +256,11 @@ def _build_mapping(node: yaml.MappingNode, active: set[int]) -> dict:
         if type(value_node) is scalar and value_node.tag == _STR:
             out[key] = value_node.value
         else:
-            out[key] = _build(value_node, active)
+            out[key] = _build(value_node, active, last_key_wins)
     for merge in merges:
         sources = merge.value if type(merge) is yaml.SequenceNode else [merge]
         for source in sources:
-            merged = _build(source, active)
+            merged = _build(source, active, last_key_wins)
             if not isinstance(merged, dict):
                 raise _DecodeError("map merge requires map or sequence of maps as the value", source)
             for k, v in merged.items():
@@ -278,14 +300,108 @@ def _decode_text(err: _DecodeError) -> str:
     return f"yaml: line {err.line}: {err.message}"
 
 
-def _parse(text: str, *, objects: bool = False) -> list[Any]:
-    """Documents of a YAML stream; with `objects`, top-level annotations are kept as their source text."""
-    loader = _Composer(text)
+# go-yaml v3's guard against alias bombs (decode.go, allowedAliasRatio).
+_ALIAS_RATIO_LOW, _ALIAS_RATIO_HIGH = 400_000, 4_000_000
+
+
+def _allowed_alias_ratio(decode_count: int) -> float:
+    if decode_count <= _ALIAS_RATIO_LOW:
+        return 0.99
+    if decode_count >= _ALIAS_RATIO_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (decode_count - _ALIAS_RATIO_LOW) / (_ALIAS_RATIO_HIGH - _ALIAS_RATIO_LOW)
+
+
+class _AliasBudget:
+    """Counts what decoding a document would do (go-yaml v3's decodeCount/aliasCount) without expanding aliases.
+
+    The composer hands back an alias as the very node object it names: the first place a node object
+    appears (in document order) is its anchor, every other place is an alias.
+    """
+
+    def __init__(self) -> None:
+        self.decoded = 1  # the document node
+        self.aliased = 0
+        self.first: dict[int, tuple[int, int]] = {}  # node id -> (parent id, index) where it is anchored
+        self.sizes: dict[int, int] = {}  # node id -> decode calls one expansion of it costs
+
+    def check(self) -> None:
+        d, a = self.decoded, self.aliased
+        if a > 100 and d > 1000 and a / d > _allowed_alias_ratio(d):
+            raise _AliasError()
+
+    @staticmethod
+    def _children(node: yaml.Node) -> list[yaml.Node]:
+        if type(node) is yaml.ScalarNode:
+            return []
+        if type(node) is yaml.SequenceNode:
+            return node.value
+        return [x for kv in node.value for x in kv]
+
+    def size(self, node: yaml.Node, active: set[int]) -> int:
+        key = id(node)
+        known = self.sizes.get(key)
+        if known is not None:
+            return known
+        total = 1
+        if key not in active:
+            active.add(key)
+            for i, child in enumerate(self._children(node)):
+                alias = self.first.get(id(child)) != (key, i)
+                total += self.size(child, active) + (1 if alias else 0)
+            active.discard(key)
+        self.sizes[key] = total
+        return total
+
+    def walk(self, node: yaml.Node, parent: int, index: int, active: set[int]) -> None:
+        key = id(node)
+        anchored = self.first.setdefault(key, (parent, index))
+        if anchored != (parent, index):
+            cost = self.size(node, set())
+            self.decoded += 1 + cost
+            self.aliased += cost
+            self.check()
+            return
+        self.decoded += 1
+        if key not in active:
+            active.add(key)
+            for i, child in enumerate(self._children(node)):
+                self.walk(child, key, i, active)
+            active.discard(key)
+        self.check()
+
+
+class _AliasError(Exception):
+    """The document would expand to far more nodes than it holds."""
+
+
+def _check_aliasing(node: yaml.Node) -> None:
+    """Refuse an alias bomb before expanding it, as go-yaml v3 does ("document contains excessive aliasing")."""
+    try:
+        _AliasBudget().walk(node, 0, 0, set())
+    except _AliasError:
+        raise _DecodeError(
+            "yaml: document contains excessive aliasing (anchors expand to far more nodes than the file holds)",
+            node,
+        ) from None
+
+
+def _parse(
+    text: str, *, objects: bool = False, kustomization: bool = False, yaml11: bool = False
+) -> list[Any]:
+    """Documents of a YAML stream; with `objects`, top-level annotations are kept as their source text.
+
+    With `kustomization`, a repeated key keeps its last value (go-yaml v2, as kustomize reads its own file).
+    """
+    loader = (_Composer11 if yaml11 else _Composer)(text)
+    may_alias = "*" in text and "&" in text
     try:
         docs = []
         while loader.check_node():
             node = loader.get_node()
-            doc = None if node is None else _build(node, set())
+            if node is not None and may_alias:
+                _check_aliasing(node)
+            doc = None if node is None else _build(node, set(), kustomization)
             if objects and node is not None and isinstance(doc, dict):
                 _annotations_as_text(node, doc)
             docs.append(doc)
@@ -368,10 +484,14 @@ def load_values(text: str, *, source: str) -> list[Any]:
     return [doc for doc in docs if doc is not None]
 
 
-def load_mapping(text: str, *, source: str) -> dict:
-    """The single mapping of a kustomization file ({} for an empty or comment-only file)."""
+def load_mapping(text: str, *, source: str, yaml11: bool = False) -> dict:
+    """The single mapping of a kustomization file ({} for an empty or comment-only file).
+
+    A key given twice keeps its last value, as kustomize reads its own file; `yaml11` types y/n/yes/no/on/off
+    as booleans (go-yaml v2).
+    """
     try:
-        docs = _parse(text)
+        docs = _parse(text, kustomization=True, yaml11=yaml11)
     except _DecodeError as err:
         raise KustomizeError(f"invalid Kustomization: {_decode_text(err)}", path=source) from None
     except yaml.MarkedYAMLError as err:

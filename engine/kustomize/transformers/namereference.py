@@ -19,11 +19,16 @@ def _ends_alike(a: list[str], b: list[str]) -> bool:
 
 
 def _rolebinding_namespaces(r: Resource) -> set[str]:
+    """Namespaces of a RoleBinding's ServiceAccount subjects; a subject with a namespace key but no
+    value is an error, as in kustomize's getNamespacesForRoleBinding."""
     if r.kind != "RoleBinding":
         return set()
     out = set()
-    for s in r.obj.get("subjects") or []:
-        if isinstance(s, dict) and s.get("kind") == "ServiceAccount" and isinstance(s.get("namespace"), str):
+    subjects = r.obj.get("subjects")
+    for s in subjects if isinstance(subjects, list) else []:
+        if isinstance(s, dict) and "namespace" in s and s.get("kind") == "ServiceAccount":
+            if not isinstance(s["namespace"], str):
+                raise KustomizeError(f'Invalid Input: namespace is blank for resource "{r.cur_id()}"')
             out.add(s["namespace"])
     return out
 
@@ -111,6 +116,17 @@ class _Referrer:
             node["namespace"] = ref.namespace
 
 
+def _has_field(node: Any, parts: tuple[str, ...]) -> bool:
+    """Whether the path exists in the object (kustomize's resHasField: lists are searched item by item)."""
+    for i, part in enumerate(parts):
+        if isinstance(node, list):
+            return any(_has_field(item, parts[i:]) for item in node)
+        if not isinstance(node, dict) or part.removesuffix("[]") not in node:
+            return False
+        node = node[part.removesuffix("[]")]
+    return True
+
+
 def fix_name_references(resmap: ResMap, name_refs: dict[Gvk, list[FieldSpec]]) -> None:
     """Rewrite references to renamed objects (kustomize's FixBackReferences)."""
     resources = resmap.resources()
@@ -118,7 +134,7 @@ def fix_name_references(resmap: ResMap, name_refs: dict[Gvk, list[FieldSpec]]) -
     for r in resources:
         for name in dict.fromkeys(p.name for p in r.prev_ids):
             by_prev_name[name].append(r)
-    if not by_prev_name:
+    if not by_prev_name and not any(r.kind == "RoleBinding" for r in resources):
         return
     per_gvk: dict[Gvk, list[tuple[Gvk, FieldSpec]]] = {}
     for referrer in resources:
@@ -127,7 +143,7 @@ def fix_name_references(resmap: ResMap, name_refs: dict[Gvk, list[FieldSpec]]) -
         if pairs is None:
             pairs = [(t, fs) for t, specs in name_refs.items() for fs in specs if fs.applies_to(gvk)]
             per_gvk[gvk] = pairs
-        if not pairs:
+        if not pairs or not any(_has_field(referrer.obj, fs.parts) for _, fs in pairs):
             continue
         ctx = _Referrer(referrer, by_prev_name)
         for target, fs in pairs:
