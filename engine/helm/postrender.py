@@ -1,4 +1,4 @@
-"""Post-rendering (spec §3.10) and the "replay" chart that hands post-rendered manifests to Helm's actions.
+"""Post-rendering as helm-controller chains it and the "replay" chart that hands post-rendered manifests to Helm's actions.
 
 Helm's SDK binding has no post-renderer hook, so the kit renders the chart itself, runs Flux's chain over the
 manifests (each `postRenderers[].kustomize` through the kit's kustomize, then `commonMetadata`, then the

@@ -1,4 +1,4 @@
-"""A HelmRelease's values: `valuesFrom` ConfigMaps/Secrets merged in order, then inline `spec.values` (spec §3.9).
+"""A HelmRelease's values: `valuesFrom` ConfigMaps/Secrets merged in order, then inline `spec.values` (Flux's ChartValuesFromReferences).
 
 Plain entries are YAML documents deep-merged (maps recursively, anything else replaced); an entry with
 `targetPath` first merges the inline values into the result, then sets its raw value at the dotted path with
