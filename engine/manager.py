@@ -1,13 +1,21 @@
 """The controller manager: runs one reconciler per kind against any cluster, through the official client.
 
+It knows no kinds. Each reconciler tells it what triggers a reconcile (`triggered_by`: e.g. my source has a new
+revision) and what to reconcile first (`waits_for`: my source, my dependsOn); the manager only schedules.
+
 Three ways to run it:
-* `sync(timeout)` reconciles until nothing is pending (deterministic; notebooks and tests),
-* `start()` / `stop()` runs the loop in a background thread, `run()` in the foreground (`gitops run`).
+* `sync(timeout)` reconciles until nothing is pending, one object at a time in dependency order (deterministic;
+  notebooks and tests),
+* `start()` / `stop()` runs the loop in a background thread, `run()` in the foreground (`gitops run`): each
+  controller has a pool of `concurrent` workers (flux's `--concurrent`, default 4) and an object is never
+  reconciled by two workers at once.
 
 What is pending is derived from the objects themselves (status is the only memory): no finalizer yet, being
 deleted, a new generation, a new `reconcile.fluxcd.io/requestedAt`, never reconciled; in the background loop
-also the requeue timer (interval / retryInterval). When an object's status changes, reconcilers that watch it
-(`triggered_by`, e.g. Kustomizations of a GitRepository with a new revision) are queued in dependency order.
+also the requeue timer (interval / retryInterval). No exception from one object's reconcile stops the manager or
+another object: it becomes that object's Ready=False and is retried with exponential backoff.
+`last_runs` keeps the run record of each object's latest reconcile for lessons to read; nothing is decided
+from it.
 """
 
 from __future__ import annotations
@@ -16,31 +24,30 @@ import builtins
 import datetime as dt
 import threading
 import time
-from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kubernetes.client import ApiClient
 
+from engine import reasons
 from engine.api import conditions
 from engine.api.crds import install_crds
 from engine.api.kinds import KindInfo
-from engine.api.reconcile import PhasedReconciler, Result
+from engine.api.reconcile import UNEXPECTED_REQUEUE, Key, PhasedReconciler, PhaseReport, Result, Run, key_of
 from engine.api.types import REQUESTED_AT, Kustomization, View
 from engine.client import ApiError, Client, NoMatchError
-from engine.events import EventRecorder, Logger, list_events
+from engine.events import AppendFile, EventRecorder, Logger, list_events
 
 Obj = dict[str, Any]
-Key = tuple[str, str, str]  # kind, namespace, name
 Keys = list[Key]
 Objs = list[Obj]
 MAX_RUNS_PER_SYNC = 4
+DEFAULT_CONCURRENT = 4
+BACKOFF_MAX = 300.0
 
-
-def key_of(obj: Obj) -> Key:
-    meta = obj.get("metadata") or {}
-    return obj.get("kind", ""), meta.get("namespace", ""), meta.get("name", "")
+__all__ = ["Manager", "Outcome", "SyncReport", "key_of", "key_str", "new_manager"]
 
 
 def key_str(key: Key) -> str:
@@ -77,42 +84,63 @@ class SyncReport:
     __repr__ = __str__
 
 
+def new_manager(api_client: ApiClient | Client, *, storage_dir: str | Path | None = None,
+                log_file: str | Path | None = None, watch_namespace: str | None = None,
+                concurrent: int = DEFAULT_CONCURRENT) -> Manager:
+    """The one way the kit builds a manager for a cluster (CLI, lab, tests): the default reconcilers with the
+    engine's health-poll setting, logging JSON lines to `log_file` (where `gitops logs` reads) or stderr."""
+    logger = Logger(stream=AppendFile(Path(log_file))) if log_file is not None else Logger()
+    return Manager(api_client, storage_dir=storage_dir, logger=logger, watch_namespace=watch_namespace,
+                   concurrent=concurrent)
+
+
 class Manager:
     """Registry of reconcilers by kind plus the loop that drives them.
 
     `watch_namespace` limits the loop to the objects of one namespace (flux's `--watch-all-namespaces=false`);
-    by default it reconciles every namespace.
+    by default it reconciles every namespace. `concurrent` is the number of workers per controller.
     """
 
     def __init__(self, api_client: ApiClient | Client, *, storage_dir: str | Path | None = None,
-                 logger: Logger | None = None, health_poll: float = 0.25, poll_interval: float = 0.1,
-                 register_defaults: bool = True, watch_namespace: str | None = None) -> None:
+                 logger: Logger | None = None, health_poll: float | None = None, poll_interval: float = 0.1,
+                 register_defaults: bool = True, watch_namespace: str | None = None,
+                 concurrent: int = DEFAULT_CONCURRENT) -> None:
         self.watch_namespace = watch_namespace
         self.client = api_client if isinstance(api_client, Client) else Client(api_client)
         self.logger = logger or Logger()
         self.recorder = EventRecorder(self.client, self.logger)
         self.poll_interval = poll_interval
-        self.reconcilers: dict[str, PhasedReconciler] = {}
-        self._attempted: dict[tuple[str, str], tuple] = {}
+        self.concurrent = max(1, concurrent)
+        self.reconcilers: dict[str, PhasedReconciler[Any]] = {}
+        self.last_runs: dict[Key, Run] = {}
+        #: why the background loop stopped working, if it did (`gitops run` exits non-zero with it)
+        self.failure: str | None = None
+        self._attempted: dict[tuple[str, str], tuple[Any, ...]] = {}
         self._due: dict[Key, float] = {}
-        self._lock = threading.RLock()
+        self._failures: dict[Key, int] = {}
+        self._busy: set[Key] = set()
+        self._inflight: set[Key] = set()
+        self._objs: dict[Key, Obj] = {}
+        self._state = threading.Condition(threading.RLock())
+        self._sync_lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         if register_defaults:
-            from engine.kustomization.reconciler import KustomizationReconciler
+            from engine.kustomization.reconciler import HEALTH_POLL, KustomizationReconciler
             from engine.source.artifact import Storage, default_storage_root
             from engine.source.reconciler import GitRepositoryReconciler
 
             self.storage = Storage(Path(storage_dir) if storage_dir else default_storage_root())
             self.register(GitRepositoryReconciler(self.client, self.recorder, self.logger, self.storage))
-            self.register(KustomizationReconciler(self.client, self.recorder, self.logger, health_poll=health_poll))
+            self.register(KustomizationReconciler(self.client, self.recorder, self.logger,
+                                                  health_poll=health_poll or HEALTH_POLL))
 
     # -- registry ---------------------------------------------------------------------------------
-    def register(self, reconciler: PhasedReconciler) -> None:
+    def register(self, reconciler: PhasedReconciler[Any]) -> None:
         """Add a reconciler; kinds are reconciled in registration order (sources first)."""
         self.reconcilers[reconciler.kind.kind] = reconciler
 
-    def reconciler(self, kind: str) -> PhasedReconciler:
+    def reconciler(self, kind: str) -> PhasedReconciler[Any]:
         return self.reconcilers[kind]
 
     @property
@@ -143,11 +171,14 @@ class Manager:
         obj = self.get("Kustomization", name, namespace)
         return [ObjMeta.parse(e).subject for e in Kustomization(obj or {}).inventory]
 
-    def last_change_set(self, name: str, namespace: str = "default") -> str:
-        """The change set of the last successful apply this manager made for a Kustomization."""
-        from engine.api.types import NamespacedName
+    def last_run(self, kind: str, name: str, namespace: str = "default") -> Run | None:
+        """The run record of this manager's latest reconcile of an object (None: not reconciled here)."""
+        return self.last_runs.get((kind, namespace, name))
 
-        changes = self.reconcilers["Kustomization"].last_changes.get(NamespacedName(namespace, name))  # type: ignore[attr-defined]
+    def last_change_set(self, name: str, namespace: str = "default") -> str:
+        """The change set of the latest apply this manager made for a Kustomization (from its run records)."""
+        run = self.last_run("Kustomization", name, namespace)
+        changes = getattr(run, "changes", None)
         return str(changes) if changes else ""
 
     def events(self, kind: str | None = None, name: str | None = None, namespace: str | None = None) -> Objs:
@@ -162,7 +193,7 @@ class Manager:
         return value
 
     # -- deciding what to run ---------------------------------------------------------------------
-    def _signature(self, obj: Obj) -> tuple:
+    def _signature(self, obj: Obj) -> tuple[Any, ...]:
         view = View(obj)
         return view.generation, view.requested_at, bool(view.deleting)
 
@@ -187,7 +218,28 @@ class Manager:
                 objs[key_of(obj)] = obj
         return objs
 
-    # -- running ----------------------------------------------------------------------------------
+    def _waits_for(self, obj: Obj) -> set[Key]:
+        try:
+            return set(self.reconcilers[obj["kind"]].waits_for(obj))
+        except Exception:  # a malformed spec: its own reconcile reports it
+            return set()
+
+    def _triggered(self, obj: Obj, changed: Obj) -> bool:
+        try:
+            return self.reconcilers[obj["kind"]].triggered_by(obj, changed)
+        except Exception:  # a malformed spec: its own reconcile reports it
+            return False
+
+    def _order(self, queue: Keys, objs: dict[Key, Obj]) -> Key:
+        """Next key: the first whose prerequisites (`waits_for`) are not queued themselves."""
+        queued: set[Key] = set(queue)
+        for key in queue:
+            obj = objs.get(key)
+            if obj is None or not self._waits_for(obj) & queued:
+                return key
+        return queue[0]
+
+    # -- running one object -----------------------------------------------------------------------
     def reconcile(self, kind: str, name: str, namespace: str = "default") -> Result:
         """Reconcile one object now (no dependents)."""
         obj = self.get(kind, name, namespace)
@@ -195,42 +247,90 @@ class Manager:
             raise KeyError(f"{kind} {namespace}/{name} not found")
         return self._run(obj)
 
-    def _run(self, obj: Obj) -> Result:
-        reconciler = self.reconcilers[obj["kind"]]
+    def step(self, kind: str, name: str, namespace: str = "default") -> Any:
+        """Reconcile one object a phase at a time: yields each `PhaseReport` (see PhasedReconciler.step) and
+        keeps the finished run record in `last_runs`."""
+        obj = self.get(kind, name, namespace)
+        if obj is None:
+            raise KeyError(f"{kind} {namespace}/{name} not found")
+        return self._step(obj)
+
+    def _step(self, obj: Obj) -> Any:
+        key = key_of(obj)
+        self._claim(key)
         try:
-            result = reconciler.reconcile(obj)
-        except ApiError as exc:
-            self.logger.error("Reconciler error", kind=obj["kind"], name=key_of(obj)[2], error=str(exc))
-            result = Result(requeue_after=5.0, error=str(exc), reason="ReconciliationFailed")
-        uid = (obj.get("metadata") or {}).get("uid", "")
-        self._attempted[(obj["kind"], uid)] = self._signature(obj)
-        if result.requeue_after is not None:
-            self._due[key_of(obj)] = time.monotonic() + result.requeue_after
-        else:
-            self._due.pop(key_of(obj), None)
+            report: PhaseReport[Any] | None = None
+            for report in self.reconcilers[obj["kind"]].step(obj):
+                yield report
+            if report is not None:
+                self._record(obj, report.run.result or Result(), report.run)
+        finally:
+            self._release(key)
+
+    def _claim(self, key: Key) -> None:
+        """Per-object exclusivity: wait until no other worker reconciles `key`, then take it."""
+        with self._state:
+            while key in self._busy:
+                self._state.wait()
+            self._busy.add(key)
+
+    def _release(self, key: Key) -> None:
+        with self._state:
+            self._busy.discard(key)
+            self._state.notify_all()
+
+    def _run(self, obj: Obj) -> Result:
+        """Reconcile one object; whatever happens inside, the manager carries on."""
+        key = key_of(obj)
+        self._claim(key)
+        try:
+            run = self.reconcilers[obj["kind"]].run(obj)
+            result = run.result or Result()
+        except Exception as exc:  # the base already isolates phases; this is the last net (e.g. a status write)
+            self.logger.error("Reconciler error", controllerKind=key[0], name=key[2], namespace=key[1],
+                              error=f"{type(exc).__name__}: {exc}")
+            run = None
+            result = Result(requeue_after=UNEXPECTED_REQUEUE, error=str(exc),
+                            reason=reasons.RECONCILIATION_FAILED, unexpected=True)
+        finally:
+            self._release(key)
+        self._record(obj, result, run)
         return result
 
-    def _order(self, queue: Keys, objs: dict[Key, Obj]) -> Key:
-        """Next key: the first whose dependencies are not queued themselves (dependency order)."""
-        queued: set[Key] = set(queue)
-        for key in queue:
-            obj = objs.get(key)
-            if obj is None or key[0] != "Kustomization":
-                return key
-            deps = {("Kustomization", d.namespace, d.name) for d in Kustomization(obj).depends_on}
-            ref = Kustomization(obj).source_ref
-            deps.add((ref.get("kind", ""), ref.get("namespace", ""), ref.get("name", "")))
-            if not deps & queued:
-                return key
-        return queue[0]
+    def _record(self, obj: Obj, result: Result, run: Run | None) -> None:
+        key = key_of(obj)
+        uid = (obj.get("metadata") or {}).get("uid", "")
+        with self._state:
+            if run is not None:
+                self.last_runs[key] = run
+            self._attempted[(obj["kind"], uid)] = self._signature(obj)
+            delay = self._delay(key, result)
+            if delay is None:
+                self._due.pop(key, None)
+            else:
+                self._due[key] = time.monotonic() + delay
 
-    def _drain(self, queue: Keys, deadline: float, report: SyncReport | None) -> None:
+    def _delay(self, key: Key, result: Result) -> float | None:
+        """The requeue delay; unexpected failures back off exponentially (as controller-runtime does)."""
+        if not result.unexpected:
+            self._failures.pop(key, None)
+            return result.requeue_after
+        failures = self._failures[key] = self._failures.get(key, 0) + 1
+        return min((result.requeue_after or UNEXPECTED_REQUEUE) * 2 ** (failures - 1), BACKOFF_MAX)
+
+    def _get_key(self, key: Key) -> Obj | None:
+        kind, namespace, name = key
+        try:
+            return self.get(kind, name, namespace)
+        except ApiError:
+            return None
+
+    # -- sync: deterministic, one object at a time ------------------------------------------------
+    def _drain(self, queue: Keys, deadline: float, report: SyncReport) -> None:
         runs: dict[Key, int] = {}
-        background = report is None
-        while not (background and self._stop.is_set()):
+        while True:
             if time.monotonic() > deadline:
-                if report is not None:
-                    report.pending.extend(queue)
+                report.pending.extend(queue)
                 return
             objs = self._snapshot()
             queue[:] = [k for k in queue if k in objs]
@@ -245,63 +345,85 @@ class Manager:
             before = objs[key]
             result = self._run(before)
             after = self._get_key(key)
-            if report is not None:
-                report.outcomes.append(Outcome(key, result, conditions.summary(after or before)))
+            report.outcomes.append(Outcome(key, result, conditions.summary(after or before)))
             if after is not None and self.is_pending(after) and key not in queue:
                 queue.append(key)
             if after is not None and (after.get("status") or {}) != (before.get("status") or {}):
-                self._enqueue_dependents(after, queue, objs)
-
-    def _get_key(self, key: Key) -> Obj | None:
-        kind, namespace, name = key
-        try:
-            return self.get(kind, name, namespace)
-        except ApiError:
-            return None
-
-    def _enqueue_dependents(self, changed: Obj, queue: Keys, objs: dict[Key, Obj]) -> None:
-        for key, obj in objs.items():
-            if key in queue or key == key_of(changed):
-                continue
-            if self.reconcilers[obj["kind"]].triggered_by(obj, changed):
-                queue.append(key)
+                queue += [k for k, o in objs.items()
+                          if k not in queue and k != key and self._triggered(o, after)]
 
     def sync(self, timeout: float = 60.0, *, sources: bool = True, drift: bool = False) -> SyncReport:
         """Reconcile until nothing is pending. `sources`: also re-check every source and image repository
-        (sees new commits and tags);
-        `drift`: also re-apply every Kustomization (as its interval timer would)."""
+        (sees new commits and tags); `drift`: also re-apply every Kustomization (as its interval timer would)."""
         report = SyncReport()
-        with self._lock:
+        with self._sync_lock:
             objs = self._snapshot()
-            source_kinds = {k for k, r in self.reconcilers.items() if r.observes_outside_world}
+            outside = {k for k, r in self.reconcilers.items() if r.observes_outside_world}
             queue = [k for k, o in objs.items()
-                     if self.is_pending(o) or (sources and k[0] in source_kinds) or
-                     (drift and k[0] == "Kustomization")]
+                     if self.is_pending(o) or (sources and k[0] in outside) or (drift and k[0] == "Kustomization")]
             self._drain(queue, time.monotonic() + timeout, report)
         return report
 
-    # -- background -------------------------------------------------------------------------------
-    def _tick(self) -> None:
-        with self._lock:
-            now = time.monotonic()
-            objs = self._snapshot()
-            queue = [k for k, o in objs.items()
-                     if self.is_pending(o) or self._due.get(k, 0.0) <= now]
-            if queue:
-                self._drain(queue, now + 3600, None)
+    # -- background: a worker pool per controller -------------------------------------------------
+    def _tick(self, pools: dict[str, ThreadPoolExecutor]) -> None:
+        objs = self._snapshot()
+        now = time.monotonic()
+        with self._state:
+            self._objs = objs
+            due = [k for k, o in objs.items() if k not in self._inflight and k not in self._busy
+                   and (self.is_pending(o) or self._due.get(k, 0.0) <= now)]
+            # prerequisites first: a key whose waits_for is also due goes after it
+            ordered = sorted(due, key=lambda k: bool(self._waits_for(objs[k]) & set(due)))
+            for key in ordered:
+                pool = pools.get(key[0])
+                if pool is None:
+                    continue
+                self._inflight.add(key)
+                pool.submit(self._work, key)
+
+    def _work(self, key: Key) -> None:
+        """One background reconcile; never raises (a worker thread must survive every object)."""
+        try:
+            before = self._get_key(key)
+            if before is None:
+                return
+            self._run(before)
+            after = self._get_key(key)
+            if after is not None and (after.get("status") or {}) != (before.get("status") or {}):
+                with self._state:
+                    for other, obj in self._objs.items():
+                        if other != key and self._triggered(obj, after):
+                            self._due[other] = 0.0
+        except Exception as exc:
+            self.logger.error("Reconciler error", controllerKind=key[0], name=key[2], namespace=key[1],
+                              error=f"{type(exc).__name__}: {exc}")
+        finally:
+            with self._state:
+                self._inflight.discard(key)
 
     def run(self, *, stop_after: float | None = None) -> None:
         """Run in the foreground until `stop()` (or `stop_after` seconds); every object is reconciled at start."""
         self._stop.clear()
+        self.failure = None
         end = time.monotonic() + stop_after if stop_after is not None else None
-        while not self._stop.is_set():
-            try:
-                self._tick()
-            except ApiError as exc:
-                self.logger.error("unable to list objects", error=str(exc))
-            if end is not None and time.monotonic() >= end:
-                break
-            self._stop.wait(self.poll_interval)
+        pools = {kind: ThreadPoolExecutor(self.concurrent, thread_name_prefix=f"gitops-{kind.lower()}")
+                 for kind in self.reconcilers}
+        try:
+            while not self._stop.is_set():
+                try:
+                    self._tick(pools)
+                except ApiError as exc:
+                    self.logger.error("unable to list objects", error=str(exc))
+                if end is not None and time.monotonic() >= end:
+                    break
+                self._stop.wait(self.poll_interval)
+        except Exception as exc:  # a bug in the loop itself: say so, so `gitops run` can exit non-zero
+            self.failure = f"controller manager stopped: {type(exc).__name__}: {exc}"
+            self.logger.error("controller manager stopped", error=self.failure)
+            raise
+        finally:
+            for pool in pools.values():
+                pool.shutdown(wait=True, cancel_futures=True)
 
     def start(self) -> None:
         """Run the loop in a daemon thread."""
@@ -310,6 +432,11 @@ class Manager:
         self._stop.clear()
         self._thread = threading.Thread(target=self.run, name="gitops-manager", daemon=True)
         self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        """Is the background loop running?"""
+        return self._thread is not None and self._thread.is_alive()
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
@@ -322,7 +449,3 @@ class Manager:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def objects_summary(objs: Iterable[Obj]) -> builtins.list[str]:
-    return [f"{key_str(key_of(o))}: {conditions.summary(o)}" for o in objs]

@@ -1,13 +1,22 @@
 """Status conditions the way Flux's runtime writes them (fluxcd/pkg/runtime/conditions).
 
 `Ready` has positive polarity; `Reconciling` and `Stalled` are negative and only present while True.
-`set_condition` keeps `lastTransitionTime` when the status does not change.
+`set_condition` keeps `lastTransitionTime` while the condition's state (status, reason, message, observed
+generation) stays the same, and keeps the list in Flux's order: Stalled, Reconciling, Ready, then by type.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+
+from engine.reasons import (  # noqa: F401  (re-exported: callers read the shared reasons from here too)
+    DEPENDENCY_NOT_READY,
+    FAILED,
+    PROGRESSING,
+    PROGRESSING_WITH_RETRY,
+    SUCCEEDED,
+)
 
 READY = "Ready"
 RECONCILING = "Reconciling"
@@ -22,12 +31,7 @@ SOURCE_VERIFIED = "SourceVerified"
 
 TRUE, FALSE, UNKNOWN = "True", "False", "Unknown"
 
-# Reasons shared by the toolkit (fluxcd/pkg/apis/meta).
-SUCCEEDED = "Succeeded"
-FAILED = "Failed"
-PROGRESSING = "Progressing"
-PROGRESSING_WITH_RETRY = "ProgressingWithRetry"
-DEPENDENCY_NOT_READY = "DependencyNotReady"
+# Reasons shared by the toolkit (fluxcd/pkg/apis/meta) are re-exported from engine.reasons (imported above).
 
 Condition = dict[str, Any]
 
@@ -62,16 +66,21 @@ def is_ready(obj: dict[str, Any]) -> bool:
 
 
 def set_condition(obj: dict[str, Any], type_: str, status: str, reason: str, message: str) -> Condition:
-    """Add or update a condition; `lastTransitionTime` changes only when `status` changes."""
+    """Add or update a condition; `lastTransitionTime` changes when its state (status, reason, message or
+    observed generation) changes, as Flux's `conditions.Set` does."""
     conds = conditions_of(obj)
     generation = (obj.get("metadata") or {}).get("generation")
     for cond in conds:
         if cond.get("type") == type_:
-            if cond.get("status") != status:
+            new_state = (status, reason, message, generation if generation is not None else
+                         cond.get("observedGeneration"))
+            old_state = (cond.get("status"), cond.get("reason"), cond.get("message"), cond.get("observedGeneration"))
+            if new_state != old_state:
                 cond["lastTransitionTime"] = now_rfc3339()
             cond.update(status=status, reason=reason, message=message)
             if generation is not None:
                 cond["observedGeneration"] = generation
+            _sort(conds)
             return cond
     cond = {"type": type_, "status": status}
     if generation is not None:
@@ -113,12 +122,12 @@ def mark_stalled(obj: dict[str, Any], reason: str, message: str) -> None:
     mark_true(obj, STALLED, reason, message)
 
 
-_ORDER = {READY: 0, RECONCILING: 1, STALLED: 2}
+_WEIGHT = {STALLED: 0, RECONCILING: 1, READY: 2}
 
 
 def _sort(conds: list[Condition]) -> None:
-    """Flux keeps Ready first, then the kstatus conditions, then the rest in insertion order."""
-    conds.sort(key=lambda c: _ORDER.get(c.get("type", ""), 3))
+    """Flux's order (fluxcd/pkg/runtime/conditions): Stalled, Reconciling, Ready, then alphabetical by type."""
+    conds.sort(key=lambda c: (_WEIGHT.get(c.get("type", ""), 3), str(c.get("type", ""))))
 
 
 def summary(obj: dict[str, Any]) -> tuple[str, str, str]:

@@ -1,76 +1,217 @@
-"""The reconciler contract: one reconciler per kind, a reconcile is a list of named phases over a Context.
+"""The reconciler base: one reconciler per kind; a reconcile is a list of named phases over a typed run record.
 
-A phase returns None to continue or a `Result` to end the reconcile. `PhasedReconciler.reconcile()` runs all
-phases; `step()` yields after each one so a notebook can show the object's status between phases.
-The only memory is the object's status, written once at the end (`finish`).
+How to write a reconciler for a new kind (read this first)
+----------------------------------------------------------
+1. **A run record.** Subclass `Run` with a `@dataclass` holding what your phases hand to each other (the
+   artifact, the chart, the release …) as typed fields with defaults. Never a dict of string keys: mypy checks
+   every read and write, and a lesson can print `run.revision` knowing it exists.
+
+       @dataclass
+       class HelmChartRun(Run):
+           chart: ChartRef | None = None
+           artifact: Obj | None = None
+
+2. **The reconciler.** Subclass `PhasedReconciler[YourRun]`, set `kind` (a `KindInfo`), `controller` (the Flux
+   controller's name, used as event source and status field manager `gotk-<controller>`) and `run_type`.
+   List the phases in Flux's order in `phases()`; each phase is a method `phase_<name>(self, run) -> Result |
+   None` whose docstring's first line says what Flux does at that step (the stepper shows it to learners).
+
+3. **Inside a phase.** Read the object through `run.obj` (a working copy) and a typed view (`View(run.obj)`),
+   write `run.status[...]` and conditions (`engine.api.conditions`), and say what you did with
+   `run.did("kustomize build: 3 objects")`, built from real values: that line is what `step()` reports.
+   Return None to continue, or a `Result` to end the reconcile (`self.succeed(...)` for the happy end).
+   On failure *raise* a `ReconcileError(reason, message, requeue_after=…, stalled=…)` (reasons come from
+   `engine.reasons`); the base turns it into Ready=False (or your negative condition), a log line, a Warning
+   event and a requeue. Any other exception is caught too: the object gets Ready=False/ReconciliationFailed
+   naming the phase and the error, and the manager retries it with exponential backoff. Nothing a phase does
+   can stop the manager or another object.
+
+4. **Long steps.** Before something slow (a fetch, a health check, a Helm install) call
+   `self.progressing(run, "…")` then `self.patch_status(run)`: status is patched as it goes, so `kubectl get -w`
+   shows `Reconciling=True` with the current step. Wait with `engine.api.poll.poll_until` only.
+
+5. **What triggers you, what you wait for.** Override `triggered_by(obj, changed)` (e.g. my source has a new
+   revision) and `waits_for(obj)` (keys of objects that must be reconciled first, e.g. my source and my
+   dependsOn). The manager knows no kinds: it only asks these two questions.
+
+6. **Finishing.** `finish_status(run)` summarises conditions before the status is written once more at the end
+   (default: Ready=True or Stalled → drop Reconciling and record observedGeneration; a failure leaves
+   Reconciling as ProgressingWithRetry). `lastHandledReconcileAt` is copied for you.
+
+`reconcile(obj)` runs all phases and returns the `Result`; `run(obj)` returns the finished run record;
+`step(obj)` yields a `PhaseReport` after every phase (then one for `finish`), which is how lesson 03 walks a
+Kustomization through its pipeline.
 """
 
 from __future__ import annotations
 
+import copy
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
+from engine import reasons
 from engine.api import conditions
+from engine.api.duration import format_duration
 from engine.api.kinds import KindInfo
 from engine.api.types import FINALIZER, REQUESTED_AT, View
 from engine.client import ApiError, Client
-from engine.events import EventRecorder, Logger
+from engine.events import NORMAL, WARNING, EventRecorder, Logger
 
 Obj = dict[str, Any]
+Key = tuple[str, str, str]  # kind, namespace, name
+UNEXPECTED_REQUEUE = 5.0
+
+
+def key_of(obj: Obj) -> Key:
+    """(kind, namespace, name) of an object."""
+    meta = obj.get("metadata") or {}
+    return obj.get("kind", ""), meta.get("namespace", ""), meta.get("name", "")
 
 
 @dataclass
 class Result:
-    """What a reconcile asks of the manager: run again after `requeue_after` seconds (None: only on change)."""
+    """What a reconcile asks of the manager: run again after `requeue_after` seconds (None: only on change).
+
+    `unexpected` marks a failure the reconciler did not foresee (a bug, a malformed object): the manager retries
+    it with exponential backoff instead of `requeue_after`."""
 
     requeue_after: float | None = None
     error: str | None = None
     reason: str = ""
+    stalled: bool = False
+    unexpected: bool = False
 
     @property
     def ok(self) -> bool:
         return self.error is None
 
 
+class ReconcileError(Exception):
+    """A phase failed in a way Flux names: `reason` (from engine.reasons) and `message` go to the conditions.
+
+    `requeue_after`: retry delay (None: the reconciler's default, e.g. retryInterval); `stalled`: no retry until
+    the object changes; `condition`: the condition that records it (Ready, or a negative-polarity condition such
+    as FetchFailed that the reconciler's `finish_status` summarises into Ready); `event`: send a Warning event."""
+
+    def __init__(self, reason: str, message: str, *, requeue_after: float | None = None, stalled: bool = False,
+                 condition: str = conditions.READY, event: bool = True) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+        self.requeue_after = requeue_after
+        self.stalled = stalled
+        self.condition = condition
+        self.event = event
+
+
+class ArtifactNotFound(ReconcileError):
+    """The source has no artifact (yet): ArtifactFailed, retried after the dependency requeue (30s)."""
+
+    def __init__(self, message: str, requeue_after: float = 30.0) -> None:
+        super().__init__(reasons.ARTIFACT_FAILED, message, requeue_after=requeue_after)
+
+
+class DependencyNotReady(ReconcileError):
+    """A dependsOn object is not ready: DependencyNotReady, retried after 30s, a Normal (not Warning) event."""
+
+    def __init__(self, message: str, requeue_after: float = 30.0) -> None:
+        super().__init__(reasons.DEPENDENCY_NOT_READY, message, requeue_after=requeue_after, event=False)
+
+
 @dataclass
-class Context:
-    """State carried between the phases of one reconcile; `obj` is a working copy whose status is rewritten."""
+class Run:
+    """The run record of one reconcile: the working copy of the object plus what the phases found.
+
+    Subclass it per reconciler with typed fields (see the module docstring). `notes` collects what each phase
+    did (`did()`), `written` is the status as last written to the API server (progress patches)."""
 
     obj: Obj
     old_status: Obj
+    log: Logger = field(default_factory=Logger)
     started: float = field(default_factory=time.monotonic)
     phase: str = ""
-    values: dict[str, Any] = field(default_factory=dict)
+    revision: str = ""
     result: Result | None = None
-    log: Logger = field(default_factory=Logger)
+    suspended: bool = False
+    deleted: bool = False
+    notes: list[tuple[str, str]] = field(default_factory=list)
+    written: Obj | None = None
 
     @property
     def status(self) -> Obj:
-        return self.obj.setdefault("status", {})
+        """The working copy's status (created if missing)."""
+        status = self.obj.get("status")
+        if not isinstance(status, dict):
+            status = self.obj["status"] = {}
+        return status
 
     @property
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
+    @property
+    def key(self) -> Key:
+        return key_of(self.obj)
 
-Phase = Callable[[Context], Result | None]
+    def did(self, text: str) -> None:
+        """Record one line of what the current phase did (shown by the stepper)."""
+        self.notes.append((self.phase, text))
+
+    def notes_of(self, phase: str) -> tuple[str, ...]:
+        return tuple(text for p, text in self.notes if p == phase)
 
 
-def key_of(obj: Obj) -> tuple[str, str, str]:
-    meta = obj.get("metadata") or {}
-    return obj.get("kind", ""), meta.get("namespace", ""), meta.get("name", "")
+R = TypeVar("R", bound=Run)
+Phase = Callable[[R], "Result | None"]
 
 
-class PhasedReconciler:
-    """Base class: subclasses list their phases and summarise conditions in `finish_status`."""
+@dataclass(frozen=True)
+class PhaseReport(Generic[R]):
+    """What one phase did, built from the run record: yielded by `PhasedReconciler.step()`.
 
-    kind: KindInfo
-    controller = ""
+    `doc` is what Flux does at that step (the phase's docstring), `did` what this run did, `result` set when the
+    phase ended the reconcile, `ready` the Ready condition (status, reason, message) after the phase."""
+
+    phase: str
+    doc: str
+    did: tuple[str, ...]
+    result: Result | None
+    ready: tuple[str, str, str] | None
+    run: R
+
+    @property
+    def stopped(self) -> bool:
+        return self.result is not None
+
+    @property
+    def summary(self) -> str:
+        """One line: what the phase did, or why it stopped the reconcile."""
+        text = "; ".join(self.did)
+        if self.result is not None and self.result.error:
+            stop = f"stopped: {self.result.reason}: {self.result.error.splitlines()[0]}"
+            return f"{text}; {stop}" if text else stop
+        return text or "nothing to do"
+
+    def __str__(self) -> str:
+        return f"{self.phase:<13} {self.summary}"
+
+
+def _doc(func: Callable[..., Any]) -> str:
+    return ((func.__doc__ or "").strip().splitlines() or [""])[0]
+
+
+class PhasedReconciler(Generic[R]):
+    """Base class of every reconciler: runs `phases()` over a run record of type `run_type`."""
+
+    kind: ClassVar[KindInfo]
+    controller: ClassVar[str] = ""
+    run_type: type[R]
     #: True for kinds whose truth lives outside the cluster (git remotes, registries): `sync(sources=True)`
     #: re-checks them, as their interval timer would.
-    observes_outside_world = False
+    observes_outside_world: ClassVar[bool] = False
 
     def __init__(self, client: Client, recorder: EventRecorder, logger: Logger) -> None:
         self.client = client
@@ -78,65 +219,174 @@ class PhasedReconciler:
         self.logger = logger
 
     # -- what subclasses provide ------------------------------------------------------------------
-    def phases(self) -> list[tuple[str, Phase]]:
+    def phases(self) -> list[tuple[str, Callable[[R], Result | None]]]:
+        """(name, method) pairs in Flux's order."""
         raise NotImplementedError
 
-    def finish_status(self, ctx: Context) -> None:
-        """Summarise conditions into Ready before the status is written."""
+    def finish_status(self, run: R) -> None:
+        """Summarise conditions before the final status write (Flux's `summarizeAndPatch`/`finalizeStatus`)."""
+        if run.suspended:
+            return
+        obj = run.obj
+        if conditions.is_ready(obj) or conditions.is_true(obj, conditions.STALLED):
+            conditions.delete_condition(obj, conditions.RECONCILING)
+            run.status["observedGeneration"] = View(obj).generation
+        elif conditions.is_true(obj, conditions.RECONCILING):
+            cond = conditions.get_condition(obj, conditions.RECONCILING) or {}
+            conditions.mark_true(obj, conditions.RECONCILING, reasons.PROGRESSING_WITH_RETRY,
+                                 str(cond.get("message", "")))
 
     def triggered_by(self, obj: Obj, changed: Obj) -> bool:
         """Whether a change of `changed` (another object's status) should reconcile `obj` now."""
         return False
 
-    # -- the loop ---------------------------------------------------------------------------------
-    def begin(self, obj: Obj) -> Context:
-        import copy
+    def waits_for(self, obj: Obj) -> list[Key]:
+        """Keys of objects that should be reconciled before `obj` (its source, its dependsOn)."""
+        return []
 
+    def default_requeue(self, run: R) -> float | None:
+        """Retry delay after a failure that names none (Kustomization: retryInterval)."""
+        return View(run.obj).interval
+
+    def scrub(self, run: R, text: str) -> str:
+        """Remove secret values from a message before it reaches conditions, events and logs."""
+        return text
+
+    def event_metadata(self, run: R) -> dict[str, str] | None:
+        """Metadata attached to this reconciler's events (e.g. the revision annotation)."""
+        return None
+
+    def log_failure(self, run: R, err: ReconcileError, message: str, requeue: float | None) -> None:
+        run.log.error("Reconciler error", error=message)
+
+    # -- the loop ---------------------------------------------------------------------------------
+    def new_run(self, obj: Obj) -> R:
+        """A run record over a working copy of `obj`, with a logger bound to the object."""
         work = copy.deepcopy(obj)
-        kind, ns, name = key_of(work)
+        _, ns, name = key_of(work)
         log = self.logger.bind(controller=self.kind.singular, controllerGroup=self.kind.group,
                                controllerKind=self.kind.kind, name=name, namespace=ns)
-        return Context(work, copy.deepcopy(work.get("status") or {}), log=log)
+        raw = work.get("status")
+        status: Obj = raw if isinstance(raw, dict) else {}
+        return self.run_type(obj=work, old_status=copy.deepcopy(status), log=log,
+                             written=copy.deepcopy(status))
 
-    def step(self, obj: Obj) -> Iterator[tuple[str, Context]]:
-        """Run one phase at a time, yielding (phase name, context) after each; the status is written at the end."""
-        ctx = self.begin(obj)
+    def step(self, obj: Obj) -> Iterator[PhaseReport[R]]:
+        """Run one phase at a time, yielding a `PhaseReport` after each; the status is written at the end
+        (and patched on the way where the reconciler reports progress)."""
+        run = self.new_run(obj)
         for name, phase in self.phases():
-            ctx.phase = name
-            try:
-                ctx.result = phase(ctx)
-            except ApiError as exc:
-                ctx.result = self.api_failure(ctx, exc)
-            yield name, ctx
-            if ctx.result is not None:
+            run.phase = name
+            run.result = self._run_phase(run, name, phase)
+            yield self._report(run, name, _doc(phase))
+            if run.result is not None:
                 break
-        self.finish(ctx)
-        yield "finish", ctx
+        run.phase = "finish"
+        self.finish(run)
+        yield self._report(run, "finish", "Summarise the conditions and write the status.")
+
+    def run(self, obj: Obj) -> R:
+        """Reconcile `obj` and return the finished run record."""
+        *_, last = self.step(obj)
+        return last.run
 
     def reconcile(self, obj: Obj) -> Result:
-        *_, (_, ctx) = self.step(obj)
-        return ctx.result or Result()
+        return self.run(obj).result or Result()
 
-    def api_failure(self, ctx: Context, exc: ApiError) -> Result:
-        """An unexpected API error in a phase (e.g. the server restarted): retry soon, keep everything."""
-        return Result(requeue_after=5.0, error=str(exc), reason="ReconciliationFailed")
+    def _run_phase(self, run: R, name: str, phase: Callable[[R], Result | None]) -> Result | None:
+        try:
+            return phase(run)
+        except ReconcileError as err:
+            return self.fail(run, err)
+        except ApiError as exc:
+            return self.unexpected(run, name, exc)
+        except Exception as exc:  # a bug or malformed input: this object fails, nothing else does
+            return self.unexpected(run, name, exc)
 
-    def finish(self, ctx: Context) -> None:
-        if ctx.values.get("deleted"):
+    def _report(self, run: R, name: str, doc: str) -> PhaseReport[R]:
+        ready = conditions.get_condition(run.obj, conditions.READY)
+        summary = (str(ready.get("status", "")), str(ready.get("reason", "")), str(ready.get("message", ""))) \
+            if ready else None
+        return PhaseReport(name, doc, run.notes_of(name), run.result, summary, run)
+
+    def unexpected(self, run: R, phase: str, exc: BaseException) -> Result:
+        """An exception the phase did not turn into a ReconcileError: Ready=False naming the phase and the error,
+        the traceback logged, retried with backoff by the manager."""
+        detail = str(exc) if not isinstance(exc, KeyError) else f"missing field {exc}"
+        message = f"{phase} failed: {type(exc).__name__}: {detail}"
+        run.log.error("Reconciler error", error=message,
+                      traceback="".join(traceback.format_exception(exc)).strip())
+        err = ReconcileError(reasons.RECONCILIATION_FAILED, message, requeue_after=UNEXPECTED_REQUEUE)
+        result = self.fail(run, err, logged=True)
+        result.unexpected = True
+        return result
+
+    def finish(self, run: R) -> None:
+        """Summarise and write the status (nothing after a deletion finished)."""
+        if run.deleted:
             return
-        self.finish_status(ctx)
-        requested = ((ctx.obj.get("metadata") or {}).get("annotations") or {}).get(REQUESTED_AT)
+        try:
+            self.finish_status(run)
+        except Exception as exc:  # a summary that cannot be made still leaves a readable status
+            run.result = self.unexpected(run, "finish", exc)
+        requested = ((run.obj.get("metadata") or {}).get("annotations") or {}).get(REQUESTED_AT)
         if requested:
-            ctx.status["lastHandledReconcileAt"] = requested
-        if ctx.status != ctx.old_status:
-            self.write_status(ctx)
+            run.status["lastHandledReconcileAt"] = requested
+        self.patch_status(run)
+
+    # -- outcomes ---------------------------------------------------------------------------------
+    def fail(self, run: R, err: ReconcileError, *, logged: bool = False) -> Result:
+        """Record a failure: the condition, a log line, a Warning event; returns the Result to requeue with."""
+        message = self.scrub(run, err.message)
+        if err.condition == conditions.READY:
+            conditions.mark_false(run.obj, conditions.READY, err.reason, message)
+        else:
+            conditions.mark_true(run.obj, err.condition, err.reason, message)
+        if err.stalled:
+            conditions.mark_stalled(run.obj, err.reason, message)
+        requeue = None if err.stalled else (err.requeue_after if err.requeue_after is not None
+                                            else self._default_requeue(run))
+        if not logged:
+            self.log_failure(run, err, message, requeue)
+        if err.event:
+            self.event(run, WARNING, err.reason, message, self.event_metadata(run))
+        return Result(requeue_after=requeue, error=message, reason=err.reason, stalled=err.stalled)
+
+    def _default_requeue(self, run: R) -> float | None:
+        try:
+            return self.default_requeue(run)
+        except Exception:  # e.g. the interval itself is invalid: retry soon, the condition says why
+            return UNEXPECTED_REQUEUE
+
+    def succeed(self, run: R, reason: str, message: str, requeue: float | None, *,
+                event_message: str | None = None, event_reason: str = reasons.SUCCEEDED,
+                only_on_change: bool = True) -> Result:
+        """Ready=True with `reason`/`message`, Stalled dropped; a Normal event with `event_message` (when the Ready
+        condition changed, unless `only_on_change` is False)."""
+        previous = conditions.get_condition({"status": run.old_status}, conditions.READY)
+        conditions.mark_true(run.obj, conditions.READY, reason, message)
+        conditions.delete_condition(run.obj, conditions.STALLED)
+        changed = previous is None or previous.get("message") != message or previous.get("status") != \
+            conditions.TRUE
+        if event_message and (changed or not only_on_change):
+            self.event(run, NORMAL, event_reason, event_message, self.event_metadata(run))
+        return Result(requeue_after=requeue)
+
+    @staticmethod
+    def progressing(run: Run, message: str) -> None:
+        """Reconciling=True/Progressing with `message` (Stalled removed), as Flux's `MarkReconciling`."""
+        conditions.mark_reconciling(run.obj, reasons.PROGRESSING, message)
 
     # -- API helpers ------------------------------------------------------------------------------
-    def write_status(self, ctx: Context) -> None:
-        """Merge-patch the status subresource with the new status (removed keys set to null)."""
-        patch = {k: None for k in ctx.old_status if k not in ctx.status}
-        patch.update(ctx.status)
-        meta = ctx.obj["metadata"]
+    def patch_status(self, run: R) -> None:
+        """Merge-patch the status subresource with what changed since the last write (removed keys → null).
+        Called at the end and, for progress, in the middle of a reconcile."""
+        written = run.written if run.written is not None else run.old_status
+        if run.status == written:
+            return
+        patch = {k: None for k in written if k not in run.status}
+        patch.update({k: v for k, v in run.status.items() if written.get(k) != v})
+        meta = run.obj["metadata"]
         try:
             updated = self.client.merge_patch(self.kind.api_version, self.kind.kind, meta["name"],
                                               meta.get("namespace"), {"status": patch}, subresource="status",
@@ -145,20 +395,21 @@ class PhasedReconciler:
             if exc.status == 404:
                 return
             raise
-        ctx.obj["metadata"] = updated.get("metadata", meta)
+        run.written = copy.deepcopy(run.status)
+        run.obj["metadata"] = updated.get("metadata", meta)
 
-    def ensure_finalizer(self, ctx: Context) -> None:
-        meta = ctx.obj["metadata"]
+    def ensure_finalizer(self, run: R) -> None:
+        meta = run.obj["metadata"]
         finalizers = list(meta.get("finalizers") or [])
         if FINALIZER in finalizers:
             return
         finalizers.append(FINALIZER)
         updated = self.client.merge_patch(self.kind.api_version, self.kind.kind, meta["name"],
                                           meta.get("namespace"), {"metadata": {"finalizers": finalizers}})
-        ctx.obj["metadata"] = updated["metadata"]
+        run.obj["metadata"] = updated["metadata"]
 
-    def remove_finalizer(self, ctx: Context) -> None:
-        meta = ctx.obj["metadata"]
+    def remove_finalizer(self, run: R) -> None:
+        meta = run.obj["metadata"]
         finalizers = [f for f in meta.get("finalizers") or [] if f != FINALIZER]
         try:
             self.client.merge_patch(self.kind.api_version, self.kind.kind, meta["name"], meta.get("namespace"),
@@ -166,34 +417,39 @@ class PhasedReconciler:
         except ApiError as exc:
             if exc.status != 404:
                 raise
-        ctx.values["deleted"] = True
+        run.deleted = True
 
-    def event(self, ctx: Context, type_: str, reason: str, message: str,
+    def event(self, run: R, type_: str, reason: str, message: str,
               metadata: dict[str, str] | None = None) -> None:
-        self.recorder.event(ctx.obj, type_, reason, message, controller=self.controller, metadata=metadata)
+        self.recorder.event(run.obj, type_, reason, message, controller=self.controller, metadata=metadata)
 
-    def open_reconcile(self, ctx: Context, *, cleanup: Callable[[], None] | None = None,
-              generation_message: bool = True) -> Result | None:
-        """The opening every controller shares: finish a deletion (after `cleanup`), add the finalizer,
+    def open_reconcile(self, run: R, *, cleanup: Callable[[], None] | None = None,
+                       generation_message: bool = True) -> Result | None:
+        """The opening most controllers share: finish a deletion (after `cleanup`), add the finalizer,
         stop when suspended, else mark Reconciling (naming a new generation when `generation_message`)."""
-        view = View(ctx.obj)
+        view = View(run.obj)
         if view.deleting:
             if cleanup is not None:
                 cleanup()
-            self.remove_finalizer(ctx)
+            self.remove_finalizer(run)
+            run.did("object deleted: finalizer removed")
             return Result()
-        self.ensure_finalizer(ctx)
+        self.ensure_finalizer(run)
         if view.suspended:
-            ctx.log.info("reconciliation is suspended for this object")
-            ctx.values["suspended"] = True
+            run.log.info("reconciliation is suspended for this object")
+            run.suspended = True
+            run.did("suspended: nothing to do")
             return Result()
         if generation_message and view.generation != view.observed_generation and view.observed_generation >= 0:
-            self.progressing(ctx, f"processing object: new generation {view.observed_generation} -> "
+            self.progressing(run, f"processing object: new generation {view.observed_generation} -> "
                                   f"{view.generation}")
         else:
-            self.progressing(ctx, "reconciliation in progress")
+            self.progressing(run, "reconciliation in progress")
+        run.did("finalizer in place; Reconciling=True")
         return None
 
-    @staticmethod
-    def progressing(ctx: Context, message: str) -> None:
-        conditions.mark_reconciling(ctx.obj, conditions.PROGRESSING, message)
+
+def retry_message(run: Run, requeue: float | None) -> str:
+    """`Reconciliation failed after 1.2s, next try in 5m0s` (kustomize-controller's error log)."""
+    return (f"Reconciliation failed after {format_duration(round(run.elapsed, 6))}, next try in "
+            f"{format_duration(requeue or 0.0)}")

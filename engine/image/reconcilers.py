@@ -8,9 +8,9 @@ from typing import Any
 from engine import labels
 from engine.api import conditions as c
 from engine.api.duration import spec_interval
-from engine.api.reconcile import Context, Phase, PhasedReconciler, Result
+from engine.api.reconcile import PhasedReconciler, ReconcileError, Result, Run
 from engine.api.types import View
-from engine.events import NORMAL, WARNING
+from engine.events import NORMAL
 from engine.image.automation import AutomationError, NamespacedName, UpdateRequest, run_update
 from engine.image.kinds import IMAGE_POLICY, IMAGE_REPOSITORY, IMAGE_UPDATE_AUTOMATION
 from engine.image.policy import PolicyError, select_latest
@@ -21,30 +21,29 @@ from engine.image.scan import scan_repository
 Obj = dict[str, Any]
 
 
-class _ImageReconciler(PhasedReconciler):
-    def phase_start(self, ctx: Context) -> Result | None:
-        return self.open_reconcile(ctx)
+class _ImageReconciler(PhasedReconciler[Run]):
+    """Shared by the three image controllers: open like every toolkit controller, Ready=True/Succeeded with a
+    Normal event when the message changes, Warning events on every failure (retried after a minute)."""
 
-    def fail(self, ctx: Context, reason: str, message: str, *, stalled: bool = False, retry: float = 60.0) -> Result:
-        c.mark_false(ctx.obj, c.READY, reason, message)
-        if stalled:
-            c.mark_stalled(ctx.obj, reason, message)
-        self.event(ctx, WARNING, reason, message)
-        return Result(requeue_after=None if stalled else retry, error=message, reason=reason)
+    run_type = Run
 
-    def succeed(self, ctx: Context, message: str, requeue: float) -> Result:
-        previous = c.get_condition(ctx.obj, c.READY)
-        c.mark_true(ctx.obj, c.READY, c.SUCCEEDED, message)
-        c.delete_condition(ctx.obj, c.STALLED)
-        if previous is None or previous.get("message") != message or previous.get("status") != c.TRUE:
-            self.event(ctx, NORMAL, c.SUCCEEDED, message)
-        return Result(requeue_after=requeue)
+    def phase_start(self, run: Run) -> Result | None:
+        """Finish a deletion, add the finalizer, stop if suspended, mark Reconciling."""
+        return self.open_reconcile(run)
 
-    def finish_status(self, ctx: Context) -> None:
-        if ctx.values.get("suspended"):
+    @staticmethod
+    def error(reason: str, message: str, *, stalled: bool = False, retry: float = 60.0) -> ReconcileError:
+        return ReconcileError(reason, message, stalled=stalled, requeue_after=retry)
+
+    def done(self, run: Run, message: str, requeue: float) -> Result:
+        run.did(message)
+        return self.succeed(run, c.SUCCEEDED, message, requeue, event_message=message)
+
+    def finish_status(self, run: Run) -> None:
+        if run.suspended:
             return
-        c.delete_condition(ctx.obj, c.RECONCILING)
-        ctx.status["observedGeneration"] = View(ctx.obj).generation
+        c.delete_condition(run.obj, c.RECONCILING)
+        run.status["observedGeneration"] = View(run.obj).generation
 
     def secret_data(self, namespace: str, name: str) -> dict[str, str]:
         secret = self.client.get("v1", "Secret", name, namespace)
@@ -60,34 +59,34 @@ class ImageRepositoryReconciler(_ImageReconciler):
     observes_outside_world = True
     controller = "image-reflector-controller"
 
-    def phases(self) -> list[tuple[str, Phase]]:
+    def phases(self) -> list[tuple[str, Any]]:
         return [("start", self.phase_start), ("scan", self.phase_scan)]
 
-    def phase_scan(self, ctx: Context) -> Result | None:
-        spec, meta = ctx.obj.get("spec") or {}, ctx.obj["metadata"]
-        interval = spec_interval(ctx.obj)
+    def phase_scan(self, run: Run) -> Result | None:
+        spec, meta = run.obj.get("spec") or {}, run.obj["metadata"]
+        interval = spec_interval(run.obj)
         secret = None
         try:
             if (spec.get("secretRef") or {}).get("name"):
                 secret = self.secret_data(meta.get("namespace", "default"), spec["secretRef"]["name"])
         except RegistryError as err:
-            return self.fail(ctx, "AuthenticationFailed", f"failed to configure authentication options: {err}")
+            raise self.error("AuthenticationFailed", f"failed to configure authentication options: {err}") from None
         try:
             result = scan_repository(str(spec.get("image", "")), exclusion_list=spec.get("exclusionList"),
                                      insecure=bool(spec.get("insecure")), secret_data=secret,
                                      timeout=min(interval, 30.0))
         except ImageNameError as err:
-            return self.fail(ctx, "ImageURLInvalid", str(err), stalled=True)
+            raise self.error("ImageURLInvalid", str(err), stalled=True) from None
         except RegistryError as err:
-            return self.fail(ctx, "ReadOperationFailed", f"scan failed: {err}")
-        ctx.status["canonicalImageName"] = result.canonical_image_name
-        ctx.status["observedExclusionList"] = result.exclusion_list
+            raise self.error("ReadOperationFailed", f"scan failed: {err}") from None
+        run.status["canonicalImageName"] = result.canonical_image_name
+        run.status["observedExclusionList"] = result.exclusion_list
         scan: Obj = {"tagCount": result.tag_count, "scanTime": c.now_rfc3339(), "revision": result.revision}
         if result.tags:
             scan["latestTags"] = result.latest_tags
-        ctx.status["lastScanResult"] = scan
-        ctx.status["tags"] = result.tags
-        return self.succeed(ctx, f"successful scan: found {result.tag_count} tags with checksum {result.revision}",
+        run.status["lastScanResult"] = scan
+        run.status["tags"] = result.tags
+        return self.done(run, f"successful scan: found {result.tag_count} tags with checksum {result.revision}",
                             interval)
 
 
@@ -97,7 +96,7 @@ class ImagePolicyReconciler(_ImageReconciler):
     kind = IMAGE_POLICY
     controller = "image-reflector-controller"
 
-    def phases(self) -> list[tuple[str, Phase]]:
+    def phases(self) -> list[tuple[str, Any]]:
         return [("start", self.phase_start), ("policy", self.phase_policy)]
 
     def triggered_by(self, obj: Obj, changed: Obj) -> bool:
@@ -107,25 +106,25 @@ class ImagePolicyReconciler(_ImageReconciler):
         ns = ref.get("namespace") or obj["metadata"].get("namespace")
         return ref.get("name") == changed["metadata"]["name"] and ns == changed["metadata"].get("namespace")
 
-    def phase_policy(self, ctx: Context) -> Result | None:
-        spec, meta = ctx.obj.get("spec") or {}, ctx.obj["metadata"]
+    def phase_policy(self, run: Run) -> Result | None:
+        spec, meta = run.obj.get("spec") or {}, run.obj["metadata"]
         ref = spec.get("imageRepositoryRef") or {}
         ns = ref.get("namespace") or meta.get("namespace", "default")
         repo = self.client.get(IMAGE_REPOSITORY.api_version, "ImageRepository", ref.get("name", ""), ns)
         if repo is None:
-            return self.fail(ctx, c.DEPENDENCY_NOT_READY, "failed to get the referred ImageRepository: referenced "
+            raise self.error(c.DEPENDENCY_NOT_READY, "failed to get the referred ImageRepository: referenced "
                              f"ImageRepository does not exist: imagerepositories.image.toolkit.fluxcd.io "
                              f"\"{ref.get('name', '')}\" not found", retry=30.0)
         tags = (repo.get("status") or {}).get("tags")
         if not tags:
-            return self.fail(ctx, c.DEPENDENCY_NOT_READY, "retrying in 30s error: no tags in database", retry=30.0)
+            raise self.error(c.DEPENDENCY_NOT_READY, "retrying in 30s error: no tags in database", retry=30.0)
         try:
             tag = select_latest(spec, list(tags))
         except PolicyError as err:
-            return self.fail(ctx, err.reason, err.message, stalled=err.stalled)
+            raise self.error(err.reason, err.message, stalled=err.stalled) from None
         name = str((repo.get("spec") or {}).get("image", ""))
         digest = ""
-        previous = ctx.status.get("latestRef")
+        previous = run.status.get("latestRef")
         policy = spec.get("digestReflectionPolicy") or "Never"
         if policy != "Never":
             keep = policy == "IfNotPresent" and previous and previous.get("name") == name and \
@@ -133,15 +132,15 @@ class ImagePolicyReconciler(_ImageReconciler):
             try:
                 digest = str(previous["digest"]) if keep and previous else self._digest(repo, tag)
             except RegistryError as err:
-                return self.fail(ctx, c.FAILED, f"failed fetching digest of {name}:{tag}: {err}")
+                raise self.error(c.FAILED, f"failed fetching digest of {name}:{tag}: {err}") from None
         latest = {"name": name, "tag": tag, **({"digest": digest} if digest else {})}
         message = f"Latest image tag for {name} resolved to {tag}" + (f" with digest {digest}" if digest else "")
         if previous and previous != latest:
-            ctx.status["observedPreviousRef"] = previous
+            run.status["observedPreviousRef"] = previous
             message += f" (previously {previous.get('name')}:{previous.get('tag')}" + (
                 f"@{previous['digest']}" if previous.get("digest") else "") + ")"
-        ctx.status["latestRef"] = latest
-        return self.succeed(ctx, message, spec_interval(ctx.obj) if policy == "Always" else 600.0)
+        run.status["latestRef"] = latest
+        return self.done(run, message, spec_interval(run.obj) if policy == "Always" else 600.0)
 
     def _digest(self, repo: Obj, tag: str) -> str:
         from engine.image.reference import parse_image
@@ -166,30 +165,30 @@ class ImageUpdateAutomationReconciler(_ImageReconciler):
         self.commit_date = commit_date
         self.workdir = workdir
 
-    def phases(self) -> list[tuple[str, Phase]]:
+    def phases(self) -> list[tuple[str, Any]]:
         return [("start", self.phase_start), ("update", self.phase_update)]
 
     def triggered_by(self, obj: Obj, changed: Obj) -> bool:
         return changed.get("kind") == "ImagePolicy" and \
             changed["metadata"].get("namespace") == obj["metadata"].get("namespace")
 
-    def phase_update(self, ctx: Context) -> Result | None:
-        spec, meta = ctx.obj.get("spec") or {}, ctx.obj["metadata"]
+    def phase_update(self, run: Run) -> Result | None:
+        spec, meta = run.obj.get("spec") or {}, run.obj["metadata"]
         namespace = meta.get("namespace", "default")
-        ctx.status["lastAutomationRunTime"] = c.now_rfc3339()
-        interval = spec_interval(ctx.obj)
+        run.status["lastAutomationRunTime"] = c.now_rfc3339()
+        interval = spec_interval(run.obj)
         source = spec.get("sourceRef") or {}
         if source.get("kind", "GitRepository") != "GitRepository":
-            return self.fail(ctx, "InvalidSourceConfiguration", f"source kind '{source.get('kind')}' not "
+            raise self.error("InvalidSourceConfiguration", f"source kind '{source.get('kind')}' not "
                              "supported: invalid source configuration", stalled=True)
         update = spec.get("update", {"strategy": "Setters"})
         if update is None or (update.get("strategy") or "Setters") != "Setters":
             message = "no update strategy" if update is None else f"unsupported update strategy: {update['strategy']}"
-            return self.fail(ctx, "InvalidUpdateStrategy", message, stalled=True)
+            raise self.error("InvalidUpdateStrategy", message, stalled=True)
         repo = self.client.get("source.toolkit.fluxcd.io/v1", "GitRepository", source.get("name", ""),
                                source.get("namespace") or namespace)
         if repo is None:
-            return self.fail(ctx, "SourceManagerFailed", "failed configuring source manager: unable to get source "
+            raise self.error("SourceManagerFailed", "failed configuring source manager: unable to get source "
                              f"'GitRepository/{source.get('namespace') or namespace}/{source.get('name', '')}': "
                              "not found")
         git_spec = spec.get("git") or {}
@@ -215,14 +214,14 @@ class ImageUpdateAutomationReconciler(_ImageReconciler):
         try:
             outcome = run_update(request, self.workdir)
         except AutomationError as err:
-            return self.fail(ctx, err.reason, err.message, stalled=err.stalled)
-        ctx.status["observedPolicies"] = observed
-        ctx.status["observedSourceRevision"] = outcome.observed_revision
+            raise self.error(err.reason, err.message, stalled=err.stalled) from None
+        run.status["observedPolicies"] = observed
+        run.status["observedSourceRevision"] = outcome.observed_revision
         if outcome.commit:
-            ctx.status["lastPushCommit"] = outcome.commit
-            ctx.status["lastPushTime"] = c.now_rfc3339()
-            self.event(ctx, NORMAL, c.SUCCEEDED, outcome.event_message)
-        return self.succeed(ctx, "repository up-to-date", interval)
+            run.status["lastPushCommit"] = outcome.commit
+            run.status["lastPushTime"] = c.now_rfc3339()
+            self.event(run, NORMAL, c.SUCCEEDED, outcome.event_message)
+        return self.done(run, "repository up-to-date", interval)
 
 
 def _selected(policy: Obj, selector: Obj | None) -> bool:

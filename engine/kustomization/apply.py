@@ -8,12 +8,14 @@ written. Objects are written only when the dry-run result differs from the live 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from engine import kstatus
+from engine.api.poll import poll_until
 from engine.client import ApiError, Client, NoMatchError
 from engine.kustomization.inventory import ObjMeta
 
@@ -33,8 +35,48 @@ KIND_LAST = ["MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"]
 _RANK = {k: i - len(KIND_ORDER) for i, k in enumerate(KIND_ORDER)}
 _RANK.update({k: i + 1 for i, k in enumerate(KIND_LAST)})
 
+
+
+class Action(StrEnum):
+    """What server-side apply or garbage collection did to one object (fluxcd/pkg/ssa's Action)."""
+
+    CREATED = "created"
+    CONFIGURED = "configured"
+    UNCHANGED = "unchanged"
+    DELETED = "deleted"
+    SKIPPED = "skipped"
+    UNKNOWN = "unknown"
+
+
 CREATED, CONFIGURED, UNCHANGED, DELETED, SKIPPED, UNKNOWN = (
-    "created", "configured", "unchanged", "deleted", "skipped", "unknown")
+    Action.CREATED, Action.CONFIGURED, Action.UNCHANGED, Action.DELETED, Action.SKIPPED, Action.UNKNOWN)
+
+
+def _selector(**pairs: str) -> Mapping[str, str]:
+    return {f"{GROUP}/{k}": v for k, v in pairs.items()}
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    """How to apply and prune, as fluxcd/pkg/ssa's ApplyOptions: `force` recreates objects on immutable-field
+    errors; each selector is a label-or-annotation key → value (matched case-insensitively) that marks objects
+    to recreate (`force_selector`), never touch (`exclusion_selector`), only create (`if_not_present_selector`)
+    or never delete (`prune_exclusion_selector`). `wait_timeout`/`wait_interval` bound the stage waits."""
+
+    force: bool = False
+    force_selector: Mapping[str, str] = field(default_factory=lambda: _selector(force="enabled"))
+    exclusion_selector: Mapping[str, str] = field(
+        default_factory=lambda: _selector(reconcile="disabled", ssa="ignore"))
+    if_not_present_selector: Mapping[str, str] = field(default_factory=lambda: _selector(ssa="ifnotpresent"))
+    prune_exclusion_selector: Mapping[str, str] = field(
+        default_factory=lambda: _selector(prune="disabled", reconcile="disabled", ssa="ignore"))
+    wait_timeout: float = 60.0
+    wait_interval: float = 0.05
+
+
+def matches(obj: Obj | None, selector: Mapping[str, str]) -> bool:
+    """Does any key → value of `selector` appear as a label or annotation of `obj` (values case-insensitive)?"""
+    return any(_flag(obj, key) == value for key, value in selector.items())
 
 
 @dataclass(frozen=True)
@@ -42,7 +84,7 @@ class Change:
     """One change-set line: `Deployment/default/web created`."""
 
     meta: ObjMeta
-    action: str
+    action: Action
 
     def __str__(self) -> str:
         return f"{self.meta.subject} {self.action}"
@@ -52,7 +94,7 @@ class Change:
 class ChangeSet:
     entries: list[Change] = field(default_factory=list)
 
-    def add(self, meta: ObjMeta, action: str) -> None:
+    def add(self, meta: ObjMeta, action: Action) -> None:
         self.entries.append(Change(meta, action))
 
     def extend(self, other: ChangeSet) -> None:
@@ -67,7 +109,7 @@ class ChangeSet:
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.entries)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Change]:
         return iter(self.entries)
 
     def __len__(self) -> int:
@@ -111,11 +153,12 @@ def _flag(obj: Obj | None, key: str) -> str:
     return str(value).lower()
 
 
-def skipped(desired: Obj, existing: Obj | None) -> bool:
-    for obj in (desired, existing):
-        if _flag(obj, f"{GROUP}/reconcile") == "disabled" or _flag(obj, f"{GROUP}/ssa") == "ignore":
-            return True
-    return existing is not None and _flag(desired, f"{GROUP}/ssa") == "ifnotpresent"
+def skipped(desired: Obj, existing: Obj | None, options: ApplyOptions | None = None) -> bool:
+    """Excluded (on either side), or create-only and already there."""
+    options = options or ApplyOptions()
+    if matches(desired, options.exclusion_selector) or matches(existing, options.exclusion_selector):
+        return True
+    return existing is not None and matches(desired, options.if_not_present_selector)
 
 
 def immutable(err: ApiError) -> bool:
@@ -147,32 +190,35 @@ def error_subject(meta: ObjMeta, err: ApiError) -> str:
 
 
 class Applier:
-    """Applies objects the way kustomize-controller does; `force` recreates objects on immutable errors."""
+    """Applies objects the way kustomize-controller does (fluxcd/pkg/ssa's ResourceManager)."""
 
-    def __init__(self, client: Client, *, field_manager: str = FIELD_MANAGER, wait_timeout: float = 60.0,
-                 poll: float = 0.2, concurrency: int = 4) -> None:
+    def __init__(self, client: Client, *, field_manager: str = FIELD_MANAGER, concurrency: int = 4) -> None:
         self.client = client
         self.concurrency = concurrency
         self.field_manager = field_manager
-        self.wait_timeout = wait_timeout
-        self.poll = poll
 
-    def apply_all_staged(self, objects: list[Obj], *, force: bool = False) -> ChangeSet:
+    def apply_all_staged(self, objects: list[Obj], options: ApplyOptions | None = None, *,
+                         before_write: Callable[[list[ObjMeta]], None] | None = None) -> ChangeSet:
+        """Apply in stages (CRDs/Namespaces/ClusterRoles, `*Class` kinds, the rest); the first two are waited
+        for. `before_write(metas)` is called before a stage's first write with the objects it may create, so the
+        caller can record them (the inventory) before they exist."""
+        options = options or ApplyOptions()
         done = ChangeSet()
         stages: dict[int, list[Obj]] = {}
         for obj in objects:
             stages.setdefault(stage_of(obj), []).append(obj)
         for number in sorted(stages):
             batch = sorted(stages[number], key=sort_key)
-            changes = self.apply_stage(batch, force=force, done=done)
+            changes = self.apply_stage(batch, options, done=done, before_write=before_write)
             done.extend(changes)
             if number in (1, 2):
-                self.wait_current([c.meta for c in changes if c.action != SKIPPED], done)
+                self.wait_current([c.meta for c in changes if c.action != SKIPPED], options, done)
                 if any(c.meta.kind == "CustomResourceDefinition" for c in changes):
                     self.client.invalidate_discovery()
         return done
 
-    def apply_stage(self, batch: list[Obj], *, force: bool, done: ChangeSet) -> ChangeSet:
+    def apply_stage(self, batch: list[Obj], options: ApplyOptions, *, done: ChangeSet,
+                    before_write: Callable[[list[ObjMeta]], None] | None = None) -> ChangeSet:
         live = self._prefetch(batch)
 
         def plan(obj: Obj) -> tuple[Obj, ObjMeta, Obj | None, Obj | None]:
@@ -184,20 +230,27 @@ class Applier:
                     existing = self.client.get(obj["apiVersion"], obj["kind"], meta.name, meta.namespace or None)
             except ApiError as err:
                 raise ApplyError(error_subject(meta, err), done) from None
-            if skipped(obj, existing):
+            if skipped(obj, existing, options):
                 return obj, meta, existing, None
-            dry = self._dry_run(obj, meta, existing, force, done)
+            dry = self._dry_run(obj, meta, existing, options, done)
             if dry is None:
                 existing = None
-                dry = self._dry_run(obj, meta, None, False, done)
+                dry = self._dry_run(obj, meta, None, ApplyOptions(force=False), done)
             elif meta.id in live and (existing is None or drifted(dry, existing)):
                 # the listed copy may be older than the dry-run (e.g. a controller annotated it since): re-read
-                existing = self._live(meta)
+                existing = self.live(meta)
             return obj, meta, existing, dry
 
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            futures = [pool.submit(plan, obj) for obj in batch]
-        plans = [f.result() for f in futures]  # the first failure in apply order is raised
+        if len(batch) < 2 * self.concurrency:
+            plans = [plan(obj) for obj in batch]
+        else:
+            with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+                futures = [pool.submit(plan, obj) for obj in batch]
+            plans = [f.result() for f in futures]  # the first failure in apply order is raised
+        writes = [meta for _, meta, existing, dry in plans
+                  if dry is not None and (existing is None or drifted(dry, existing))]
+        if writes and before_write is not None:
+            before_write(writes)
         out = ChangeSet()
         for obj, meta, existing, dry in plans:
             if dry is None:
@@ -233,47 +286,44 @@ class Applier:
                 live[meta.id] = found.get(meta.id)
         return live
 
-    def _dry_run(self, obj: Obj, meta: ObjMeta, existing: Obj | None, force: bool, done: ChangeSet) -> Obj | None:
+    def _dry_run(self, obj: Obj, meta: ObjMeta, existing: Obj | None, options: ApplyOptions,
+                 done: ChangeSet) -> Obj | None:
         """The dry-run result; None when the object was deleted for recreation (force on an immutable error)."""
         try:
             return self.client.apply(obj, field_manager=self.field_manager, force=True, dry_run=True)
         except ApiError as err:
-            recreate = force or _flag(obj, f"{GROUP}/force") == "enabled" or _flag(existing, f"{GROUP}/force") \
-                == "enabled"
+            recreate = options.force or matches(obj, options.force_selector) or \
+                matches(existing, options.force_selector)
             if existing is not None and recreate and immutable(err):
                 self.client.delete(obj["apiVersion"], obj["kind"], meta.name, meta.namespace or None)
-                self._wait_gone(obj, meta)
+                if not wait_deleted(self.client, [meta], options.wait_timeout, options.wait_interval):
+                    raise ApplyError(f"{meta.subject} recreate failed: timeout waiting for deletion",
+                                     ChangeSet()) from None
                 return None
             raise ApplyError(error_subject(meta, err), done) from None
 
-    def _wait_gone(self, obj: Obj, meta: ObjMeta) -> None:
-        deadline = time.monotonic() + self.wait_timeout
-        while self.client.get(obj["apiVersion"], obj["kind"], meta.name, meta.namespace or None) is not None:
-            if time.monotonic() > deadline:
-                raise ApplyError(f"{meta.subject} recreate failed: timeout waiting for deletion", ChangeSet())
-            time.sleep(self.poll / 4)
+    def wait_current(self, metas: list[ObjMeta], options: ApplyOptions, done: ChangeSet) -> None:
+        """Wait until every object is kstatus Current (the stage waits of ApplyAllStaged)."""
+        polled = poll_until(lambda: [(m, kstatus.compute(self.live(m))) for m in metas],
+                            lambda results: all(st.status == kstatus.CURRENT for _, st in results),
+                            timeout=options.wait_timeout, interval=options.wait_interval)
+        if not polled.met:
+            raise ApplyError("timeout waiting for: [" + ", ".join(
+                f"{m.subject} status: '{st.status}'" for m, st in polled.value if st.status != kstatus.CURRENT)
+                + "]", done)
 
-    def wait_current(self, metas: list[ObjMeta], done: ChangeSet) -> None:
-        deadline = time.monotonic() + self.wait_timeout
-        pending = list(metas)
-        while pending:
-            pending = [m for m in pending if kstatus.compute(self._live(m)).status != kstatus.CURRENT]
-            if not pending:
-                return
-            if time.monotonic() > deadline:
-                raise ApplyError("timeout waiting for: [" + ", ".join(
-                    f"{m.subject} status: '{kstatus.compute(self._live(m)).status}'" for m in pending) + "]", done)
-            time.sleep(self.poll / 4)
-
-    def _live(self, meta: ObjMeta) -> Obj | None:
+    def live(self, meta: ObjMeta) -> Obj | None:
+        """The object as the API server has it (None: absent, its kind unknown or the read failed)."""
         try:
-            return self.client.get(meta.api_version, meta.kind, meta.name, meta.namespace or None)
+            return live_object(self.client, meta)
         except ApiError:
             return None
 
     # -- garbage collection -----------------------------------------------------------------------
-    def delete_all(self, metas: Iterable[ObjMeta], owner: dict[str, str]) -> tuple[ChangeSet, list[str]]:
+    def delete_all(self, metas: Iterable[ObjMeta], owner: dict[str, str],
+                   options: ApplyOptions | None = None) -> tuple[ChangeSet, list[str]]:
         """Prune in reverse apply order; only objects still carrying both owner labels; returns (changes, errors)."""
+        options = options or ApplyOptions()
         ordered = sorted(metas, key=lambda m: (rank(m.kind), m.group, m.kind, m.namespace, m.name), reverse=True)
         changes, errors = ChangeSet(), []
         for meta in ordered:
@@ -292,8 +342,7 @@ class Applier:
             if any(labels.get(k) != v for k, v in owner.items()):
                 changes.add(meta, SKIPPED)
                 continue
-            if _flag(live, f"{GROUP}/prune") == "disabled" or _flag(live, f"{GROUP}/reconcile") == "disabled" \
-                    or _flag(live, f"{GROUP}/ssa") == "ignore":
+            if matches(live, options.prune_exclusion_selector):
                 changes.add(meta, SKIPPED)
                 continue
             try:
@@ -311,26 +360,40 @@ def _merge(a: ChangeSet, b: ChangeSet) -> ChangeSet:
     return out
 
 
+def live_object(client: Client, meta: ObjMeta) -> Obj | None:
+    """GET one inventory object (None when absent or when its kind is not served)."""
+    try:
+        return client.get(meta.api_version, meta.kind, meta.name, meta.namespace or None)
+    except NoMatchError:
+        return None
+
+
+def wait_deleted(client: Client, metas: list[ObjMeta], timeout: float, interval: float,
+                 cancelled: Callable[[], bool] | None = None) -> bool:
+    """Wait until none of the objects exists any more; False on timeout."""
+    return poll_until(lambda: [m for m in metas if live_object(client, m) is not None], lambda left: not left,
+                      timeout=timeout, interval=interval, cancelled=cancelled).met
+
+
 def wait_for(client: Client, metas: list[ObjMeta], timeout: float, poll: float = 0.5,
-             clock: Callable[[], float] = time.monotonic) -> tuple[bool, str]:
+             clock: Callable[[], float] = time.monotonic,
+             cancelled: Callable[[], bool] | None = None) -> tuple[bool, str]:
     """Health-check objects until all are Current (fail fast on Failed); returns (ok, Flux-style message)."""
-    start = clock()
-    while True:
-        results = []
-        for meta in metas:
-            try:
-                live = client.get(meta.api_version, meta.kind, meta.name, meta.namespace or None)
-            except NoMatchError:
-                live = None
-            results.append((meta, kstatus.compute(live)))
-        if all(st.status == kstatus.CURRENT for _, st in results):
-            return True, ""
-        failed = [(m, st) for m, st in results if st.status == kstatus.FAILED]
-        if failed:
-            detail = ", ".join(f"{m.subject} status: 'Failed': {st.message}" for m, st in failed)
-            return False, f"failed early due to stalled resources: [{detail}]"
-        if clock() - start >= timeout:
-            detail = ", ".join(f"{m.subject} status: '{st.status}'" for m, st in results
-                               if st.status != kstatus.CURRENT)
-            return False, f"timeout waiting for: [{detail}]"
-        time.sleep(poll)
+
+    def probe() -> list[tuple[ObjMeta, kstatus.Status]]:
+        return [(meta, kstatus.compute(live_object(client, meta))) for meta in metas]
+
+    def settled(results: list[tuple[ObjMeta, kstatus.Status]]) -> bool:
+        return all(st.status == kstatus.CURRENT for _, st in results) or \
+            any(st.status == kstatus.FAILED for _, st in results)
+
+    polled = poll_until(probe, settled, timeout=timeout, interval=poll, clock=clock, cancelled=cancelled)
+    results = polled.value
+    failed = [(m, st) for m, st in results if st.status == kstatus.FAILED]
+    if failed:
+        detail = ", ".join(f"{m.subject} status: 'Failed': {st.message}" for m, st in failed)
+        return False, f"failed early due to stalled resources: [{detail}]"
+    if polled.met:
+        return True, ""
+    detail = ", ".join(f"{m.subject} status: '{st.status}'" for m, st in results if st.status != kstatus.CURRENT)
+    return False, f"timeout waiting for: [{detail}]"

@@ -1,34 +1,50 @@
-"""Kustomization reconciler in kustomize-controller's order (spec §2.2):
+"""Kustomization reconciler in kustomize-controller's order:
 
-finalize → source → dependencies → fetch → path → generate → build → apply → prune → health → (finish).
-Every phase either continues or ends the reconcile with Flux's Ready reason; prune runs only after a fully
-successful build and apply, and the previous inventory stays untouched on any failure.
+finalize → source → dependencies → fetch → path → generate → build → apply → prune → health → ready (→ finish).
+
+Each phase reads and writes a typed `KustomizationRun`, says what it did (`run.did`), and either continues or
+raises a `ReconcileError` with Flux's Ready reason. Status is patched as the reconcile progresses (Reconciling
+with `Fetching/Building manifests…`, `Running health checks…`). Prune runs only after a fully successful build
+and apply; before any object is written the inventory is widened to what the apply may create, so an engine
+killed mid-apply still prunes those objects later.
 """
 
 from __future__ import annotations
 
-import base64
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine import reasons
 from engine.api import conditions as c
 from engine.api.crds import KUSTOMIZATION
-from engine.api.duration import format_duration
-from engine.api.reconcile import Context, Phase, PhasedReconciler, Result
+from engine.api.duration import DurationError, format_duration, parse_duration
+from engine.api.reconcile import (
+    ArtifactNotFound,
+    DependencyNotReady,
+    Key,
+    PhasedReconciler,
+    ReconcileError,
+    Result,
+    Run,
+    retry_message,
+)
 from engine.api.types import Kustomization, NamespacedName
 from engine.client import ApiError, Client
 from engine.events import NORMAL, WARNING, EventRecorder, Logger
 from engine.kustomization import inventory as inv
-from engine.kustomization.apply import Applier, ApplyError, ChangeSet, wait_for
-from engine.kustomization.generator import GenerateError, find_kustomization, generate
-from engine.kustomization.postbuild import (
-    PostBuildError,
-    load_variables,
-    stamp_common_metadata,
-    stamp_owner,
-    substitute_objects,
+from engine.kustomization.apply import (
+    Action,
+    Applier,
+    ApplyError,
+    ApplyOptions,
+    ChangeSet,
+    wait_deleted,
+    wait_for,
 )
+from engine.kustomization.build import BuildError, Generated, build_objects, generate_file, sops_encrypted
+from engine.kustomization.history import upsert_history
 from engine.kustomization.workspace import (
     ArtifactError,
     extract,
@@ -42,30 +58,41 @@ Obj = dict[str, Any]
 GROUP = "kustomize.toolkit.fluxcd.io"
 REVISION_KEY = f"{GROUP}/revision"
 DEPENDENCY_REQUEUE = 30.0
-
-ARTIFACT_FAILED = "ArtifactFailed"
-BUILD_FAILED = "BuildFailed"
-RECONCILIATION_FAILED = "ReconciliationFailed"
-PRUNE_FAILED = "PruneFailed"
-HEALTH_CHECK_FAILED = "HealthCheckFailed"
-RECONCILIATION_SUCCEEDED = "ReconciliationSucceeded"
-DEPENDENCY_NOT_READY = "DependencyNotReady"
+HEALTH_POLL = 0.05
 
 
-class KustomizationReconciler(PhasedReconciler):
-    """kustomize-controller's Kustomization loop; `last_changes` keeps each object's latest change set."""
+@dataclass
+class KustomizationRun(Run):
+    """What one Kustomization reconcile knows between its phases."""
+
+    source: str = ""                       # Kind/namespace/name of the source
+    artifact: Obj | None = None            # the source's status.artifact
+    workdir: Path | None = None            # where the artifact is unpacked
+    path: Path | None = None               # spec.path inside workdir
+    generated: Generated | None = None     # kustomization.yaml generated or patched
+    objects: list[Obj] = field(default_factory=list)  # the build, owner labels stamped
+    digest: str = ""                       # sha256 of the build (status.history)
+    secrets: list[str] = field(default_factory=list)  # values to keep out of messages
+    changes: ChangeSet | None = None       # the apply's change set
+    pruned: ChangeSet | None = None        # what garbage collection did
+    health: list[inv.ObjMeta] = field(default_factory=list)  # objects health-checked
+
+
+class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
+    """kustomize-controller's Kustomization loop."""
 
     kind = KUSTOMIZATION
     controller = "kustomize-controller"
+    run_type = KustomizationRun
 
     def __init__(self, client: Client, recorder: EventRecorder, logger: Logger, *,
-                 health_poll: float = 0.25, stage_wait_timeout: float = 60.0) -> None:
+                 health_poll: float = HEALTH_POLL, stage_wait_timeout: float = 60.0) -> None:
         super().__init__(client, recorder, logger)
         self.health_poll = health_poll
-        self.applier = Applier(client, wait_timeout=stage_wait_timeout)
-        self.last_changes: dict[NamespacedName, ChangeSet] = {}
+        self.stage_wait_timeout = stage_wait_timeout
+        self.applier = Applier(client)
 
-    def phases(self) -> list[tuple[str, Phase]]:
+    def phases(self) -> list[tuple[str, Any]]:
         return [
             ("finalize", self.phase_finalize), ("source", self.phase_source),
             ("dependencies", self.phase_dependencies), ("fetch", self.phase_fetch), ("path", self.phase_path),
@@ -73,100 +100,111 @@ class KustomizationReconciler(PhasedReconciler):
             ("prune", self.phase_prune), ("health", self.phase_health), ("ready", self.phase_ready),
         ]
 
-    # -- helpers ----------------------------------------------------------------------------------
-    def fail(self, ctx: Context, reason: str, message: str, requeue: float | None = None) -> Result:
-        ks = Kustomization(ctx.obj)
-        message = self._scrub(ctx, message)
-        c.mark_false(ctx.obj, c.READY, reason, message)
-        if reason == HEALTH_CHECK_FAILED:
-            c.mark_false(ctx.obj, c.HEALTHY, reason, message)
-        retry = ks.retry_interval if requeue is None else requeue
-        ctx.log.error(f"Reconciliation failed after {format_duration(round(ctx.elapsed, 6))}, next try in "
-                      f"{format_duration(retry)}", revision=ctx.values.get("revision", ""), error=message)
-        meta = {REVISION_KEY: ctx.values["revision"]} if ctx.values.get("revision") else None
-        self.event(ctx, WARNING, reason, message, meta)
-        return Result(requeue_after=retry, error=message, reason=reason)
+    # -- hooks of the base ------------------------------------------------------------------------
+    def default_requeue(self, run: KustomizationRun) -> float | None:
+        return Kustomization(run.obj).retry_interval
 
-    def _scrub(self, ctx: Context, text: str) -> str:
-        for secret in ctx.values.get("secrets", ()):
+    def scrub(self, run: KustomizationRun, text: str) -> str:
+        for secret in run.secrets:
             text = text.replace(secret, "***")
         return text
 
-    def _progress(self, ctx: Context, verb: str) -> None:
-        ks = Kustomization(ctx.obj)
-        self.progressing(ctx, f"{verb} for revision {ctx.values.get('revision', '')} with a timeout of "
-                              f"{format_duration(ks.timeout)}")
+    def event_metadata(self, run: KustomizationRun) -> dict[str, str] | None:
+        return {REVISION_KEY: run.revision} if run.revision else None
 
-    def _cleanup(self, ctx: Context) -> None:
-        workdir = ctx.values.pop("workdir", None)
-        if workdir is not None:
-            shutil.rmtree(workdir, ignore_errors=True)
+    def log_failure(self, run: KustomizationRun, err: ReconcileError, message: str, requeue: float | None) -> None:
+        if isinstance(err, DependencyNotReady):
+            run.log.info(message)
+        else:
+            run.log.error(retry_message(run, requeue), revision=run.revision, error=message)
+
+    def fail(self, run: KustomizationRun, err: ReconcileError, *, logged: bool = False) -> Result:
+        result = super().fail(run, err, logged=logged)
+        if err.reason == reasons.HEALTH_CHECK_FAILED:
+            c.mark_false(run.obj, c.HEALTHY, err.reason, result.error or "")
+        return result
+
+    @staticmethod
+    def _progress_message(run: KustomizationRun, verb: str) -> str:
+        return f"{verb} for revision {run.revision} with a timeout of " \
+               f"{format_duration(Kustomization(run.obj).timeout)}"
+
+    def _progress(self, run: KustomizationRun, verb: str) -> None:
+        """Reconciling=True with `<verb> for revision <rev> with a timeout of <t>`, patched at once."""
+        self.progressing(run, self._progress_message(run, verb))
+        self.patch_status(run)
+
+    def _cleanup(self, run: KustomizationRun) -> None:
+        if run.workdir is not None:
+            shutil.rmtree(run.workdir, ignore_errors=True)
+            run.workdir = None
 
     # -- phases -----------------------------------------------------------------------------------
-    def phase_finalize(self, ctx: Context) -> Result | None:
-        ks = Kustomization(ctx.obj)
+    def phase_finalize(self, run: KustomizationRun) -> Result | None:
+        """Finish a deletion (garbage-collect the inventory), add the finalizer, stop if suspended."""
+        ks = Kustomization(run.obj)
         if ks.deleting:
-            return self.finalize_deletion(ctx)
-        self.ensure_finalizer(ctx)
+            return self.finalize_deletion(run)
+        self.ensure_finalizer(run)
         if ks.suspended:
-            ctx.log.info("Reconciliation is suspended for this object")
-            ctx.values["suspended"] = True
+            run.log.info("Reconciliation is suspended for this object")
+            run.suspended = True
+            run.did("suspended: nothing applied, nothing pruned")
             return Result()
+        _validate(run.obj)
+        run.did("finalizer in place, object not being deleted")
         return None
 
-    def phase_source(self, ctx: Context) -> Result | None:
-        ks = Kustomization(ctx.obj)
+    def phase_source(self, run: KustomizationRun) -> Result | None:
+        """Get the source object named by spec.sourceRef and the artifact it advertises."""
+        ks = Kustomization(run.obj)
         ref = ks.source_ref
         api_version = ref.get("apiVersion") or "source.toolkit.fluxcd.io/v1"
         kind = ref.get("kind", "GitRepository")
-        try:
-            source = self.client.get(api_version, kind, ref["name"], ref["namespace"])
-        except ApiError as err:
-            return self.fail(ctx, ARTIFACT_FAILED, str(err))
+        source = self.client.get(api_version, kind, ref["name"], ref["namespace"])
+        run.source = f"{kind}/{ref['namespace']}/{ref['name']}"
         if source is None:
-            ctx.log.info(f"Source '{kind}/{ref['namespace']}/{ref['name']}' not found")
-            return self.fail(ctx, ARTIFACT_FAILED, f'{_plural(kind)}.{api_version.split("/")[0]} "{ref["name"]}" '
-                                                   "not found")
+            run.log.info(f"Source '{run.source}' not found")
+            raise ReconcileError(reasons.ARTIFACT_FAILED,
+                                 f'{_plural(kind)}.{api_version.split("/")[0]} "{ref["name"]}" not found')
         artifact = (source.get("status") or {}).get("artifact")
         if not artifact:
-            return self.fail(ctx, ARTIFACT_FAILED, "Source artifact not found, retrying in 30s", DEPENDENCY_REQUEUE)
-        ctx.values["source"] = source
-        ctx.values["artifact"] = artifact
-        ctx.values["revision"] = artifact.get("revision", "")
+            raise ArtifactNotFound("Source artifact not found, retrying in 30s", DEPENDENCY_REQUEUE)
+        run.artifact = artifact
+        run.revision = artifact.get("revision", "")
+        run.did(f"source {run.source}: artifact revision {run.revision}")
         return None
 
-    def phase_dependencies(self, ctx: Context) -> Result | None:
-        ks = Kustomization(ctx.obj)
+    def phase_dependencies(self, run: KustomizationRun) -> Result | None:
+        """Check every dependsOn Kustomization is Ready (and at this revision when they share the source)."""
+        ks = Kustomization(run.obj)
         if not ks.depends_on:
+            run.did("no dependsOn: nothing to wait for")
             return None
         for dep in ks.depends_on:
-            problem = self.dependency_problem(ks, dep, ctx.values["revision"])
+            problem = self.dependency_problem(ks, dep, run.revision)
             if problem:
                 cycle = self.find_cycle(ks.key)
                 if cycle:
                     problem += f" (circular dependency: {' -> '.join(str(k) for k in cycle)})"
-                c.mark_false(ctx.obj, c.READY, DEPENDENCY_NOT_READY, problem)
-                ctx.log.info(problem)
-                self.event(ctx, NORMAL, DEPENDENCY_NOT_READY,
+                self.event(run, NORMAL, reasons.DEPENDENCY_NOT_READY,
                            f"Dependencies do not meet ready condition, retrying in "
                            f"{format_duration(DEPENDENCY_REQUEUE)}")
-                return Result(requeue_after=DEPENDENCY_REQUEUE, error=problem, reason=DEPENDENCY_NOT_READY)
-        ctx.log.info("All dependencies are ready, proceeding with reconciliation")
+                raise DependencyNotReady(problem, DEPENDENCY_REQUEUE)
+        run.log.info("All dependencies are ready, proceeding with reconciliation")
+        run.did("dependencies ready: " + ", ".join(str(d) for d in ks.depends_on))
         return None
 
     def dependency_problem(self, ks: Kustomization, dep: NamespacedName, revision: str) -> str | None:
-        """Why a dependency is not ready (spec §2.7), or None."""
+        """Why a dependency is not ready (Flux's dependsOn rules), or None."""
         obj = self.client.get(self.kind.api_version, self.kind.kind, dep.name, dep.namespace)
         if obj is None:
-            return (f"dependency '{dep}' not found: kustomizations.{self.kind.group} \"{dep.name}\" not found")
+            return f"dependency '{dep}' not found: kustomizations.{self.kind.group} \"{dep.name}\" not found"
         dks = Kustomization(obj)
-        if not dks.status.get("conditions") or dks.generation != dks.observed_generation or \
-                not c.is_ready(obj):
+        if not dks.status.get("conditions") or dks.generation != dks.observed_generation or not c.is_ready(obj):
             return f"dependency '{dep}' is not ready"
-        if dks.source_ref.get("kind") == ks.source_ref.get("kind") and \
-                dks.source_ref.get("name") == ks.source_ref.get("name") and \
-                dks.source_ref.get("namespace") == ks.source_ref.get("namespace") and \
-                dks.last_applied_revision != revision:
+        same_source = all(dks.source_ref.get(k) == ks.source_ref.get(k) for k in ("kind", "name", "namespace"))
+        if same_source and dks.last_applied_revision != revision:
             return f"dependency '{dep}' revision is not up to date"
         return None
 
@@ -190,115 +228,116 @@ class KustomizationReconciler(PhasedReconciler):
 
         return visit(start)
 
-    def phase_fetch(self, ctx: Context) -> Result | None:
-        c.mark_unknown(ctx.obj, c.READY, c.PROGRESSING, "Reconciliation in progress")
-        self._progress(ctx, "Fetching manifests")
-        artifact = ctx.values["artifact"]
+    def phase_fetch(self, run: KustomizationRun) -> Result | None:
+        """Download the artifact tarball, verify its digest and unpack it into a temporary folder."""
+        c.mark_unknown(run.obj, c.READY, reasons.PROGRESSING, "Reconciliation in progress")
+        self._progress(run, "Fetching manifests")
+        artifact = run.artifact or {}
         try:
             data = read_artifact(artifact.get("url", ""))
             verify_digest(data, artifact.get("digest"))
-            workdir = new_workdir()
-            ctx.values["workdir"] = workdir
-            extract(data, workdir)
+            run.workdir = new_workdir()
+            extract(data, run.workdir)
         except ArtifactError as err:
-            self._cleanup(ctx)
-            requeue = DEPENDENCY_REQUEUE if "artifact not found" in str(err) else None
-            return self.fail(ctx, ARTIFACT_FAILED, str(err), requeue)
+            self._cleanup(run)
+            if err.not_found:
+                raise ArtifactNotFound(str(err), DEPENDENCY_REQUEUE) from None
+            raise ReconcileError(reasons.ARTIFACT_FAILED, str(err)) from None
+        run.did(f"artifact downloaded ({len(data)} bytes), digest verified, unpacked into a work folder")
         return None
 
-    def phase_path(self, ctx: Context) -> Result | None:
-        ks = Kustomization(ctx.obj)
-        root: Path = ctx.values["workdir"]
+    def phase_path(self, run: KustomizationRun) -> Result | None:
+        """Find spec.path inside the artifact (never outside it) and record lastAttemptedRevision."""
+        ks = Kustomization(run.obj)
+        assert run.workdir is not None
+        root = run.workdir
         target = secure_join(root, ks.path)
         if not target.exists():
-            self._cleanup(ctx)
+            self._cleanup(run)
             shown = target.relative_to(Path(str(root)).resolve()).as_posix() if target != root else "."
-            return self.fail(ctx, ARTIFACT_FAILED,
-                             f"kustomization path not found: stat {shown}: no such file or directory")
+            raise ReconcileError(reasons.ARTIFACT_FAILED,
+                                 f"kustomization path not found: stat {shown}: no such file or directory")
         if not target.is_dir():
-            self._cleanup(ctx)
-            return self.fail(ctx, ARTIFACT_FAILED, f"kustomization path '{ks.path}' is not a directory")
-        ctx.values["path"] = target
-        ctx.status["lastAttemptedRevision"] = ctx.values["revision"]
-        self._progress(ctx, "Building manifests")
+            self._cleanup(run)
+            raise ReconcileError(reasons.ARTIFACT_FAILED, f"kustomization path '{ks.path}' is not a directory")
+        run.path = target
+        run.status["lastAttemptedRevision"] = run.revision
+        self._progress(run, "Building manifests")
+        run.did(f"path {ks.path or './'} found in the artifact")
         return None
 
-    def phase_generate(self, ctx: Context) -> Result | None:
-        ks = Kustomization(ctx.obj)
-        target: Path = ctx.values["path"]
-        root = Path(ctx.values["workdir"]).resolve()
-        had_file = find_kustomization(target) is not None
+    def phase_generate(self, run: KustomizationRun) -> Result | None:
+        """Generate kustomization.yaml (or patch the one in Git) with targetNamespace, patches, images …"""
+        assert run.path is not None and run.workdir is not None
         try:
-            kfile = generate(ks.spec, target, root)
-        except GenerateError as err:
-            self._cleanup(ctx)
-            return self.fail(ctx, BUILD_FAILED, str(err))
-        import yaml
-
-        generated = yaml.safe_load(kfile.read_text()) or {}
-        ctx.values["empty"] = not had_file and not generated.get("resources")
+            run.generated = generate_file(Kustomization(run.obj).spec, run.path, run.workdir.resolve())
+        except BuildError as err:
+            self._cleanup(run)
+            raise ReconcileError(reasons.BUILD_FAILED, err.message) from None
+        if run.generated.empty:
+            run.did("no YAML under the path: the build is empty")
+        elif run.generated.generated:
+            run.did("kustomization.yaml generated (the folder has none)")
+        else:
+            run.did("kustomization.yaml found; the Kustomization's overrides merged into it")
         return None
 
-    def phase_build(self, ctx: Context) -> Result | None:
-        ks = Kustomization(ctx.obj)
-        target: Path = ctx.values["path"]
+    def phase_build(self, run: KustomizationRun) -> Result | None:
+        """kustomize build, commonMetadata, postBuild variable substitution, owner labels."""
+        ks = Kustomization(run.obj)
+        assert run.path is not None and run.workdir is not None and run.generated is not None
         try:
-            if ctx.values.get("empty"):
-                objects: list[Obj] = []
-            else:
-                from engine import kustomize
-
-                objects = kustomize.build(str(target))
-            stamp_common_metadata(objects, ks.spec.get("commonMetadata"))
-            post = ks.spec.get("postBuild")
-            if post:
-                variables = load_variables(self.client, post, ks.namespace)
-                objects = substitute_objects(objects, variables,
-                                             strategy=post.get("substituteStrategy") or "WithVariables")
-        except PostBuildError as err:
-            return self.fail(ctx, BUILD_FAILED, str(err))
-        except Exception as err:  # KustomizeError and anything the builder raises on bad input
-            root = str(Path(ctx.values["workdir"]).resolve())
-            text = str(err).replace(root + "/", "").replace(root, ".")
-            return self.fail(ctx, BUILD_FAILED, f"kustomize build failed: {text}")
+            build = build_objects(ks.spec, ks.name, ks.namespace, run.path, run.workdir.resolve(), self.client,
+                                  run.generated)
+        except BuildError as err:
+            raise ReconcileError(reasons.BUILD_FAILED, err.message) from None
         finally:
-            self._cleanup(ctx)
-        for obj in objects:
-            if not isinstance(obj, dict) or not obj.get("kind") or not (obj.get("metadata") or {}).get("name"):
-                return self.fail(ctx, BUILD_FAILED, f"failed to decode Kubernetes apiVersion, kind and name "
-                                                    f"from: {str(obj)[:200]}")
-            if obj["kind"] == "Secret":
-                ctx.values.setdefault("secrets", []).extend(_secret_values(obj))
-        stamp_owner(objects, ks.name, ks.namespace)
-        for obj in objects:
-            if obj["kind"] == "Secret" and obj.get("sops") and \
-                    ((obj["metadata"].get("annotations") or {}).get(f"{GROUP}/decrypt") or "").lower() != "disabled":
-                meta = inv.ObjMeta.of(obj)
-                return self.fail(ctx, RECONCILIATION_FAILED, f"{meta.subject} is SOPS encrypted, configuring "
-                                 "decryption is required for this secret to be reconciled")
-        ctx.values["objects"] = objects
-        self._progress(ctx, "Detecting drift")
+            self._cleanup(run)
+        run.secrets, run.digest = build.secrets, build.digest
+        for obj in build.objects:
+            if sops_encrypted(obj):
+                subject = inv.ObjMeta.of(obj).subject
+                raise ReconcileError(reasons.RECONCILIATION_FAILED, f"{subject} is SOPS encrypted, configuring "
+                                     "decryption is required for this secret to be reconciled")
+        run.objects = build.objects
+        self._progress(run, "Detecting drift")
+        run.did(f"kustomize build: {len(run.objects)} objects")
         return None
 
-    def phase_apply(self, ctx: Context) -> Result | None:
-        ks = Kustomization(ctx.obj)
-        objects: list[Obj] = ctx.values["objects"]
-        self._default_namespaces(objects)
+    def phase_apply(self, run: KustomizationRun) -> Result | None:
+        """Server-side apply in stages (CRDs and Namespaces first), writing only objects that drifted."""
+        ks = Kustomization(run.obj)
+        self._default_namespaces(run.objects)
+        old = ks.inventory
+        options = ApplyOptions(force=ks.force, wait_timeout=self.stage_wait_timeout)
         try:
-            changes = self.applier.apply_all_staged(objects, force=ks.force)
+            changes = self.applier.apply_all_staged(run.objects, options,
+                                                    before_write=lambda metas: self._record_intent(run, metas))
         except ApplyError as err:
+            created = [e.meta.entry() for e in err.changes if e.action == Action.CREATED]
+            run.status["inventory"] = {"entries": _union(old, created)}
             changed = "\n".join(str(e) for e in err.changes.changed())
-            if err.changes.changed():
-                self.event(ctx, NORMAL, c.PROGRESSING, changed, {REVISION_KEY: ctx.values["revision"]})
-            message = err.message + ("\n" + changed if changed else "")
-            return self.fail(ctx, RECONCILIATION_FAILED, message)
-        ctx.values["changes"] = changes
-        self.last_changes[ks.key] = changes
-        ctx.log.info("server-side apply completed", output=changes.to_map(), revision=ctx.values["revision"])
+            if changed:
+                self.event(run, NORMAL, reasons.PROGRESSING, changed, self.event_metadata(run))
+            raise ReconcileError(reasons.RECONCILIATION_FAILED,
+                                 err.message + ("\n" + changed if changed else "")) from None
+        run.changes = changes
+        run.log.info("server-side apply completed", output=changes.to_map(), revision=run.revision)
         if changes.changed():
-            self.event(ctx, NORMAL, c.PROGRESSING, "\n".join(str(e) for e in changes.changed()),
-                       {REVISION_KEY: ctx.values["revision"]})
+            self.event(run, NORMAL, reasons.PROGRESSING, "\n".join(str(e) for e in changes.changed()),
+                       self.event_metadata(run))
+        run.did("server-side apply: " + "; ".join(str(e) for e in changes) if len(changes) else
+                "server-side apply: nothing to apply")
         return None
+
+    def _record_intent(self, run: KustomizationRun, metas: list[inv.ObjMeta]) -> None:
+        """Before objects are written, widen the inventory to include them (status patched at once), so a
+        restart after a crash knows what it may have created."""
+        entries = Kustomization(run.obj).inventory
+        wider = _union(entries, [m.entry() for m in metas])
+        if len(wider) != len(entries):
+            run.status["inventory"] = {"entries": wider}
+            self.patch_status(run)
 
     def _default_namespaces(self, objects: list[Obj]) -> None:
         """Namespaced objects without a namespace go to `default` (as the API server's client would)."""
@@ -312,122 +351,129 @@ class KustomizationReconciler(PhasedReconciler):
             except ApiError:
                 pass  # unknown kind: the dry-run reports it with the object's name
 
-    def phase_prune(self, ctx: Context) -> Result | None:
-        ks = Kustomization(ctx.obj)
-        changes: ChangeSet = ctx.values["changes"]
-        new_entries = [e.meta.entry() for e in changes]
-        old_entries = ks.inventory
+    def phase_prune(self, run: KustomizationRun) -> Result | None:
+        """Write the new inventory; with prune, delete what the old inventory has and the build no longer does."""
+        ks = Kustomization(run.obj)
+        assert run.changes is not None
+        new_entries = [e.meta.entry() for e in run.changes]
+        old_entries = ks.inventory  # the last inventory, widened by what this apply was about to write
         stale = inv.stale(old_entries, new_entries)
-        ctx.status["inventory"] = {"entries": new_entries}
-        if not ks.prune or not stale:
+        run.status["inventory"] = {"entries": new_entries}
+        if not ks.prune:
+            run.did(f"prune disabled: {len(stale)} objects left Git and stay in the cluster" if stale else
+                    "prune disabled; nothing left Git")
+            return None
+        if not stale:
+            run.did("nothing in the inventory left Git")
             return None
         owner = {f"{GROUP}/name": ks.name, f"{GROUP}/namespace": ks.namespace}
         deleted, errors = self.applier.delete_all(stale, owner)
+        run.pruned = deleted
         text = "\n".join(str(e) for e in deleted)
         if deleted.entries:
-            ctx.log.info(f"garbage collection completed: {text}")
-            if any(e.action == "deleted" for e in deleted):
-                self.event(ctx, NORMAL, c.PROGRESSING, text, {REVISION_KEY: ctx.values["revision"]})
+            run.log.info(f"garbage collection completed: {text}")
+            if any(e.action == Action.DELETED for e in deleted):
+                self.event(run, NORMAL, reasons.PROGRESSING, text, self.event_metadata(run))
+            run.did("garbage collection: " + "; ".join(str(e) for e in deleted))
         if errors:
             failed = {m.id for m in stale} - {e.meta.id for e in deleted}
             keep = [e for e in old_entries if e["id"] in failed]
-            ctx.status["inventory"] = {"entries": new_entries + keep}
-            return self.fail(ctx, PRUNE_FAILED, "delete failed, errors: " + "; ".join(errors) + ";")
+            run.status["inventory"] = {"entries": new_entries + keep}
+            raise ReconcileError(reasons.PRUNE_FAILED, "delete failed, errors: " + "; ".join(errors) + ";")
         return None
 
-    def phase_health(self, ctx: Context) -> Result | None:
-        ks = Kustomization(ctx.obj)
-        changes: ChangeSet = ctx.values["changes"]
+    def phase_health(self, run: KustomizationRun) -> Result | None:
+        """Wait until the health-checked objects (all of them with `wait: true`) are kstatus Current."""
+        ks = Kustomization(run.obj)
+        assert run.changes is not None
         if ks.wait:
-            metas = [e.meta for e in changes if e.action != "skipped"]
+            metas = [e.meta for e in run.changes if e.action != Action.SKIPPED]
         else:
             metas = []
             for check in ks.spec.get("healthChecks") or []:
                 group, version = _split_api(check.get("apiVersion") or "apps/v1")
                 metas.append(inv.ObjMeta(group, check["kind"], check.get("namespace") or "", check["name"], version))
+        run.health = metas
         if not metas:
-            c.delete_condition(ctx.obj, c.HEALTHY)
+            c.delete_condition(run.obj, c.HEALTHY)
+            run.did("no health checks (no wait, no healthChecks)")
             return None
-        was_healthy = c.is_true({"status": ctx.old_status}, c.HEALTHY)
-        self._progress(ctx, "Running health checks")
-        c.mark_unknown(ctx.obj, c.HEALTHY, c.PROGRESSING, "Running health checks for revision "
-                       f"{ctx.values['revision']} with a timeout of {format_duration(ks.timeout)}")
+        was_healthy = c.is_true({"status": run.old_status}, c.HEALTHY)
+        c.mark_unknown(run.obj, c.HEALTHY, reasons.PROGRESSING, self._progress_message(run, "Running health checks"))
+        self._progress(run, "Running health checks")
+        ok, detail, took = self._wait_healthy(metas, ks.timeout)
+        if not ok:
+            raise ReconcileError(reasons.HEALTH_CHECK_FAILED, f"health check failed after {took}: {detail}")
+        message = f"Health check passed in {took}"
+        c.mark_true(run.obj, c.HEALTHY, reasons.SUCCEEDED, message)
+        new_revision = run.old_status.get("lastAppliedRevision") != run.revision
+        if not was_healthy or (new_revision and run.changes.changed()):
+            self.event(run, NORMAL, reasons.PROGRESSING, message, self.event_metadata(run))
+        run.did(f"health check passed: {len(metas)} objects Current")
+        return None
+
+    def _wait_healthy(self, metas: list[inv.ObjMeta], timeout: float) -> tuple[bool, str, str]:
         import time
 
         start = time.monotonic()
-        ok, detail = wait_for(self.client, metas, ks.timeout, self.health_poll)
-        took = format_duration(round(time.monotonic() - start, 3))
-        if not ok:
-            return self.fail(ctx, HEALTH_CHECK_FAILED, f"health check failed after {took}: {detail}")
-        message = f"Health check passed in {took}"
-        c.mark_true(ctx.obj, c.HEALTHY, c.SUCCEEDED, message)
-        new_revision = ctx.old_status.get("lastAppliedRevision") != ctx.values["revision"]
-        if not was_healthy or (new_revision and changes.changed()):
-            self.event(ctx, NORMAL, c.PROGRESSING, message, {REVISION_KEY: ctx.values["revision"]})
-        return None
+        ok, detail = wait_for(self.client, metas, timeout, self.health_poll)
+        return ok, detail, format_duration(round(time.monotonic() - start, 3))
 
-    def phase_ready(self, ctx: Context) -> Result | None:
-        ks = Kustomization(ctx.obj)
-        revision = ctx.values["revision"]
-        ctx.status["lastAppliedRevision"] = revision
-        c.mark_true(ctx.obj, c.READY, RECONCILIATION_SUCCEEDED, f"Applied revision: {revision}")
-        message = (f"Reconciliation finished in {format_duration(round(ctx.elapsed, 6))}, next run in "
+    def phase_ready(self, run: KustomizationRun) -> Result | None:
+        """Record lastAppliedRevision, Ready=True `Applied revision: …`, and requeue after the interval."""
+        ks = Kustomization(run.obj)
+        run.status["lastAppliedRevision"] = run.revision
+        c.mark_true(run.obj, c.READY, reasons.RECONCILIATION_SUCCEEDED, f"Applied revision: {run.revision}")
+        message = (f"Reconciliation finished in {format_duration(round(run.elapsed, 6))}, next run in "
                    f"{format_duration(ks.interval)}")
-        ctx.log.info(message, revision=revision)
-        self.event(ctx, NORMAL, RECONCILIATION_SUCCEEDED, message,
-                   {REVISION_KEY: revision, f"{GROUP}/commit_status": "update"})
+        run.log.info(message, revision=run.revision)
+        self.event(run, NORMAL, reasons.RECONCILIATION_SUCCEEDED, message,
+                   {REVISION_KEY: run.revision, f"{GROUP}/commit_status": "update"})
+        run.did(f"Ready=True, Applied revision: {run.revision}; next run in {format_duration(ks.interval)}")
         return Result(requeue_after=ks.interval)
 
     # -- deletion ---------------------------------------------------------------------------------
-    def finalize_deletion(self, ctx: Context) -> Result:
-        ks = Kustomization(ctx.obj)
+    def finalize_deletion(self, run: KustomizationRun) -> Result:
+        ks = Kustomization(run.obj)
         entries = ks.inventory
         policy = ks.deletion_policy
         delete = policy in ("Delete", "WaitForTermination") or (policy == "MirrorPrune" and ks.prune)
         if ks.suspended or not entries or not delete:
-            self.remove_finalizer(ctx)
+            self.remove_finalizer(run)
+            run.did("deleted: inventory kept in the cluster" if entries else "deleted: nothing to garbage-collect")
             return Result()
         owner = {f"{GROUP}/name": ks.name, f"{GROUP}/namespace": ks.namespace}
         metas = [inv.ObjMeta.parse(e) for e in entries]
         deleted, errors = self.applier.delete_all(metas, owner)
         if errors:
-            self.event(ctx, WARNING, "PruneFailed", "pruning for deleted resource failed: " + "; ".join(errors))
-            return Result(requeue_after=ks.retry_interval, error="; ".join(errors), reason="PruneFailed")
+            self.event(run, WARNING, reasons.PRUNE_FAILED,
+                       "pruning for deleted resource failed: " + "; ".join(errors))
+            return Result(requeue_after=ks.retry_interval, error="; ".join(errors), reason=reasons.PRUNE_FAILED)
         text = "\n".join(str(e) for e in deleted)
         if text:
-            ctx.log.info(f"garbage collection completed: {text}")
-            self.event(ctx, NORMAL, "Progressing", text)
+            run.log.info(f"garbage collection completed: {text}")
+            self.event(run, NORMAL, reasons.PROGRESSING, text)
         if policy == "WaitForTermination":
-            if not self._wait_terminated([m for m in metas if not _skipped(deleted, m)], ks.timeout):
-                ctx.log.error("failed to wait for resources termination")
-                self.event(ctx, WARNING, "PruneFailed", "failed to wait for resources termination")
-        self.remove_finalizer(ctx)
+            gone = [m for m in metas if not _skipped(deleted, m)]
+            if not wait_deleted(self.client, gone, ks.timeout, self.health_poll):
+                run.log.error("failed to wait for resources termination")
+                self.event(run, WARNING, reasons.PRUNE_FAILED, "failed to wait for resources termination")
+        self.remove_finalizer(run)
+        run.did("deleted: garbage collection: " + "; ".join(str(e) for e in deleted))
         return Result()
 
-    def _wait_terminated(self, metas: list[inv.ObjMeta], timeout: float) -> bool:
-        import time
-
-        deadline = time.monotonic() + timeout
-        while any(self.applier._live(m) is not None for m in metas):
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(self.health_poll)
-        return True
-
     # -- status summary ---------------------------------------------------------------------------
-    def finish_status(self, ctx: Context) -> None:
-        self._cleanup(ctx)
-        if ctx.values.get("suspended"):
+    def finish_status(self, run: KustomizationRun) -> None:
+        self._cleanup(run)
+        if run.suspended:
             return
-        obj = ctx.obj
-        if c.is_ready(obj):
-            c.delete_condition(obj, c.RECONCILING)
-            ctx.status["observedGeneration"] = obj["metadata"].get("generation")
-        elif c.is_true(obj, c.RECONCILING):
-            cond = c.get_condition(obj, c.RECONCILING)
-            assert cond is not None
-            c.mark_true(obj, c.RECONCILING, c.PROGRESSING_WITH_RETRY, cond["message"])
+        super().finish_status(run)
+        if run.digest:
+            ready = c.get_condition(run.obj, c.READY) or {}
+            upsert_history(run.status, run.digest, duration=run.elapsed, reason=str(ready.get("reason", "")),
+                           metadata={"revision": run.revision})
 
+    # -- what triggers a Kustomization, what it waits for -----------------------------------------
     def triggered_by(self, obj: Obj, changed: Obj) -> bool:
         ks = Kustomization(obj)
         meta = changed.get("metadata") or {}
@@ -438,8 +484,53 @@ class KustomizationReconciler(PhasedReconciler):
             return bool(revision) and revision != ks.last_attempted_revision
         if changed.get("kind") == self.kind.kind and key in ks.depends_on:
             ready = c.get_condition(obj, c.READY)
-            return c.is_ready(changed) and (ready is None or ready.get("reason") == DEPENDENCY_NOT_READY)
+            return c.is_ready(changed) and (ready is None or ready.get("reason") == reasons.DEPENDENCY_NOT_READY)
         return False
+
+    def waits_for(self, obj: Obj) -> list[Key]:
+        ks = Kustomization(obj)
+        ref = ks.source_ref
+        keys: list[Key] = [(ref.get("kind", ""), ref.get("namespace", ""), ref.get("name", ""))]
+        return keys + [(self.kind.kind, d.namespace, d.name) for d in ks.depends_on]
+
+
+def _validate(obj: Obj) -> None:
+    """Fields the API server's schema would have rejected: fail clearly (Stalled) instead of crashing."""
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        raise ReconcileError(reasons.RECONCILIATION_FAILED, "invalid spec: expected an object, got "
+                             f"{type(spec).__name__}", stalled=True)
+    for name in ("interval", "retryInterval", "timeout"):
+        value = spec.get(name)
+        if value is None:
+            continue
+        try:
+            parse_duration(value)
+        except DurationError as err:
+            raise ReconcileError(reasons.RECONCILIATION_FAILED, f"invalid spec.{name}: {err}",
+                                 stalled=True) from None
+    ref = spec.get("sourceRef")
+    if not isinstance(ref, dict) or not isinstance(ref.get("name"), str) or not ref.get("name"):
+        raise ReconcileError(reasons.RECONCILIATION_FAILED, "invalid spec.sourceRef: a kind and a name are "
+                             "required", stalled=True)
+    for dep in spec.get("dependsOn") or []:
+        if not isinstance(dep, dict) or not isinstance(dep.get("name"), str):
+            raise ReconcileError(reasons.RECONCILIATION_FAILED, "invalid spec.dependsOn: every entry needs a name",
+                                 stalled=True)
+    for check in spec.get("healthChecks") or []:
+        if not isinstance(check, dict) or not check.get("kind") or not check.get("name"):
+            raise ReconcileError(reasons.RECONCILIATION_FAILED, "invalid spec.healthChecks: every entry needs a "
+                                 "kind and a name", stalled=True)
+
+
+def _union(old: list[Obj], new: list[Obj]) -> list[Obj]:
+    """Inventory entries of `old`, then those of `new` whose id is not in `old`."""
+    out, seen = list(old), {e["id"] for e in old}
+    for entry in new:
+        if entry["id"] not in seen:
+            seen.add(entry["id"])
+            out.append(entry)
+    return out
 
 
 def _plural(kind: str) -> str:
@@ -457,19 +548,4 @@ def _split_api(api_version: str) -> tuple[str, str]:
 
 
 def _skipped(changes: ChangeSet, meta: inv.ObjMeta) -> bool:
-    return any(e.meta.id == meta.id and e.action == "skipped" for e in changes)
-
-
-def _secret_values(obj: Obj) -> list[str]:
-    values = []
-    for value in (obj.get("data") or {}).values():
-        if isinstance(value, str) and len(value) >= 4:
-            values.append(value)
-            try:
-                decoded = base64.b64decode(value).decode()
-                if len(decoded) >= 4:
-                    values.append(decoded)
-            except (ValueError, UnicodeDecodeError):
-                pass
-    values += [v for v in (obj.get("stringData") or {}).values() if isinstance(v, str) and len(v) >= 4]
-    return values
+    return any(e.meta.id == meta.id and e.action == Action.SKIPPED for e in changes)

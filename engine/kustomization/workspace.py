@@ -11,7 +11,13 @@ from urllib.parse import unquote, urlparse
 
 
 class ArtifactError(Exception):
-    """The artifact cannot be fetched, verified or unpacked (Ready reason ArtifactFailed)."""
+    """The artifact cannot be fetched, verified or unpacked (Ready reason ArtifactFailed).
+
+    `not_found`: the tarball is gone (the source is about to publish a new one): retry after 30s."""
+
+    def __init__(self, message: str, *, not_found: bool = False) -> None:
+        super().__init__(message)
+        self.not_found = not_found
 
 
 def read_artifact(url: str) -> bytes:
@@ -23,7 +29,7 @@ def read_artifact(url: str) -> bytes:
     try:
         return Path(path).read_bytes()
     except FileNotFoundError:
-        raise ArtifactError("Source is not ready, artifact not found, retrying in 30s") from None
+        raise ArtifactError("Source is not ready, artifact not found, retrying in 30s", not_found=True) from None
     except OSError as exc:
         raise ArtifactError(f"failed to read artifact from '{url}': {exc}") from None
 

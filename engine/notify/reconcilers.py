@@ -9,21 +9,21 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from engine import reasons
 from engine.api import conditions as c
 from engine.api.duration import format_duration, spec_interval
-from engine.api.reconcile import Context, Phase, PhasedReconciler, Result
+from engine.api.reconcile import PhasedReconciler, ReconcileError, Result, Run
 from engine.api.types import View
 from engine.client import ApiError
-from engine.events import NORMAL, WARNING
 from engine.notify.dispatch import DELIVERED_TYPES, ProviderError, provider_settings, secret_data
 from engine.notify.kinds import ALERT, PROVIDER, PROVIDER_TYPES, RECEIVER, RECEIVER_TYPES
 
 Obj = dict[str, Any]
 CONTROLLER = "notification-controller"
-INITIALIZED = "Initialized"
-TOKEN_NOT_FOUND = "TokenNotFound"
-VALIDATION_FAILED = "ValidationFailed"
-PROVIDER_NOT_SUPPORTED = "ProviderNotSupported"
+INITIALIZED = reasons.INITIALIZED
+TOKEN_NOT_FOUND = reasons.TOKEN_NOT_FOUND
+VALIDATION_FAILED = reasons.VALIDATION_FAILED
+PROVIDER_NOT_SUPPORTED = reasons.PROVIDER_NOT_SUPPORTED
 
 
 def webhook_path(token: str, name: str, namespace: str) -> str:
@@ -33,37 +33,39 @@ def webhook_path(token: str, name: str, namespace: str) -> str:
 
 
 
-class _NotifyReconciler(PhasedReconciler):
+class _NotifyReconciler(PhasedReconciler[Run]):
+    """Shared by Provider, Alert and Receiver: Warning events only when the Ready message changes."""
+
     controller = CONTROLLER
+    run_type = Run
 
-    def phase_start(self, ctx: Context) -> Result | None:
-        return self.open_reconcile(ctx, generation_message=False)
+    def phase_start(self, run: Run) -> Result | None:
+        """Finish a deletion, add the finalizer, stop if suspended, mark Reconciling."""
+        return self.open_reconcile(run, generation_message=False)
 
-    def fail(self, ctx: Context, reason: str, message: str, *, stalled: bool = False,
-             retry: float | None = 60.0) -> Result:
-        previous = c.get_condition(ctx.obj, c.READY)
-        c.mark_false(ctx.obj, c.READY, reason, message)
-        if stalled:
-            c.mark_stalled(ctx.obj, reason, message)
-        if previous is None or previous.get("message") != message or previous.get("status") != c.FALSE:
-            self.event(ctx, WARNING, reason, message)
-        return Result(requeue_after=None if stalled else retry, error=message, reason=reason)
+    @staticmethod
+    def error(reason: str, message: str, *, stalled: bool = False, retry: float | None = 60.0) -> ReconcileError:
+        return ReconcileError(reason, message, stalled=stalled, requeue_after=retry)
 
-    def succeed(self, ctx: Context, reason: str, message: str, requeue: float | None,
-                event_message: str | None = None) -> Result:
-        previous = c.get_condition(ctx.obj, c.READY)
-        c.mark_true(ctx.obj, c.READY, reason, message)
-        c.delete_condition(ctx.obj, c.STALLED)
-        if event_message and (previous is None or previous.get("message") != message
-                              or previous.get("status") != c.TRUE):
-            self.event(ctx, NORMAL, c.SUCCEEDED, event_message)
-        return Result(requeue_after=requeue)
+    def default_requeue(self, run: Run) -> float | None:
+        return 60.0
 
-    def finish_status(self, ctx: Context) -> None:
-        if ctx.values.get("suspended"):
+    def fail(self, run: Run, err: ReconcileError, *, logged: bool = False) -> Result:
+        previous = c.get_condition({"status": run.old_status}, c.READY)
+        err.event = err.event and (previous is None or previous.get("message") != err.message
+                                   or previous.get("status") != c.FALSE)
+        return super().fail(run, err, logged=logged)
+
+    def done(self, run: Run, reason: str, message: str, requeue: float | None,
+             event_message: str | None = None) -> Result:
+        run.did(message)
+        return self.succeed(run, reason, message, requeue, event_message=event_message)
+
+    def finish_status(self, run: Run) -> None:
+        if run.suspended:
             return
-        c.delete_condition(ctx.obj, c.RECONCILING)
-        ctx.status["observedGeneration"] = View(ctx.obj).generation
+        c.delete_condition(run.obj, c.RECONCILING)
+        run.status["observedGeneration"] = View(run.obj).generation
 
 
 class ProviderReconciler(_NotifyReconciler):
@@ -71,27 +73,27 @@ class ProviderReconciler(_NotifyReconciler):
 
     kind = PROVIDER
 
-    def phases(self) -> list[tuple[str, Phase]]:
+    def phases(self) -> list[tuple[str, Any]]:
         return [("start", self.phase_start), ("validate", self.phase_validate)]
 
-    def phase_validate(self, ctx: Context) -> Result | None:
-        ptype = str((ctx.obj.get("spec") or {}).get("type") or "")
+    def phase_validate(self, run: Run) -> Result | None:
+        ptype = str((run.obj.get("spec") or {}).get("type") or "")
         if ptype not in PROVIDER_TYPES:
-            return self.fail(ctx, VALIDATION_FAILED, f"unsupported provider type '{ptype}'", stalled=True)
+            raise self.error(VALIDATION_FAILED, f"unsupported provider type '{ptype}'", stalled=True)
         if ptype not in DELIVERED_TYPES:
-            return self.fail(ctx, PROVIDER_NOT_SUPPORTED, f"provider type '{ptype}' is not supported offline in "
+            raise self.error(PROVIDER_NOT_SUPPORTED, f"provider type '{ptype}' is not supported offline in "
                              "this workshop: only generic and generic-hmac deliver events", stalled=True)
         try:
-            settings = provider_settings(self.client, ctx.obj)
+            settings = provider_settings(self.client, run.obj)
         except ProviderError as err:
-            return self.fail(ctx, VALIDATION_FAILED, f"failed to read secret: {err}", retry=30.0)
+            raise self.error(VALIDATION_FAILED, f"failed to read secret: {err}", retry=30.0) from None
         if not settings["address"]:
-            return self.fail(ctx, VALIDATION_FAILED, "no address found in 'spec.address' nor in "
+            raise self.error(VALIDATION_FAILED, "no address found in 'spec.address' nor in "
                              "'spec.secretRef'", retry=30.0)
         if ptype == "generic-hmac" and not settings["token"]:
-            return self.fail(ctx, VALIDATION_FAILED, "generic-hmac provider requires the key 'token' in "
+            raise self.error(VALIDATION_FAILED, "generic-hmac provider requires the key 'token' in "
                              "'spec.secretRef'", retry=30.0)
-        return self.succeed(ctx, c.SUCCEEDED, INITIALIZED, None)
+        return self.done(run, c.SUCCEEDED, INITIALIZED, None)
 
     def triggered_by(self, obj: Obj, changed: Obj) -> bool:
         return False
@@ -102,17 +104,17 @@ class AlertReconciler(_NotifyReconciler):
 
     kind = ALERT
 
-    def phases(self) -> list[tuple[str, Phase]]:
+    def phases(self) -> list[tuple[str, Any]]:
         return [("start", self.phase_start), ("validate", self.phase_validate)]
 
-    def phase_validate(self, ctx: Context) -> Result | None:
-        ref = ((ctx.obj.get("spec") or {}).get("providerRef") or {}).get("name", "")
-        ns = ctx.obj["metadata"].get("namespace", "default")
+    def phase_validate(self, run: Run) -> Result | None:
+        ref = ((run.obj.get("spec") or {}).get("providerRef") or {}).get("name", "")
+        ns = run.obj["metadata"].get("namespace", "default")
         provider = self.client.get(PROVIDER.api_version, PROVIDER.kind, ref, ns)
         if provider is None:
-            return self.fail(ctx, "ProviderNotFound", f"failed to get provider {ns}/{ref}: "
+            raise self.error(reasons.PROVIDER_NOT_FOUND, f"failed to get provider {ns}/{ref}: "
                              f"providers.notification.toolkit.fluxcd.io \"{ref}\" not found", retry=30.0)
-        return self.succeed(ctx, c.SUCCEEDED, INITIALIZED, None)
+        return self.done(run, c.SUCCEEDED, INITIALIZED, None)
 
     def triggered_by(self, obj: Obj, changed: Obj) -> bool:
         if changed.get("kind") != "Provider":
@@ -127,28 +129,28 @@ class ReceiverReconciler(_NotifyReconciler):
 
     kind = RECEIVER
 
-    def phases(self) -> list[tuple[str, Phase]]:
+    def phases(self) -> list[tuple[str, Any]]:
         return [("start", self.phase_start), ("token", self.phase_token)]
 
-    def phase_token(self, ctx: Context) -> Result | None:
-        spec, meta = ctx.obj.get("spec") or {}, ctx.obj["metadata"]
+    def phase_token(self, run: Run) -> Result | None:
+        spec, meta = run.obj.get("spec") or {}, run.obj["metadata"]
         ns, name = meta.get("namespace", "default"), meta["name"]
-        interval = spec_interval(ctx.obj, 600.0)
+        interval = spec_interval(run.obj, 600.0)
         rtype = str(spec.get("type") or "")
         if rtype not in RECEIVER_TYPES:
-            return self.fail(ctx, VALIDATION_FAILED, f"unsupported receiver type '{rtype}'", stalled=True)
+            raise self.error(VALIDATION_FAILED, f"unsupported receiver type '{rtype}'", stalled=True)
         secret_name = (spec.get("secretRef") or {}).get("name", "")
         try:
             token = secret_data(self.client, secret_name, ns).get("token", "")
         except (ProviderError, ApiError) as err:
-            return self.fail(ctx, TOKEN_NOT_FOUND, f"unable to read token from secret '{ns}/{secret_name}' "
-                             f"error: {err}", retry=interval)
+            raise self.error(TOKEN_NOT_FOUND, f"unable to read token from secret '{ns}/{secret_name}' "
+                             f"error: {err}", retry=interval) from None
         if not token:
-            return self.fail(ctx, TOKEN_NOT_FOUND, f"unable to read token from secret '{ns}/{secret_name}' "
+            raise self.error(TOKEN_NOT_FOUND, f"unable to read token from secret '{ns}/{secret_name}' "
                              "error: invalid 'token' secret data: required field 'token'", retry=interval)
         path = webhook_path(token, name, ns)
-        ctx.status["webhookPath"] = path
-        return self.succeed(ctx, c.SUCCEEDED, f"Receiver initialized for path: {path}", interval,
+        run.status["webhookPath"] = path
+        return self.done(run, c.SUCCEEDED, f"Receiver initialized for path: {path}", interval,
                             event_message=f"Reconciliation finished, next run in {format_duration(interval)}")
 
     def triggered_by(self, obj: Obj, changed: Obj) -> bool:

@@ -1,21 +1,24 @@
-"""GitRepository reconciler: storage → source (fetch) → artifact, with Flux's conditions, events and status."""
+"""GitRepository reconciler: finalize → validate → storage → source (fetch) → artifact, over a typed run record,
+with source-controller's conditions, events and status."""
 
 from __future__ import annotations
 
 import re
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine import reasons
 from engine.api import conditions as c
 from engine.api.crds import GIT_REPOSITORY
-from engine.api.reconcile import Context, Phase, PhasedReconciler, Result
+from engine.api.reconcile import PhasedReconciler, ReconcileError, Result, Run
 from engine.api.types import GitRepository
 from engine.client import Client
 from engine.events import NORMAL, TRACE, WARNING, EventRecorder, Logger
 from engine.source.artifact import Storage, StorageError, archive_tree, default_storage_root
-from engine.source.git import Credentials, GitError, checkout, remote_refs, resolve_ref
+from engine.source.git import Credentials, GitError, Resolved, checkout, remote_refs, resolve_ref
 from engine.source.ignore import matcher_for
 
 Obj = dict[str, Any]
@@ -29,57 +32,78 @@ def commit_message_summary(subject: str) -> str:
     return subject if len(subject) <= 50 else subject[:50] + "..."
 
 
-class GitRepositoryReconciler(PhasedReconciler):
-    """source-controller's GitRepository loop (spec §1.6). `file://` URLs are accepted for lab remotes."""
+@dataclass
+class GitRepositoryRun(Run):
+    """What one GitRepository reconcile knows between its phases."""
+
+    resolved: Resolved | None = None   # the ref resolved on the remote (branch/tag → commit, revision)
+    up_to_date: bool = False           # the stored artifact already has that revision and content config
+    workdir: Path | None = None        # the checkout
+    subject: str = ""                  # the commit's subject line (NewArtifact event)
+
+
+class GitRepositoryReconciler(PhasedReconciler[GitRepositoryRun]):
+    """source-controller's GitRepository loop. `file://` URLs are accepted for lab remotes."""
 
     kind = GIT_REPOSITORY
     observes_outside_world = True
     controller = "source-controller"
+    run_type = GitRepositoryRun
 
     def __init__(self, client: Client, recorder: EventRecorder, logger: Logger,
                  storage: Storage | None = None) -> None:
         super().__init__(client, recorder, logger)
         self.storage = storage or Storage(default_storage_root())
 
-    def phases(self) -> list[tuple[str, Phase]]:
+    def phases(self) -> list[tuple[str, Any]]:
         return [("finalize", self.phase_finalize), ("validate", self.phase_validate),
                 ("storage", self.phase_storage), ("source", self.phase_source), ("artifact", self.phase_artifact)]
 
-    # -- phases -----------------------------------------------------------------------------------
-    def phase_finalize(self, ctx: Context) -> Result | None:
-        repo = GitRepository(ctx.obj)
-        return self.open_reconcile(ctx, cleanup=lambda: self.storage.remove_all("GitRepository", repo.namespace, repo.name))
+    def default_requeue(self, run: GitRepositoryRun) -> float | None:
+        return GitRepository(run.obj).interval
 
-    def phase_validate(self, ctx: Context) -> Result | None:
-        repo = GitRepository(ctx.obj)
+    # -- phases -----------------------------------------------------------------------------------
+    def phase_finalize(self, run: GitRepositoryRun) -> Result | None:
+        """Finish a deletion (remove the stored artifacts), add the finalizer, stop if suspended."""
+        repo = GitRepository(run.obj)
+        return self.open_reconcile(run, cleanup=lambda: self.storage.remove_all("GitRepository", repo.namespace,
+                                                                                repo.name))
+
+    def phase_validate(self, run: GitRepositoryRun) -> Result | None:
+        """Refuse a URL Flux's CRD would refuse (scheme http, https or ssh; file:// for lab remotes)."""
+        repo = GitRepository(run.obj)
         if not URL_RE.match(repo.url):
             msg = (f"failed to parse url '{repo.url}': URL scheme must be http, https or ssh "
                    f"(scp-style 'git@host:repo' is not accepted; use ssh://git@host/repo)")
-            c.mark_stalled(ctx.obj, "URLInvalid", msg)
-            c.mark_false(ctx.obj, c.READY, "URLInvalid", msg)
-            self.event(ctx, WARNING, "URLInvalid", msg)
-            return Result(error=msg, reason="URLInvalid")
+            raise ReconcileError(reasons.URL_INVALID, msg, stalled=True)
+        run.did(f"url {repo.url} accepted")
         return None
 
-    def phase_storage(self, ctx: Context) -> Result | None:
-        repo = GitRepository(ctx.obj)
+    def phase_storage(self, run: GitRepositoryRun) -> Result | None:
+        """Garbage-collect old artifacts; check the advertised one still exists with its digest."""
+        repo = GitRepository(run.obj)
         artifact = repo.artifact
         self.storage.garbage_collect("GitRepository", repo.namespace, repo.name,
                                      artifact.get("path") if artifact else None)
         if artifact:
             problem = self.storage.verify(artifact)
             if problem:
-                ctx.status.pop("artifact", None)
+                run.status.pop("artifact", None)
                 if problem == "digest mismatch":
-                    self.event(ctx, WARNING, "ArtifactVerificationFailed",
+                    self.event(run, WARNING, reasons.ARTIFACT_VERIFICATION_FAILED,
                                f"failed to verify integrity of artifact: digest mismatch for '{artifact['path']}'")
-                self.progressing(ctx, "building artifact: disappeared from storage")
+                self.progressing(run, "building artifact: disappeared from storage")
+                run.did(f"stored artifact {problem}: it will be rebuilt")
+            else:
+                run.did("stored artifact present and verified")
         else:
-            self.progressing(ctx, "building artifact")
+            self.progressing(run, "building artifact")
+            run.did("no artifact yet")
         return None
 
-    def phase_source(self, ctx: Context) -> Result | None:
-        repo = GitRepository(ctx.obj)
+    def phase_source(self, run: GitRepositoryRun) -> Result | None:
+        """Resolve the ref on the remote; clone only when the revision (or the ignore rules) changed."""
+        repo = GitRepository(run.obj)
         creds = None
         try:
             if repo.secret_ref:
@@ -92,90 +116,95 @@ class GitRepositoryReconciler(PhasedReconciler):
             refs = remote_refs(repo.url, creds, repo.timeout)
             resolved = resolve_ref(repo.url, repo.ref, refs)
         except GitError as err:
-            return self.fetch_failed(ctx, err)
-        ctx.values["resolved"] = resolved
+            raise _fetch_failed(err) from None
+        run.resolved = resolved
+        run.revision = resolved.revision
         artifact = repo.artifact
-        unchanged_config = ctx.status.get("observedIgnore") == repo.ignore
+        unchanged_config = run.status.get("observedIgnore") == repo.ignore
         if artifact and artifact.get("revision") == resolved.revision and unchanged_config:
             msg = f"no changes since last reconciliation: observed revision '{resolved.revision}'"
-            ctx.log.info(msg)
-            self.event(ctx, TRACE, "GitOperationSucceeded", msg)
-            ctx.values["up_to_date"] = True
+            run.log.info(msg)
+            self.event(run, TRACE, reasons.GIT_OPERATION_SUCCEEDED, msg)
+            run.up_to_date = True
+            run.did(f"remote is at {resolved.revision}: no changes since the stored artifact, nothing cloned")
             return None
         if artifact and artifact.get("revision") != resolved.revision:
-            c.mark_true(ctx.obj, c.ARTIFACT_OUTDATED, "NewRevision", f"new upstream revision '{resolved.revision}'")
-            self.progressing(ctx, f"building artifact: new upstream revision '{resolved.revision}'")
-        workdir = Path(tempfile.mkdtemp(prefix="gitrepository-"))
-        ctx.values["workdir"] = workdir
+            c.mark_true(run.obj, c.ARTIFACT_OUTDATED, reasons.NEW_REVISION,
+                        f"new upstream revision '{resolved.revision}'")
+            self.progressing(run, f"building artifact: new upstream revision '{resolved.revision}'")
+        run.workdir = Path(tempfile.mkdtemp(prefix="gitrepository-"))
         try:
-            ctx.values["subject"] = checkout(repo.url, resolved, workdir / "repo", creds, repo.timeout)
+            run.subject = checkout(repo.url, resolved, run.workdir / "repo", creds, repo.timeout)
         except GitError as err:
-            shutil.rmtree(workdir, ignore_errors=True)
-            return self.fetch_failed(ctx, err)
-        c.delete_condition(ctx.obj, c.FETCH_FAILED)
+            shutil.rmtree(run.workdir, ignore_errors=True)
+            run.workdir = None
+            raise _fetch_failed(err) from None
+        c.delete_condition(run.obj, c.FETCH_FAILED)
+        run.did(f"cloned {resolved.revision}: {run.subject}")
         return None
 
-    def phase_artifact(self, ctx: Context) -> Result | None:
-        repo = GitRepository(ctx.obj)
-        resolved = ctx.values["resolved"]
-        if ctx.values.get("up_to_date"):
-            c.delete_condition(ctx.obj, c.FETCH_FAILED)
-            self.event(ctx, TRACE, "ArtifactUpToDate",
+    def phase_artifact(self, run: GitRepositoryRun) -> Result | None:
+        """Archive the checkout (ignore rules applied) as a tarball in storage and advertise it in status."""
+        repo = GitRepository(run.obj)
+        resolved = run.resolved
+        assert resolved is not None
+        if run.up_to_date:
+            c.delete_condition(run.obj, c.FETCH_FAILED)
+            self.event(run, TRACE, reasons.ARTIFACT_UP_TO_DATE,
                        f"artifact up-to-date with remote revision: '{resolved.revision}'")
-            return self.succeed(ctx, new_artifact=False)
-        workdir: Path = ctx.values["workdir"]
+            run.did("artifact up to date")
+            return self.stored(run, new_artifact=False)
+        assert run.workdir is not None
         try:
-            root = workdir / "repo"
+            root = run.workdir / "repo"
             data = archive_tree(root, matcher_for(root, repo.ignore))
             rel = self.storage.artifact_path("GitRepository", repo.namespace, repo.name, f"{resolved.sha}.tar.gz")
             artifact = self.storage.store(rel, data, resolved.revision)
         except StorageError as err:
-            c.mark_true(ctx.obj, c.STORAGE_OPERATION_FAILED, err.reason, err.message)
-            self.event(ctx, WARNING, err.reason, err.message)
-            return Result(requeue_after=repo.interval, error=err.message, reason=err.reason)
+            raise ReconcileError(err.reason, err.message, condition=c.STORAGE_OPERATION_FAILED,
+                                 requeue_after=repo.interval) from None
         finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-        previous = ctx.old_status.get("artifact") or {}
-        ctx.status["artifact"] = artifact
+            shutil.rmtree(run.workdir, ignore_errors=True)
+            run.workdir = None
+        previous = run.old_status.get("artifact") or {}
+        run.status["artifact"] = artifact
         if repo.ignore is not None:
-            ctx.status["observedIgnore"] = repo.ignore
+            run.status["observedIgnore"] = repo.ignore
         else:
-            ctx.status.pop("observedIgnore", None)
+            run.status.pop("observedIgnore", None)
         self.storage.garbage_collect("GitRepository", repo.namespace, repo.name, rel)
         new = previous.get("digest") != artifact["digest"]
-        return self.succeed(ctx, new_artifact=new)
+        run.did(f"stored artifact {artifact['path']} ({artifact['digest']})")
+        return self.stored(run, new_artifact=new)
 
     # -- outcomes ---------------------------------------------------------------------------------
-    def succeed(self, ctx: Context, *, new_artifact: bool) -> Result:
-        repo = GitRepository(ctx.obj)
-        artifact = ctx.status["artifact"]
+    def stored(self, run: GitRepositoryRun, *, new_artifact: bool) -> Result:
+        """ArtifactInStorage=True; NewArtifact event for a new digest, Succeeded after a recovery."""
+        repo = GitRepository(run.obj)
+        artifact = run.status["artifact"]
         msg = f"stored artifact for revision '{artifact['revision']}'"
-        was_failing = c.get_condition({"status": ctx.old_status}, c.READY) is not None and \
-            (c.get_condition({"status": ctx.old_status}, c.READY) or {}).get("status") != c.TRUE
+        before = c.get_condition({"status": run.old_status}, c.READY)
+        was_failing = before is not None and before.get("status") != c.TRUE
         for cond in (c.ARTIFACT_OUTDATED, c.STORAGE_OPERATION_FAILED, c.FETCH_FAILED):
-            c.delete_condition(ctx.obj, cond)
-        c.mark_true(ctx.obj, c.ARTIFACT_IN_STORAGE, c.SUCCEEDED, msg)
+            c.delete_condition(run.obj, cond)
+        c.mark_true(run.obj, c.ARTIFACT_IN_STORAGE, reasons.SUCCEEDED, msg)
         meta = {REVISION_KEY: artifact["revision"], DIGEST_KEY: artifact["digest"]}
-        subject = ctx.values.get("subject")
         if new_artifact:
-            text = f"stored artifact for commit '{commit_message_summary(subject or '')}'"
-            ctx.log.info(text, revision=artifact["revision"])
-            self.event(ctx, NORMAL, "NewArtifact", text, meta)
+            text = f"stored artifact for commit '{commit_message_summary(run.subject)}'"
+            run.log.info(text, revision=artifact["revision"])
+            self.event(run, NORMAL, reasons.NEW_ARTIFACT, text, meta)
         elif was_failing:
-            self.event(ctx, NORMAL, c.SUCCEEDED, msg, meta)
+            self.event(run, NORMAL, reasons.SUCCEEDED, msg, meta)
         return Result(requeue_after=repo.interval)
 
-    def fetch_failed(self, ctx: Context, err: GitError) -> Result:
-        repo = GitRepository(ctx.obj)
-        c.mark_true(ctx.obj, c.FETCH_FAILED, err.reason, err.message)
-        ctx.log.error("Reconciler error", error=err.message)
-        self.event(ctx, WARNING, err.reason, err.message)
-        return Result(requeue_after=repo.interval, error=err.message, reason=err.reason)
-
-    def finish_status(self, ctx: Context) -> None:
-        if ctx.values.get("suspended"):
+    def finish_status(self, run: GitRepositoryRun) -> None:
+        """source-controller's summary: the first True negative condition makes Ready False, else Ready mirrors
+        ArtifactInStorage; Ready or Stalled drop Reconciling."""
+        if run.workdir is not None:
+            shutil.rmtree(run.workdir, ignore_errors=True)
+        if run.suspended:
             return
-        obj = ctx.obj
+        obj = run.obj
         if not c.is_true(obj, c.STALLED):
             for cond_type in NEGATIVE:
                 cond = c.get_condition(obj, cond_type)
@@ -186,11 +215,9 @@ class GitRepositoryReconciler(PhasedReconciler):
                 stored = c.get_condition(obj, c.ARTIFACT_IN_STORAGE)
                 if stored and stored.get("status") == c.TRUE:
                     c.mark_true(obj, c.READY, c.SUCCEEDED, stored["message"])
-        ready = c.get_condition(obj, c.READY)
-        if ready and ready.get("status") == c.TRUE or c.is_true(obj, c.STALLED):
-            c.delete_condition(obj, c.RECONCILING)
-            ctx.status["observedGeneration"] = obj["metadata"].get("generation")
-        elif c.is_true(obj, c.RECONCILING):
-            cond = c.get_condition(obj, c.RECONCILING)
-            assert cond is not None
-            c.mark_true(obj, c.RECONCILING, c.PROGRESSING_WITH_RETRY, cond["message"])
+        super().finish_status(run)
+
+
+def _fetch_failed(err: GitError) -> ReconcileError:
+    """A git failure is recorded on FetchFailed (negative polarity); the summary copies it to Ready."""
+    return ReconcileError(err.reason, err.message, condition=c.FETCH_FAILED)

@@ -11,7 +11,7 @@ import pytest
 from kustomization.story import Story, open_story
 
 from engine.api.kinds import KindInfo
-from engine.api.reconcile import Context, PhasedReconciler, Result
+from engine.api.reconcile import PhasedReconciler, Result, Run
 from engine.manager import Manager
 from workshop.testing import LabNamespaces
 
@@ -98,25 +98,27 @@ def test_a_restarted_manager_only_reads_status(story: Story) -> None:
     assert story.ks("apps").last_applied_revision == f"main@sha1:{sha}"
 
 
-class Counter(PhasedReconciler):
+class Counter(PhasedReconciler[Run]):
     """A toy reconciler for a kind the engine does not know, as the image-automation engineer would add."""
 
     kind = KindInfo(group="example.toolkit.fluxcd.io", version="v1", kind="Counter", plural="counters")
     controller = "counter-controller"
+    run_type = Run
 
     def phases(self) -> list[tuple[str, Any]]:
         return [("count", self.count)]
 
-    def count(self, ctx: Context) -> Result:
-        self.ensure_finalizer(ctx)
-        if ctx.obj["metadata"].get("deletionTimestamp"):
-            self.remove_finalizer(ctx)
+    def count(self, run: Run) -> Result:
+        """Count one more reconcile."""
+        self.ensure_finalizer(run)
+        if run.obj["metadata"].get("deletionTimestamp"):
+            self.remove_finalizer(run)
             return Result()
-        ctx.status["count"] = ctx.status.get("count", 0) + 1
-        ctx.status["observedGeneration"] = ctx.obj["metadata"]["generation"]
+        run.status["count"] = run.status.get("count", 0) + 1
+        run.status["observedGeneration"] = run.obj["metadata"]["generation"]
         from engine.api import conditions
 
-        conditions.mark_true(ctx.obj, "Ready", "Succeeded", f"counted {ctx.status['count']}")
+        conditions.mark_true(run.obj, "Ready", "Succeeded", f"counted {run.status['count']}")
         return Result(requeue_after=60)
 
 
@@ -135,16 +137,33 @@ def test_more_kinds_can_be_registered(story: Story) -> None:
     assert (manager.get("Counter", "c", story.ns) or {}).get("status", {}).get("count") == 1
 
 
-def test_stepper_shows_each_phase(story: Story) -> None:
+def test_stepper_reports_what_each_phase_did(story: Story) -> None:
     story.commit("Add", {"apps/a.yaml": story.configmap("a")})
     story.git_repository()
     story.kustomization("apps", "./apps")
     story.manager.reconcile("GitRepository", "fleet", story.ns)
-    reconciler = story.manager.reconciler("Kustomization")
-    seen = []
-    for name, ctx in reconciler.step(story.ks("apps").obj):
-        ready = [c for c in ctx.status.get("conditions", []) if c["type"] == "Ready"]
-        seen.append((name, ready[0]["reason"] if ready else None))
-    assert [n for n, _ in seen] == ["finalize", "source", "dependencies", "fetch", "path", "generate", "build",
-                                    "apply", "prune", "health", "ready", "finish"]
-    assert seen[3] == ("fetch", "Progressing") and seen[-1] == ("finish", "ReconciliationSucceeded")
+    reports = list(story.manager.step("Kustomization", "apps", story.ns))
+    assert [r.phase for r in reports] == ["finalize", "source", "dependencies", "fetch", "path", "generate", "build",
+                                          "apply", "prune", "health", "ready", "finish"]
+    by_phase = {r.phase: r for r in reports}
+    revision = story.gitrepo("fleet").revision
+    assert by_phase["source"].did == (f"source GitRepository/{story.ns}/fleet: artifact revision {revision}",)
+    assert by_phase["build"].did == ("kustomize build: 1 objects",)
+    assert by_phase["apply"].did == (f"server-side apply: ConfigMap/{story.apps}/a created",)
+    assert by_phase["fetch"].ready is not None and by_phase["fetch"].ready[1] == "Progressing"
+    assert by_phase["finish"].ready is not None and by_phase["finish"].ready[1] == "ReconciliationSucceeded"
+    assert by_phase["build"].doc.startswith("kustomize build")
+    run = reports[-1].run
+    assert [str(e) for e in run.changes] == [f"ConfigMap/{story.apps}/a created"]
+    assert story.manager.last_change_set("apps", story.ns) == f"ConfigMap/{story.apps}/a created"
+
+
+def test_stepper_reports_the_phase_that_stopped(story: Story) -> None:
+    story.commit("Add", {"apps/a.yaml": story.configmap("a")})
+    story.git_repository()
+    story.kustomization("apps", "./missing")
+    story.manager.reconcile("GitRepository", "fleet", story.ns)
+    reports = list(story.manager.step("Kustomization", "apps", story.ns))
+    assert [r.phase for r in reports][-2:] == ["path", "finish"]
+    assert reports[-2].stopped and reports[-2].summary == (
+        "stopped: ArtifactFailed: kustomization path not found: stat missing: no such file or directory")

@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.api import conditions
 from engine.api.types import GitRepository, Kustomization
-from engine.manager import Manager, SyncReport
+from engine.manager import Manager, SyncReport, new_manager
 from workshop.repo import LabRepo
 from workshop.testing import LabNamespaces
 
@@ -77,8 +77,8 @@ class Story:
 
     def new_manager(self) -> Manager:
         """A fresh manager (as after a restart): no memory besides what is in the cluster."""
-        return Manager(self.cluster.api_client(), storage_dir=self.storage_dir, health_poll=0.05,
-                       watch_namespace=self.ns if self.namespaces else None)
+        return new_manager(self.cluster.api_client(), storage_dir=self.storage_dir,
+                           watch_namespace=self.ns if self.namespaces else None)
 
     def namespace(self, suffix: str) -> str:
         """The name of a further namespace of this story (deleted afterwards; created by whoever needs it)."""

@@ -1,0 +1,49 @@
+"""Every condition/event reason string the engine's reconcilers write, in one place.
+
+The names and values are Flux's (fluxcd/pkg/apis/meta, kustomize-controller, source-controller,
+image-reflector/automation-controller, notification-controller), so a learner can look each one up in Flux's docs.
+"""
+
+from __future__ import annotations
+
+# -- shared by every toolkit controller (fluxcd/pkg/apis/meta) ------------------------------------
+SUCCEEDED = "Succeeded"
+FAILED = "Failed"
+PROGRESSING = "Progressing"
+PROGRESSING_WITH_RETRY = "ProgressingWithRetry"
+DEPENDENCY_NOT_READY = "DependencyNotReady"
+RECONCILIATION_FAILED = "ReconciliationFailed"
+INVALID_CEL_EXPRESSION = "InvalidCELExpression"
+ACCESS_DENIED = "AccessDenied"
+
+# -- kustomize-controller (Kustomization Ready reasons) -------------------------------------------
+RECONCILIATION_SUCCEEDED = "ReconciliationSucceeded"
+ARTIFACT_FAILED = "ArtifactFailed"
+BUILD_FAILED = "BuildFailed"
+PRUNE_FAILED = "PruneFailed"
+HEALTH_CHECK_FAILED = "HealthCheckFailed"
+HEALTH_CHECK_CANCELED = "HealthCheckCanceled"
+
+# -- source-controller (GitRepository) -------------------------------------------------------------
+URL_INVALID = "URLInvalid"
+NEW_REVISION = "NewRevision"
+NEW_ARTIFACT = "NewArtifact"
+GIT_OPERATION_SUCCEEDED = "GitOperationSucceeded"
+GIT_OPERATION_FAILED = "GitOperationFailed"
+AUTHENTICATION_FAILED = "AuthenticationFailed"
+ARTIFACT_UP_TO_DATE = "ArtifactUpToDate"
+ARTIFACT_VERIFICATION_FAILED = "ArtifactVerificationFailed"
+
+# -- image-reflector / image-automation-controller -------------------------------------------------
+IMAGE_URL_INVALID = "ImageURLInvalid"
+READ_OPERATION_FAILED = "ReadOperationFailed"
+INVALID_SOURCE_CONFIGURATION = "InvalidSourceConfiguration"
+INVALID_UPDATE_STRATEGY = "InvalidUpdateStrategy"
+SOURCE_MANAGER_FAILED = "SourceManagerFailed"
+
+# -- notification-controller -----------------------------------------------------------------------
+INITIALIZED = "Initialized"
+TOKEN_NOT_FOUND = "TokenNotFound"
+VALIDATION_FAILED = "ValidationFailed"
+PROVIDER_NOT_SUPPORTED = "ProviderNotSupported"
+PROVIDER_NOT_FOUND = "ProviderNotFound"
