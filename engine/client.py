@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 import kubernetes
+import yaml
 from kubernetes.client import ApiClient
 
 from engine.migrate import outdated_hint
@@ -93,14 +94,45 @@ def split_api_version(api_version: str) -> tuple[str, str]:
     return group, version
 
 
+def service_account_user(namespace: str, name: str) -> str:
+    """The user name Kubernetes gives a ServiceAccount: `system:serviceaccount:<ns>:<name>`."""
+    return f"system:serviceaccount:{namespace}:{name}"
+
+
+def client_from_kubeconfig(kubeconfig: str | bytes, *, request_timeout: float = 30.0) -> Client:
+    """A Client for the current context of a kubeconfig document (client-go's RESTConfigFromKubeConfig);
+    ValueError with the reason when the document is not a usable kubeconfig."""
+    try:
+        doc = yaml.safe_load(kubeconfig)
+    except yaml.YAMLError as err:
+        raise ValueError(f"invalid kubeconfig: {err}") from None
+    if not isinstance(doc, dict) or not doc.get("clusters"):
+        raise ValueError("invalid configuration: no configuration has been provided")
+    config = kubernetes.client.Configuration()
+    try:
+        kubernetes.config.load_kube_config_from_dict(doc, client_configuration=config, persist_config=False)
+    except Exception as err:  # the kubernetes loader raises ConfigException, KeyError, TypeError …
+        raise ValueError(f"invalid kubeconfig: {err}") from None
+    return Client(ApiClient(configuration=config), request_timeout=request_timeout)
+
+
 class Client:
     """Dynamic CRUD + server-side apply for any kind, over one official `ApiClient`."""
 
     def __init__(self, api_client: ApiClient, *, request_timeout: float = 30.0) -> None:
         self.api_client = api_client
         self.request_timeout = request_timeout
+        self.impersonate_user: str | None = None
         self._resources: dict[str, dict[str, Resource]] = {}
         self._lock = threading.Lock()
+
+    def impersonating(self, user: str) -> Client:
+        """The same cluster, every request made as `user` (the `Impersonate-User` header, as client-go's
+        rest.ImpersonationConfig{UserName}); the API server decides what that user may do."""
+        other = Client(self.api_client, request_timeout=self.request_timeout)
+        other.impersonate_user = user
+        other._resources, other._lock = self._resources, self._lock  # same cluster: share discovery
+        return other
 
     # --- discovery -------------------------------------------------------------------------------
     def invalidate_discovery(self) -> None:
@@ -143,6 +175,8 @@ class Client:
                 body: Any = None, content_type: str = "application/json", timeout: float | None = None) -> Any:
         """One HTTP call; JSON in, JSON out; ApiError for a non-2xx answer."""
         headers = {"Accept": "application/json"}
+        if self.impersonate_user:
+            headers["Impersonate-User"] = self.impersonate_user
         payload = None
         if body is not None:
             headers["Content-Type"] = content_type
