@@ -25,8 +25,7 @@ from typing import Any
 
 import yaml
 
-from engine.events import AppendFile, Logger
-from engine.manager import Manager
+from engine.manager import Manager, new_manager
 from engine.notify import Notification
 from workshop.cluster import ClusterError, LabCluster, create_cluster
 from workshop.lab_site import FLUX_NAMESPACE, KUSTOMIZE_API, SOURCE_API, SOURCE_NAME, LabSite
@@ -257,8 +256,8 @@ def _new_manager(cluster: LabCluster, root: Path, storage: Path | None = None) -
     from engine.paths import artifacts_root, log_file
 
     api = cluster.api_client()
-    return Manager(api, storage_dir=storage or artifacts_root(root), health_poll=0.05,
-                   logger=Logger(stream=AppendFile(log_file(api.configuration.host, root))))
+    return new_manager(api, storage_dir=storage or artifacts_root(root),
+                       log_file=log_file(api.configuration.host, root))
 
 
 def _put_kit_bin_on_path() -> None:

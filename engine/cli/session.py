@@ -46,12 +46,10 @@ class Session:
     def manager(self) -> Any:
         """The engine's controllers, run in-process by reconcile/create when no manager is running; they log
         to the cluster's file that `gitops logs` reads."""
-        from engine.events import AppendFile, Logger
-        from engine.manager import Manager
+        from engine.manager import new_manager
         from engine.paths import log_file
 
-        log = log_file(self.client.api_client.configuration.host)
-        return Manager(self.client, health_poll=0.1, logger=Logger(stream=AppendFile(log)))
+        return new_manager(self.client, log_file=log_file(self.client.api_client.configuration.host))
 
     @property
     def list_namespace(self) -> str | None:
