@@ -102,6 +102,8 @@ class ApiServer:
     def __init__(self, store: Store, *, server_address: str = "127.0.0.1") -> None:
         self.store = store
         self.server_address = server_address
+        #: answer protobuf to clients that list it first (client-go), as a real server does; JSON otherwise
+        self.prefer_protobuf = False
         from .handlers import ResourceHandlers
         from .openapi import OpenAPI
 
@@ -109,10 +111,12 @@ class ApiServer:
         self.resources = ResourceHandlers(store, self.openapi)
 
     def handle(self, req: Request) -> Response:
+        from .negotiate import negotiate
+
         try:
-            return self._route(req)
+            return negotiate(req, self._route(req), prefer_protobuf=self.prefer_protobuf)
         except ApiError as e:
-            return Response(e.code, e.status())
+            return negotiate(req, Response(e.code, e.status()), prefer_protobuf=self.prefer_protobuf)
         except Exception as e:  # noqa: BLE001 - every failure becomes a Status, never a stack trace
             log.exception("internal error on %s %s", req.method, req.path)
             return Response(500, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
@@ -171,7 +175,14 @@ class ApiServer:
 
     def _resource(self, req: Request, group: str, version: str, parts: list[str]) -> Response:
         target = self._parse_target(group, version, parts)
-        return self.resources.dispatch(req, target)
+        response = self.resources.dispatch(req, target)
+        if target.info.crd is not None:
+            from .crd_versions import deprecation_warning, warning_header
+
+            warning = deprecation_warning(target.info)
+            if warning:
+                response.headers.append(warning_header(warning))
+        return response
 
     def _parse_target(self, group: str, version: str, parts: list[str]) -> Target:
         reg = self.store.registry
@@ -196,10 +207,10 @@ class ApiServer:
 def decode_body(req: Request, info: ResourceInfo | None = None, *, yaml_ok: bool = False) -> Any:
     """The JSON (or, for apply patches, YAML) request body; 400 BadRequest when it cannot be decoded."""
     ct = req.content_type
-    if ct == "application/vnd.kubernetes.protobuf" and req.method in ("POST", "PUT"):
+    if ct == "application/vnd.kubernetes.protobuf" and req.method in ("POST", "PUT", "DELETE"):
         from .protobuf import decode
 
-        return decode(req.body)
+        return decode(req.body, info.kind if info is not None else None) if req.body else None
     if ct in ("application/vnd.kubernetes.protobuf", "application/cbor", APPLY_PATCH_CBOR):
         raise unsupported_media_type(ct)
     if not req.body.strip():
