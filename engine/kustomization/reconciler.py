@@ -44,6 +44,13 @@ from engine.kustomization.apply import (
     wait_for,
 )
 from engine.kustomization.build import BuildError, Generated, build_objects, generate_file, sops_encrypted
+from engine.kustomization.fields import (
+    apply_client,
+    health_checks,
+    ready_by_expr,
+    ready_expr_of,
+    status_reader,
+)
 from engine.kustomization.history import upsert_history
 from engine.kustomization.workspace import (
     ArtifactError,
@@ -76,6 +83,7 @@ class KustomizationRun(Run):
     changes: ChangeSet | None = None       # the apply's change set
     pruned: ChangeSet | None = None        # what garbage collection did
     health: list[inv.ObjMeta] = field(default_factory=list)  # objects health-checked
+    target: Client | None = None           # applies/prunes/checks health: kubeConfig cluster, serviceAccountName
 
 
 class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
@@ -152,6 +160,7 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
             run.did("suspended: nothing applied, nothing pruned")
             return Result()
         _validate(run.obj)
+        health_checks(run.obj)  # an invalid CEL expression: Stalled/InvalidCELExpression, before the source
         run.did("finalizer in place, object not being deleted")
         return None
 
@@ -165,8 +174,9 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
         run.source = f"{kind}/{ref['namespace']}/{ref['name']}"
         if source is None:
             run.log.info(f"Source '{run.source}' not found")
-            raise ReconcileError(reasons.ARTIFACT_FAILED,
-                                 f'{_plural(kind)}.{api_version.split("/")[0]} "{ref["name"]}" not found')
+            raise ReconcileError(reasons.ARTIFACT_FAILED,  # Flux only logs it: no event
+                                 f'{_plural(kind)}.{api_version.split("/")[0]} "{ref["name"]}" not found',
+                                 event=False)
         artifact = (source.get("status") or {}).get("artifact")
         if not artifact:
             raise ArtifactNotFound("Source artifact not found, retrying in 30s", DEPENDENCY_REQUEUE)
@@ -200,6 +210,9 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
         obj = self.client.get(self.kind.api_version, self.kind.kind, dep.name, dep.namespace)
         if obj is None:
             return f"dependency '{dep}' not found: kustomizations.{self.kind.group} \"{dep.name}\" not found"
+        expr = ready_expr_of(ks.obj, dep.name, dep.namespace)
+        if expr:  # readyExpr replaces the built-in readiness check
+            return ready_by_expr(expr, ks.obj, obj, str(dep))
         dks = Kustomization(obj)
         if not dks.status.get("conditions") or dks.generation != dks.observed_generation or not c.is_ready(obj):
             return f"dependency '{dep}' is not ready"
@@ -270,6 +283,11 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
         """Generate kustomization.yaml (or patch the one in Git) with targetNamespace, patches, images …"""
         assert run.path is not None and run.workdir is not None
         try:
+            run.target = apply_client(self.client, run.obj)
+        except ReconcileError:
+            self._cleanup(run)
+            raise
+        try:
             run.generated = generate_file(Kustomization(run.obj).spec, run.path, run.workdir.resolve())
         except BuildError as err:
             self._cleanup(run)
@@ -307,12 +325,12 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
     def phase_apply(self, run: KustomizationRun) -> Result | None:
         """Server-side apply in stages (CRDs and Namespaces first), writing only objects that drifted."""
         ks = Kustomization(run.obj)
-        self._default_namespaces(run.objects)
+        self._default_namespaces(run.objects, run.target)
         old = ks.inventory
         options = ApplyOptions(force=ks.force, wait_timeout=self.stage_wait_timeout)
         try:
-            changes = self.applier.apply_all_staged(run.objects, options,
-                                                    before_write=lambda metas: self._record_intent(run, metas))
+            changes = self._applier(run).apply_all_staged(
+                run.objects, options, before_write=lambda metas: self._record_intent(run, metas))
         except ApplyError as err:
             created = [e.meta.entry() for e in err.changes if e.action == Action.CREATED]
             run.status["inventory"] = {"entries": _union(old, created)}
@@ -339,14 +357,20 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
             run.status["inventory"] = {"entries": wider}
             self.patch_status(run)
 
-    def _default_namespaces(self, objects: list[Obj]) -> None:
+    def _applier(self, run: KustomizationRun) -> Applier:
+        """The applier of the run's target (the lab cluster unless kubeConfig/serviceAccountName say otherwise)."""
+        if run.target is None or run.target is self.client:
+            return self.applier
+        return Applier(run.target)
+
+    def _default_namespaces(self, objects: list[Obj], client: Client | None = None) -> None:
         """Namespaced objects without a namespace go to `default` (as the API server's client would)."""
         for obj in objects:
             meta = obj["metadata"]
             if meta.get("namespace"):
                 continue
             try:
-                if self.client.is_namespaced(obj["apiVersion"], obj["kind"]):
+                if (client or self.client).is_namespaced(obj["apiVersion"], obj["kind"]):
                     meta["namespace"] = "default"
             except ApiError:
                 pass  # unknown kind: the dry-run reports it with the object's name
@@ -367,13 +391,13 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
             run.did("nothing in the inventory left Git")
             return None
         owner = {f"{GROUP}/name": ks.name, f"{GROUP}/namespace": ks.namespace}
-        deleted, errors = self.applier.delete_all(stale, owner)
+        deleted, errors = self._applier(run).delete_all(stale, owner)
         run.pruned = deleted
         text = "\n".join(str(e) for e in deleted)
         if deleted.entries:
             run.log.info(f"garbage collection completed: {text}")
-            if any(e.action == Action.DELETED for e in deleted):
-                self.event(run, NORMAL, reasons.PROGRESSING, text, self.event_metadata(run))
+            # one event for the whole change set, `prune: disabled` and foreign objects `skipped` included
+            self.event(run, NORMAL, reasons.PROGRESSING, text, self.event_metadata(run))
             run.did("garbage collection: " + "; ".join(str(e) for e in deleted))
         if errors:
             failed = {m.id for m in stale} - {e.meta.id for e in deleted}
@@ -401,7 +425,7 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
         was_healthy = c.is_true({"status": run.old_status}, c.HEALTHY)
         c.mark_unknown(run.obj, c.HEALTHY, reasons.PROGRESSING, self._progress_message(run, "Running health checks"))
         self._progress(run, "Running health checks")
-        ok, detail, took = self._wait_healthy(metas, ks.timeout)
+        ok, detail, took = self._wait_healthy(run, metas, ks.timeout)
         if not ok:
             raise ReconcileError(reasons.HEALTH_CHECK_FAILED, f"health check failed after {took}: {detail}")
         message = f"Health check passed in {took}"
@@ -412,11 +436,13 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
         run.did(f"health check passed: {len(metas)} objects Current")
         return None
 
-    def _wait_healthy(self, metas: list[inv.ObjMeta], timeout: float) -> tuple[bool, str, str]:
+    def _wait_healthy(self, run: KustomizationRun, metas: list[inv.ObjMeta],
+                      timeout: float) -> tuple[bool, str, str]:
         import time
 
         start = time.monotonic()
-        ok, detail = wait_for(self.client, metas, timeout, self.health_poll)
+        ok, detail = wait_for(run.target or self.client, metas, timeout, self.health_poll,
+                              status_of=status_reader(health_checks(run.obj)))
         return ok, detail, format_duration(round(time.monotonic() - start, 3))
 
     def phase_ready(self, run: KustomizationRun) -> Result | None:
@@ -444,7 +470,18 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
             return Result()
         owner = {f"{GROUP}/name": ks.name, f"{GROUP}/namespace": ks.namespace}
         metas = [inv.ObjMeta.parse(e) for e in entries]
-        deleted, errors = self.applier.delete_all(metas, owner)
+        try:
+            run.target = apply_client(self.client, run.obj)
+        except ReconcileError as err:
+            return Result(requeue_after=ks.retry_interval, error=err.message, reason=err.reason)
+        if not self._can_impersonate(ks):  # the account is gone: Flux logs the objects left and lets go
+            self.event(run, WARNING, self._last_ready_reason(run),
+                       "unable to prune objects: \n" + "".join(m.subject + "\n" for m in metas),
+                       self._deletion_metadata(ks))
+            self.remove_finalizer(run)
+            run.did("deleted: the service account to impersonate is gone, objects left in the cluster")
+            return Result()
+        deleted, errors = self._applier(run).delete_all(metas, owner)
         if errors:
             self.event(run, WARNING, reasons.PRUNE_FAILED,
                        "pruning for deleted resource failed: " + "; ".join(errors))
@@ -452,15 +489,32 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
         text = "\n".join(str(e) for e in deleted)
         if text:
             run.log.info(f"garbage collection completed: {text}")
-            self.event(run, NORMAL, reasons.PROGRESSING, text)
+            self.event(run, NORMAL, self._last_ready_reason(run), text, self._deletion_metadata(ks))
         if policy == "WaitForTermination":
             gone = [m for m in metas if not _skipped(deleted, m)]
-            if not wait_deleted(self.client, gone, ks.timeout, self.health_poll):
+            if not wait_deleted(run.target or self.client, gone, ks.timeout, self.health_poll):
                 run.log.error("failed to wait for resources termination")
                 self.event(run, WARNING, reasons.PRUNE_FAILED, "failed to wait for resources termination")
         self.remove_finalizer(run)
         run.did("deleted: garbage collection: " + "; ".join(str(e) for e in deleted))
         return Result()
+
+    def _can_impersonate(self, ks: Kustomization) -> bool:
+        """Flux's Impersonator.CanImpersonate: the serviceAccountName (if any) exists in the Kustomization's
+        namespace."""
+        account = ks.spec.get("serviceAccountName")
+        return not account or self.client.get("v1", "ServiceAccount", str(account), ks.namespace) is not None
+
+    @staticmethod
+    def _last_ready_reason(run: KustomizationRun) -> str:
+        """kustomize-controller's event reason: the current Ready reason (ReconciliationSucceeded if none)."""
+        ready = c.get_condition({"status": run.old_status}, c.READY) or {}
+        return str(ready.get("reason") or reasons.RECONCILIATION_SUCCEEDED)
+
+    @staticmethod
+    def _deletion_metadata(ks: Kustomization) -> dict[str, str] | None:
+        revision = ks.status.get("lastAppliedRevision")
+        return {REVISION_KEY: str(revision)} if revision else None
 
     # -- status summary ---------------------------------------------------------------------------
     def finish_status(self, run: KustomizationRun) -> None:
@@ -509,6 +563,10 @@ def _validate(obj: Obj) -> None:
         except DurationError as err:
             raise ReconcileError(reasons.RECONCILIATION_FAILED, f"invalid spec.{name}: {err}",
                                  stalled=True) from None
+    for name in ("path", "targetNamespace", "namePrefix", "nameSuffix", "serviceAccountName"):
+        if spec.get(name) is not None and not isinstance(spec[name], str):
+            raise ReconcileError(reasons.RECONCILIATION_FAILED, f"invalid spec.{name}: expected a string, got "
+                                 f"{type(spec[name]).__name__}", stalled=True)
     ref = spec.get("sourceRef")
     if not isinstance(ref, dict) or not isinstance(ref.get("name"), str) or not ref.get("name"):
         raise ReconcileError(reasons.RECONCILIATION_FAILED, "invalid spec.sourceRef: a kind and a name are "

@@ -167,3 +167,62 @@ def test_stepper_reports_the_phase_that_stopped(story: Story) -> None:
     assert [r.phase for r in reports][-2:] == ["path", "finish"]
     assert reports[-2].stopped and reports[-2].summary == (
         "stopped: ArtifactFailed: kustomization path not found: stat missing: no such file or directory")
+
+
+class Exploding(Counter):
+    """Fault injection: the reconcile of any object named `bad…` raises, as a bug or a malformed object would."""
+
+    def count(self, run: Run) -> Result:
+        """Count, or blow up on a bad object."""
+        if run.obj["metadata"]["name"].startswith("bad"):
+            raise RuntimeError("boom")
+        return super().count(run)
+
+
+def counter(manager: Manager, name: str, namespace: str) -> None:
+    manager.client.create({"apiVersion": "example.toolkit.fluxcd.io/v1", "kind": "Counter",
+                           "metadata": {"name": name, "namespace": namespace}, "spec": {}})
+
+
+def ready_of(manager: Manager, name: str, namespace: str) -> tuple[str, str, str]:
+    from engine.api import conditions
+
+    return conditions.summary(manager.get("Counter", name, namespace) or {})
+
+
+def test_an_exception_in_one_reconcile_stops_nothing_else(story: Story) -> None:
+    manager = story.manager
+    manager.register(Exploding(manager.client, manager.recorder, manager.logger))
+    manager.install_crds()
+    for name in ("a", "bad", "b"):
+        counter(manager, name, story.ns)
+    report = manager.sync()
+    assert ready_of(manager, "a", story.ns) == ("True", "Succeeded", "counted 1")
+    assert ready_of(manager, "b", story.ns) == ("True", "Succeeded", "counted 1")
+    assert ready_of(manager, "bad", story.ns) == ("False", "ReconciliationFailed",
+                                                  "count failed: RuntimeError: boom")
+    failed = [o for o in report.outcomes if o.key[2] == "bad"]
+    assert failed and failed[0].result.unexpected
+    # retried with exponential backoff: each further failure doubles the delay
+    first = manager._delay(("Counter", story.ns, "bad"), failed[0].result)
+    second = manager._delay(("Counter", story.ns, "bad"), failed[0].result)
+    assert first is not None and second == 2 * first
+    warnings = [e for e in manager.events("Counter", "bad", story.ns) if e["type"] == "Warning"]
+    assert [e["reason"] for e in warnings] == ["ReconciliationFailed"]
+
+
+def test_the_background_workers_survive_an_exploding_reconciler(story: Story) -> None:
+    manager = story.manager
+    manager.register(Exploding(manager.client, manager.recorder, manager.logger))
+    manager.install_crds()
+    counter(manager, "bad", story.ns)
+    manager.start()
+    try:
+        wait_until(lambda: ready_of(manager, "bad", story.ns)[1] == "ReconciliationFailed")
+        for name in ("c1", "c2", "c3", "c4", "c5"):
+            counter(manager, name, story.ns)
+        for name in ("c1", "c2", "c3", "c4", "c5"):
+            wait_until(lambda name=name: ready_of(manager, name, story.ns)[0] == "True")
+        assert manager.alive and manager.failure is None
+    finally:
+        manager.stop()

@@ -6,7 +6,10 @@ import re
 import tarfile
 from pathlib import Path
 
+import pytest
 from kustomization.story import Story
+
+from engine.client import ApiError
 
 
 def test_first_sync_stores_an_artifact_as_flux_does(story: Story) -> None:
@@ -105,16 +108,18 @@ def test_empty_and_unreachable_remotes(story: Story, tmp_path: Path) -> None:
     assert story.gitrepo("nowhere").artifact is None
 
 
-def test_invalid_url_stalls_and_missing_secret_fails_auth(story: Story) -> None:
+def test_scp_url_is_refused_by_the_crd_and_missing_secret_fails_auth(story: Story) -> None:
     story.commit("one", {"a.yaml": story.configmap("a")})
-    story.git_repository("scp", url="git@github.com:org/repo.git")
+    # Flux's CRD pattern refuses scp-style URLs, so a real cluster answers 422 before any reconcile
+    with pytest.raises(ApiError) as refused:
+        story.git_repository("scp", url="git@github.com:org/repo.git")
+    assert (refused.value.status, refused.value.reason) == (422, "Invalid")
+    assert refused.value.message == (
+        'GitRepository.source.toolkit.fluxcd.io "scp" is invalid: spec.url: Invalid value: '
+        '"git@github.com:org/repo.git": spec.url in body should match \'^(http|https|ssh|file)://.*$\'')
     story.git_repository("private", secretRef={"name": "git-creds"})
     report = story.sync()
     assert not report.ok
-    status, reason, message = story.ready("GitRepository", "scp")
-    assert (status, reason) == ("False", "URLInvalid") and message.startswith("failed to parse url")
-    cond = {c["type"]: c for c in story.gitrepo("scp").status["conditions"]}
-    assert cond["Stalled"]["status"] == "True"
     assert story.ready("GitRepository", "private") == (
         "False", "AuthenticationFailed", f"failed to get secret '{story.ns}/git-creds': secrets \"git-creds\" not found")
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from workshop.cluster.embedded.api import GVR, Obj
+from workshop.cluster.embedded.resources import ResourceInfo
 
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 KUBERNETES_SERVICE_IP = "10.96.0.1"
@@ -412,3 +413,14 @@ def apply_defaults(gvr: GVR, obj: Obj) -> None:
     defaulter = _DEFAULTERS.get((gvr.group, gvr.resource))
     if defaulter is not None:
         defaulter(obj)
+
+
+def default_object(info: ResourceInfo, obj: Obj, subresource: str | None = None) -> None:
+    """Defaults on a write: a custom resource's from its CRD version's schema (whole object, as the server
+    defaults every decoded body), a built-in kind's from its defaulting functions (not on subresource writes)."""
+    if info.crd is not None:
+        from .crd_schema import for_info
+
+        for_info(info).apply_defaults(obj)
+    elif subresource is None:
+        apply_defaults(info.gvr, obj)
