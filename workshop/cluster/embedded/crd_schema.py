@@ -303,30 +303,48 @@ def prune(value: Any, node: Node, path: str, found: list[str], do_prune: bool, *
             prune(item, node.items, f"{path}[{i}]", found, do_prune)
 
 
-def default(value: Any, node: Node) -> None:
-    """Fill in defaults below value (Kubernetes' defaulting.Default, after dropping non-nullable nulls)."""
+def _fresh(value: Any) -> Any:
+    return json.loads(json.dumps(value))
+
+
+def default(value: Any, node: Node) -> Any:
+    """value with defaults filled in below it (Kubernetes' defaulting.Default after dropping non-nullable nulls
+    without a default); copy-on-write, so dicts shared with the stored object are never mutated."""
     if isinstance(value, dict):
+        out = value
         for key, prop in node.properties.items():
             if prop.has_default and (key not in value or (value[key] is None and not prop.nullable)):
-                value[key] = json.loads(json.dumps(prop.default))
-        for key in list(value):
+                out = dict(out) if out is value else out
+                out[key] = _fresh(prop.default)
+        for key, item in list(out.items()):
             child = node.properties.get(key)
             if child is None and isinstance(node.additional, Node):
                 child = node.additional
             if child is None:
                 continue
-            if value[key] is None and not child.nullable:
+            if item is None and not child.nullable:
+                out = dict(out) if out is value else out
                 if child.has_default:
-                    value[key] = json.loads(json.dumps(child.default))
+                    out[key] = _fresh(child.default)
                 else:
-                    del value[key]
+                    del out[key]
                     continue
-            default(value[key], child)
-    elif isinstance(value, list) and node.items is not None:
+            new = default(out[key], child)
+            if new is not out[key]:
+                out = dict(out) if out is value else out
+                out[key] = new
+        return out
+    if isinstance(value, list) and node.items is not None:
+        items = node.items
+        result = value
         for i, item in enumerate(value):
-            if item is None and not node.items.nullable and node.items.has_default:
-                value[i] = json.loads(json.dumps(node.items.default))
-            default(value[i], node.items)
+            new = _fresh(items.default) if item is None and not items.nullable and items.has_default else item
+            new = default(new, items)
+            if new is not item:
+                result = list(result) if result is value else result
+                result[i] = new
+        return result
+    return value
 
 
 # ---------------------------------------------------------------- validation
@@ -477,7 +495,11 @@ class CompiledSchema:
         return found
 
     def apply_defaults(self, obj: Obj) -> None:
-        default(obj, self.root)
+        """Default obj in place (its nested values are replaced, never mutated)."""
+        result = default(obj, self.root)
+        if result is not obj:
+            obj.clear()
+            obj.update(result)
 
     def validate(self, obj: Obj, old: Obj | None) -> list[Cause]:
         causes: list[Cause] = []

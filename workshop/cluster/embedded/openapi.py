@@ -269,23 +269,9 @@ class OpenAPI:
         """Paths of fields the schema does not declare (`spec.host`, `spec.containers[0].foo`); pruned when asked."""
         found: list[str] = []
         if info.crd is not None:
-            version = info.crd_version or {}
-            schema = (version.get("schema") or {}).get("openAPIV3Schema") or {}
-            md = obj.get("metadata")
-            if isinstance(md, dict):
-                _walk_model(md, "V1ObjectMeta", "metadata", found, prune)
-            top = {k: v for k, v in (schema.get("properties") or {}).items() if k not in ("metadata",)}
-            for key in list(obj):
-                if key in ("apiVersion", "kind", "metadata"):
-                    continue
-                if key not in top:
-                    if not schema.get("x-kubernetes-preserve-unknown-fields"):
-                        found.append(key)
-                        if prune:
-                            del obj[key]
-                    continue
-                obj[key] = _walk_schema(obj[key], top[key], key, found, prune)
-            return found
+            from .crd_schema import for_info
+
+            return for_info(info).unknown_fields(obj, prune)
         if info.model:
             _walk_model(obj, info.model, "", found, prune)
         return found
@@ -351,28 +337,3 @@ def _walk_model(obj: Obj, cls_name: str, path: str, found: list[str], prune: boo
                 del obj[key]
             continue
         _walk_type(obj[key], type_, _join(path, key), found, prune)
-
-
-def _walk_schema(value: Any, schema: Obj, path: str, found: list[str], prune: bool) -> Any:
-    if not isinstance(schema, dict) or schema.get("x-kubernetes-preserve-unknown-fields"):
-        return value
-    if isinstance(value, dict):
-        props = schema.get("properties")
-        addl = schema.get("additionalProperties")
-        if props is None and addl is None:
-            return value
-        for key in list(value):
-            if props is not None and key in props:
-                value[key] = _walk_schema(value[key], props[key], _join(path, key), found, prune)
-            elif isinstance(addl, dict):
-                value[key] = _walk_schema(value[key], addl, _join(path, key), found, prune)
-            elif addl is True:
-                continue
-            else:
-                found.append(_join(path, key))
-                if prune:
-                    del value[key]
-    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
-        for i, item in enumerate(value):
-            value[i] = _walk_schema(item, schema["items"], f"{path}[{i}]", found, prune)
-    return value

@@ -175,7 +175,14 @@ class ApiServer:
 
     def _resource(self, req: Request, group: str, version: str, parts: list[str]) -> Response:
         target = self._parse_target(group, version, parts)
-        return self.resources.dispatch(req, target)
+        response = self.resources.dispatch(req, target)
+        if target.info.crd is not None:
+            from .crd_versions import deprecation_warning, warning_header
+
+            warning = deprecation_warning(target.info)
+            if warning:
+                response.headers.append(warning_header(warning))
+        return response
 
     def _parse_target(self, group: str, version: str, parts: list[str]) -> Target:
         reg = self.store.registry

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from . import crds, defaults, validation
+from . import crd_schema, crds, defaults, validation
 from .api import GVR, StoreError, WatchEvent
 from .errors import ApiError, already_exists, bad_request, conflict, expired, forbidden, invalid, not_found
 from .objects import clone, deterministic_uid, meta, name_suffix, now, rfc3339
@@ -230,6 +230,8 @@ class Store:
         causes = validation.validate(info.gvr, obj, old)
         if info.group_resource == crds.CRD_GROUP_RESOURCE:
             causes = causes + crds.crd_causes(obj)
+        elif info.crd is not None:
+            causes = causes + crd_schema.for_info(info).validate(obj, old)
         if causes:
             name = obj.get("metadata", {}).get("name", "")
             raise invalid(info.kind, info.group, name, causes,
@@ -268,7 +270,7 @@ class Store:
             for k in ("deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion", "selfLink"):
                 m.pop(k, None)
             obj = self._storage_form(info, obj)
-            defaults.apply_defaults(info.gvr, obj)
+            defaults.default_object(info, obj)
             m = obj["metadata"]
             if info.group_resource == NS_GR:
                 obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
@@ -351,8 +353,7 @@ class Store:
                     nm["managedFields"] = om["managedFields"]
                 else:
                     nm.pop("managedFields", None)
-            if subresource is None:
-                defaults.apply_defaults(info.gvr, new)
+            defaults.default_object(info, new, subresource)
             if info.group_resource == NS_GR:
                 new.setdefault("spec", {}).setdefault("finalizers", list(old.get("spec", {}).get("finalizers", [])))
                 nm.setdefault("labels", {})["kubernetes.io/metadata.name"] = name
@@ -626,6 +627,8 @@ class Store:
         else:
             bucket[key] = obj
             self._uids[obj["metadata"]["uid"]] = (gr, key)
+            if type_ == "MODIFIED" and gr == crds.CRD_GROUP_RESOURCE:
+                self.registry.register_crd(obj)  # new versions, schemas and columns are served at once
             for ref in obj["metadata"].get("ownerReferences") or []:
                 if ref.get("uid"):
                     self._dependents.setdefault(ref["uid"], set()).add((gr, key))
