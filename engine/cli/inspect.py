@@ -163,46 +163,27 @@ def cmd_events(s: Session, args: argparse.Namespace) -> int:
 
 # -- build / diff ----------------------------------------------------------------------------------
 def build_objects(s: Session, name: str, path: str) -> tuple[Obj, list[Obj]]:
-    """The in-cluster Kustomization's generate/build/substitute pipeline over a local directory."""
-    from engine import kustomize
-    from engine.kustomization.generator import generate
-    from engine.kustomization.postbuild import (
-        load_variables,
-        stamp_common_metadata,
-        stamp_owner,
-        substitute_objects,
-    )
+    """The in-cluster Kustomization's build over a local directory: the reconciler's own pipeline
+    (engine.kustomization.build), SOPS-encrypted Secret values masked as `flux build` does."""
+    from engine.kustomization.build import BuildError, build_kustomization, mask_sops
 
     local = Path(path)
     if not local.is_dir():
         raise CLIError(f"invalid resource path '{path}'")
     ks = get_object(s, "Kustomization", name)
-    spec = ks.get("spec") or {}
+    meta = ks.get("metadata") or {}
     work = Path(tempfile.mkdtemp(prefix="gitops-build-"))
     try:
         target = work / "src"
         shutil.copytree(local, target, symlinks=True)
-        generate(spec, target, target)
-        objects = kustomize.build(str(target))
-        stamp_common_metadata(objects, spec.get("commonMetadata"))
-        post = spec.get("postBuild")
-        if post:
-            variables = load_variables(s.client, post, s.namespace)
-            objects = substitute_objects(objects, variables,
-                                         strategy=post.get("substituteStrategy") or "WithVariables")
-        stamp_owner(objects, name, s.namespace)
-    except CLIError:
-        raise
-    except Exception as err:
-        raise CLIError(f"kustomize build failed: {err}".replace(str(work / "src") + "/", "")) from None
+        build = build_kustomization(ks.get("spec") or {}, name, meta.get("namespace") or s.namespace, target,
+                                    target, s.client)
+    except BuildError as err:
+        raise CLIError(err.message) from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    for obj in objects:
-        if obj.get("kind") == "Secret" and obj.get("sops"):
-            for key in ("data", "stringData"):
-                if isinstance(obj.get(key), dict):
-                    obj[key] = {k: ("KipTT1BTKio=" if key == "data" else "**SOPS**") for k in obj[key]}
-    return ks, objects
+    mask_sops(build.objects)
+    return ks, build.objects
 
 
 def cmd_build(s: Session, args: argparse.Namespace) -> int:
