@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import sys
 from collections.abc import Sequence
@@ -29,10 +30,12 @@ from engine.manager import Manager, new_manager
 from engine.notify import Notification
 from workshop.cluster import ClusterError, LabCluster, create_cluster
 from workshop.lab_site import FLUX_NAMESPACE, KUSTOMIZE_API, SOURCE_API, SOURCE_NAME, LabSite
+from workshop.labfolder import ENV_FILE, LabInUseError, LabLock, LabStoppedError, env_script
 from workshop.registry import LabRegistry
 from workshop.repo import LabRepo
 
-__all__ = ["FLUX_NAMESPACE", "KUSTOMIZE_API", "Lab", "LabSite", "REPO_ROOT", "SOURCE_API", "SOURCE_NAME"]
+__all__ = ["FLUX_NAMESPACE", "KUSTOMIZE_API", "Lab", "LabInUseError", "LabSite", "LabStoppedError", "REPO_ROOT",
+           "SOURCE_API", "SOURCE_NAME"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DB_SECRET = "database-creds"
@@ -43,6 +46,8 @@ AUTOMATION_COMMIT_DATE = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
 DEFAULT_SITE = "lab"
 #: Set to `kind` (or `kubeconfig`) before starting JupyterLab to run every lesson's lab on that backend.
 CLUSTER_ENV = "WORKSHOP_CLUSTER"
+#: The labs this process runs, by folder: starting a lab again in its folder stops the earlier one first.
+_RUNNING: dict[Path, Lab] = {}
 
 
 class Lab(LabSite):
@@ -53,6 +58,7 @@ class Lab(LabSite):
 
     def __init__(self, lesson: str, root: Path, cluster: LabCluster, repo: LabRepo, manager: Manager,
                  name: str = DEFAULT_SITE) -> None:
+        self._running = True
         super().__init__(name, root, cluster, repo, manager)
         self.lesson = lesson
         self.registry: LabRegistry | None = None
@@ -60,7 +66,7 @@ class Lab(LabSite):
         self.sites: dict[str, LabSite] = {name: self}
         self._env_before: dict[str, str | None] = {}
         self._env_set: dict[str, str] = {}
-        self._running = True
+        self._lock: LabLock | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
     @classmethod
@@ -75,8 +81,12 @@ class Lab(LabSite):
         only the images published there). With clusters (names, e.g. ("staging", "production")), the lab
         runs one cluster per name, the Lab being the first, and `!kubectl --context <name>` reaches each.
         KUBECONFIG is set so `!kubectl` cells reach the (first) cluster, and the kit's bin folder (`gitops`,
-        and `kubectl` when `make setup` installed it there) is put on PATH. The backend is `cluster`, else
+        and `kubectl` when `make setup` installed it there) is put on PATH; `<folder>/env.sh` does the same
+        for a terminal, and the ready line says how to use it. The backend is `cluster`, else
         $WORKSHOP_CLUSTER, else the embedded API server.
+
+        One lab per folder: starting again in the same kernel stops the earlier lab first; a lab of another
+        process in the folder raises LabInUseError naming that process.
         """
         cluster = cluster or os.environ.get(CLUSTER_ENV) or "embedded"
         _put_kit_bin_on_path()
@@ -85,8 +95,38 @@ class Lab(LabSite):
             raise ValueError(f"Lab.start(clusters={tuple(names)!r}): give each cluster a different name")
         root = Path(root) if root is not None else REPO_ROOT / "notebooks" / ".labs" / lesson
         root = root.resolve()
-        shutil.rmtree(root, ignore_errors=True)
-        root.mkdir(parents=True)
+        previous = _RUNNING.get(root)
+        if previous is not None:
+            previous.stop()
+            if not quiet:
+                print(f"stopped the lab {previous.lesson} this kernel ran in {root.name}/, to start afresh")
+        lock = LabLock(root, lesson).acquire()
+        try:
+            shutil.rmtree(root, ignore_errors=True)
+            if root.exists():
+                raise LabInUseError(f"cannot empty the lab folder {root} (files of another user?): remove it, "
+                                    f"or start this lab in a folder of your own: Lab.start({lesson!r}, root=...)")
+            root.mkdir(parents=True)
+        except BaseException:
+            lock.release()
+            raise
+        try:
+            lab = cls._start_in(lesson, root, cluster, names, seed_gitops, image_automation)
+        except BaseException:
+            lock.release()
+            raise
+        lab._lock = lock
+        _RUNNING[root] = lab
+        lab._write_env_file()
+        if not quiet:
+            print(lab.ready_line())
+            print(lab.terminal_line())
+        return lab
+
+    @classmethod
+    def _start_in(cls, lesson: str, root: Path, cluster: str, names: list[str], seed_gitops: bool,
+                  image_automation: bool) -> Lab:
+        """Start the cluster(s), repo and engine in the (locked, empty) lab folder."""
         opts: dict[str, Any] = {"workdir": root / "cluster"} if cluster == "embedded" else {}
         lab_cluster = create_cluster(cluster, f"lab-{lesson}", **opts)
         lab_cluster.start()
@@ -113,8 +153,6 @@ class Lab(LabSite):
         except BaseException:
             lab.stop()
             raise
-        if not quiet:
-            print(lab.ready_line())
         return lab
 
     def enable_notifications(self) -> Notification:
@@ -147,9 +185,11 @@ class Lab(LabSite):
         except BaseException:
             cluster.stop()
             raise
-        site = LabSite(name, self.root, cluster, self.repo, manager)
+        site = LabSite(name, self.root, cluster, self.repo, manager, lab=self)
         self.sites[name] = site
         self._set_env("KUBECONFIG", str(self._write_contexts()))
+        if self._lock is not None:
+            self._write_env_file()
         return site
 
     def site(self, name: str) -> LabSite:
@@ -191,10 +231,12 @@ class Lab(LabSite):
                 os.environ[name] = before
 
     def stop(self) -> None:
-        """Stop the clusters, restore KUBECONFIG and GITOPS_DATA_DIR, and delete the lab folder."""
+        """Stop the clusters, restore KUBECONFIG and GITOPS_DATA_DIR, delete the lab folder, free its lock."""
         if not self._running:
             return
         self._running = False
+        if _RUNNING.get(self.root) is self:
+            del _RUNNING[self.root]
         try:
             if self.registry is not None:
                 self.registry.stop()
@@ -209,6 +251,8 @@ class Lab(LabSite):
         finally:
             self._restore_env()
             shutil.rmtree(self.root, ignore_errors=True)
+            if self._lock is not None:
+                self._lock.release()
 
     def __enter__(self) -> Lab:
         return self
@@ -218,28 +262,40 @@ class Lab(LabSite):
 
     def ready_line(self) -> str:
         state = "ready" if self._running else "stopped"
-        commits = len(self.repo.log(1000)) if self._running and self.repo.git.head.is_valid() else 0
+        commits = len(self._repo.log(1000)) if self._running and self._repo.git.head.is_valid() else 0
         registry = ", lab registry" if self.registry is not None else ""
         clusters = f"{self.cluster.backend} cluster"
         if len(self.sites) > 1:
             clusters = f"{len(self.sites)} {self.cluster.backend} clusters ({', '.join(self.sites)})"
         return (f"lab {self.lesson} {state}: {clusters}, "
-                f"git repo fleet ({commits} commit(s) on {self.repo.branch}){registry}, engine CRDs installed")
+                f"git repo fleet ({commits} commit(s) on {self._repo.branch}){registry}, engine CRDs installed")
+
+    def terminal_line(self) -> str:
+        """The one line that points a terminal (JupyterLab's File > New > Terminal) at this lab."""
+        number = re.match(r"(\d\d)-", self.lesson)
+        if number and self.root.name == self.lesson:
+            return f'terminal: eval "$(workshop env {number.group(1)})"   (kubectl, gitops and git on this lab)'
+        return f"terminal: source {self.root / ENV_FILE}   (kubectl, gitops and git on this lab)"
+
+    def _write_env_file(self) -> None:
+        """<lab folder>/env.sh: the environment the lab set for this kernel, for a terminal to source."""
+        script = env_script(self.lesson, kubeconfig=Path(self._env_set["KUBECONFIG"]), data_dir=self.root,
+                            kit_bin=Path(sys.executable).parent, fleet=self._repo.path)
+        (self.root / ENV_FILE).write_text(script)
 
     def __repr__(self) -> str:
         return f"<Lab {self.lesson}: {'running' if self._running else 'stopped'} on {self.cluster.backend}>"
 
     # -- the fleet repo ----------------------------------------------------------------------------
     def commit(self, message: str) -> str:
-        """Commit and push the working clone; a line naming the commit (or saying nothing changed).
+        """Commit and push the working clone; git's line naming the commit, `[main 1a2b3c4] message`.
 
-        Commits are named by their position in history (`commit 2`), not by SHA, so output stays the
-        same when the seeded tree changes.
+        The revision the sources then report is `main@sha1:1a2b3c4…` (lab.status() shows its subject too).
         """
         sha = self.repo.commit(message)
         if sha is None:
             return "nothing to commit"
-        return f"[{self.repo.branch} commit {len(self.repo.log(1000))}] {message}"
+        return f"[{self.repo.branch} {sha[:7]}] {message.splitlines()[0] if message else message}"
 
     def create_database_creds(self, password: str = DB_PASSWORD) -> str:
         """The sample app's pre-step: Secret database-creds (key password) in default, kept out of Git."""

@@ -6,15 +6,18 @@ gives more LabSites that reconcile the same repo, as fleets with a staging and a
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from engine.api import conditions
 from engine.manager import Manager, SyncReport
 from workshop.cluster import LabCluster
+from workshop.labfolder import LabStoppedError
 from workshop.repo import LabRepo
 
 __all__ = ["FLUX_NAMESPACE", "KUSTOMIZE_API", "LabSite", "SOURCE_API", "SOURCE_NAME", "clean_output"]
@@ -25,21 +28,87 @@ FLUX_NAMESPACE = "flux-system"
 SOURCE_NAME = "flux-system"
 
 Obj = dict[str, Any]
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Public methods that work on a stopped lab too (everything else says the lab is stopped).
+WORK_WHEN_STOPPED = frozenset({"stop", "ready_line", "terminal_line", "site"})
+
+
+def _while_running(method: F) -> F:
+    """Run `method` only while the lab runs; on a stopped lab raise LabStoppedError saying how to restart."""
+
+    @functools.wraps(method)
+    def guarded(self: LabSite, *args: Any, **kwargs: Any) -> Any:
+        self._require_running(f"{method.__name__}()")
+        return method(self, *args, **kwargs)
+
+    return guarded  # type: ignore[return-value]
+
+
+def _guard_public_methods(cls: type) -> None:
+    for name, value in list(vars(cls).items()):
+        if isinstance(value, (classmethod, staticmethod, property)) or not callable(value):
+            continue
+        if not name.startswith("_") and name not in WORK_WHEN_STOPPED:
+            setattr(cls, name, _while_running(value))
 
 
 class LabSite:
-    """A lab cluster (`cluster`, `client`) and its engine (`manager`), reconciling the lab's fleet `repo`."""
+    """A lab cluster (`cluster`, `client`) and its engine (`manager`), reconciling the lab's fleet `repo`.
 
-    def __init__(self, name: str, root: Path, cluster: LabCluster, repo: LabRepo, manager: Manager) -> None:
+    Once the lab is stopped, its methods and `repo`, `client` and `manager` raise LabStoppedError, whose
+    message says how to start the lesson's lab again.
+    """
+
+    def __init__(self, name: str, root: Path, cluster: LabCluster, repo: LabRepo, manager: Manager,
+                 lab: Any = None) -> None:
         self.name = name
         self.root = root
         self.cluster = cluster
-        self.repo = repo
-        self.manager = manager
-        self.client = manager.client
+        self._repo = repo
+        self._manager = manager
+        self._client = manager.client
+        self._lab = lab if lab is not None else self
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _guard_public_methods(cls)
 
     def __repr__(self) -> str:
         return f"<LabSite {self.name}: {self.cluster.backend} cluster>"
+
+    @property
+    def running(self) -> bool:
+        """False once lab.stop() ran."""
+        return bool(getattr(self._lab, "_running", True))
+
+    def _require_running(self, what: str) -> None:
+        if self.running:
+            return
+        lesson = getattr(self._lab, "lesson", self.name)
+        raise LabStoppedError(
+            f"lab {lesson} is stopped (lab.stop() ran, e.g. in the clean-up cell), so lab.{what} has no cluster "
+            f"or repo to work on. Start it again: run the set-up cell at the top of the notebook "
+            f"(Lab.start({lesson!r}, ...)), then the cells from there."
+        )
+
+    @property
+    def repo(self) -> LabRepo:
+        """The fleet repo: the bare remote the sources fetch and the working clone you edit."""
+        self._require_running("repo")
+        return self._repo
+
+    @property
+    def manager(self) -> Manager:
+        """The engine reconciling this cluster."""
+        self._require_running("manager")
+        return self._manager
+
+    @property
+    def client(self) -> Any:
+        """The engine's client of this cluster (get, list, create, merge_patch, delete)."""
+        self._require_running("client")
+        return self._client
 
     # -- Flux objects ------------------------------------------------------------------------------
     def _ensure_namespace(self, name: str) -> None:
@@ -135,11 +204,20 @@ class LabSite:
         return clean_output(proc.stdout + proc.stderr, self.repo, self.root)
 
 
+_guard_public_methods(LabSite)
+
+#: Digits of a commit SHA shown after `sha1:` (as `flux get` shows them).
+SHORT_SHA = 8
+
+
 def clean_output(text: str, repo: LabRepo, root: Path) -> str:
-    """Shorten lab paths, and name commits by position, so output does not depend on where the kit lives."""
+    """Shorten lab paths, and the fleet repo's revisions to Flux's short form with the commit's subject.
+
+    `main@sha1:<40 hex>` becomes `main@sha1:<8 hex> (<subject>)`: the revision as `flux get` shows it, and
+    which commit that is. Output then does not depend on where the kit lives.
+    """
     text = text.replace(repo.url, "file://<fleet>")
     if "sha1:" in text and repo.git.head.is_valid():
-        history = list(reversed(repo.log(1000)))
-        for number, info in enumerate(history, start=1):
-            text = text.replace(f"sha1:{info.sha}", f"commit {number} ({info.subject})")
+        for info in repo.log(1000):
+            text = text.replace(f"sha1:{info.sha}", f"sha1:{info.sha[:SHORT_SHA]} ({info.subject})")
     return text.replace(str(root) + "/", "").replace(str(root), "<lab>")

@@ -52,12 +52,14 @@ def test_apply_flux_sync_and_status(lab: Lab) -> None:
     report = lab.sync()
     assert report.ok, str(report)
     assert lab.get("v1", "Namespace", "hello-world", None) is not None
+    short = lab.repo.head()[:8]  # Flux's revision, as `flux get` shortens it, and the commit's subject
     assert lab.status_lines() == [
         "OBJECT                                 READY  MESSAGE",
         "GitRepository/flux-system/flux-system  True   stored artifact for revision "
-        "'main@commit 1 (Add the sample gitops tree)'",
-        "Kustomization/flux-system/apps         True   Applied revision: main@commit 1 (Add the sample gitops tree)",
+        f"'main@sha1:{short} (Add the sample gitops tree)'",
+        f"Kustomization/flux-system/apps         True   Applied revision: main@sha1:{short} (Add the sample gitops tree)",
     ]
+    assert lab.ready("apps")[2] == f"Applied revision: main@sha1:{lab.repo.head()}"  # the engine's own text
     ks = lab.manager.get("Kustomization", "apps", FLUX_NAMESPACE)
     assert ks is not None and ks["spec"]["prune"] is True and ks["spec"]["wait"] is True
 
@@ -68,7 +70,8 @@ def test_enable_and_disable_nanomon_with_database_creds(lab: Lab) -> None:
     lab.apply_flux("apps", "./gitops/apps", wait=True, timeout="1m")
     lab.repo.copy("gitops/disabled/postgres", "gitops/apps/postgres")
     lab.repo.copy("gitops/disabled/nanomon", "gitops/apps/nanomon")
-    assert lab.commit("Enable postgres and nanomon") == "[main commit 2] Enable postgres and nanomon"
+    line = lab.commit("Enable postgres and nanomon")
+    assert line == f"[main {lab.repo.head()[:7]}] Enable postgres and nanomon"  # git's own line
     assert lab.commit("again") == "nothing to commit"
     lab.sync()
     assert lab.ready("apps")[0] == "True", lab.ready("apps")
@@ -179,3 +182,98 @@ def test_notifications_and_logs_reach_the_lab(tmp_path: Path) -> None:
         assert "error Kustomization/flux-system/missing" in sink.summary()
         logs = list((lab.root / "logs").glob("*.jsonl"))
         assert len(logs) == 1 and '"controllerKind": "Kustomization"' in logs[0].read_text()
+
+
+# --- one lab per folder, and a stopped lab that says so ------------------------------------------------------
+
+def test_a_second_process_cannot_start_a_lab_in_a_held_folder(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from workshop.lab import LabInUseError
+
+    root = tmp_path / "lab"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time\nfrom workshop.labfolder import LabLock\n"
+         f"lock = LabLock({str(root)!r}, '03-flux-internals').acquire()\nprint('held', flush=True)\ntime.sleep(60)"],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(LabInUseError) as err:
+            Lab.start("03-flux-internals", root=root, quiet=True)
+        message = str(err.value)
+        assert f"in use by process {holder.pid} (" in message
+        assert "lab.stop()" in message and "Kernel > Shut Down Kernel" in message
+        assert "root=Path('.labs/03-flux-internals-2')" in message
+        assert err.value._render_traceback_() == [f"LabInUseError: {message}"]  # IPython shows only this
+    finally:
+        holder.kill()
+        holder.wait()
+    with Lab.start("03-flux-internals", root=root, quiet=True) as lab:  # the holder's death freed the folder
+        assert lab.running
+
+
+def test_starting_again_in_one_kernel_stops_the_earlier_lab(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = Lab.start("t-again", root=tmp_path / "lab", quiet=True)
+    second = Lab.start("t-again", root=tmp_path / "lab")
+    try:
+        assert not first.running and second.running
+        out = capsys.readouterr().out.splitlines()
+        assert out[0] == "stopped the lab t-again this kernel ran in lab/, to start afresh"
+        assert out[1].startswith("lab t-again ready: embedded cluster")
+    finally:
+        second.stop()
+
+
+def test_every_method_of_a_stopped_lab_says_how_to_start_again(tmp_path: Path) -> None:
+    from workshop.lab import LabStoppedError
+
+    lab = Lab.start("06-sample-app", root=tmp_path / "06-sample-app", quiet=True)
+    lab.stop()
+    calls = {
+        "status()": lambda: lab.status(),
+        "sync()": lambda: lab.sync(),
+        "commit()": lambda: lab.commit("x"),
+        "apply_flux()": lambda: lab.apply_flux("apps", "./apps"),
+        "kubectl()": lambda: lab.kubectl("get", "ns"),
+        "create_database_creds()": lambda: lab.create_database_creds(),
+        "repo": lambda: lab.repo.write("a.yaml", ""),
+        "client": lambda: lab.client.get("v1", "Namespace", "default", None),
+        "manager": lambda: lab.manager.sync(),
+    }
+    for what, call in calls.items():
+        with pytest.raises(LabStoppedError) as err:
+            call()
+        assert str(err.value) == (
+            f"lab 06-sample-app is stopped (lab.stop() ran, e.g. in the clean-up cell), so lab.{what} has no "
+            "cluster or repo to work on. Start it again: run the set-up cell at the top of the notebook "
+            "(Lab.start('06-sample-app', ...)), then the cells from there.")
+    assert lab.ready_line().startswith("lab 06-sample-app stopped:")
+    assert repr(lab) == "<Lab 06-sample-app: stopped on embedded>"
+
+
+def test_the_lab_folder_has_an_env_file_and_the_ready_line_names_it(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import subprocess
+    import sys
+
+    with Lab.start("t-term", root=tmp_path / "lab") as lab:
+        out = capsys.readouterr().out.splitlines()
+        assert out[-1] == f"terminal: source {lab.root}/env.sh   (kubectl, gitops and git on this lab)"
+        shell = subprocess.run(
+            ["bash", "-c", f"source {lab.root}/env.sh; source {lab.root}/env.sh; "
+                           'echo "$KUBECONFIG"; echo "$GITOPS_DATA_DIR"; echo "$FLEET"; echo "$PATH"'],
+            capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin"})
+        kubeconfig, data_dir, fleet, path = shell.stdout.splitlines()
+        assert (kubeconfig, data_dir, fleet) == (str(lab.cluster.kubeconfig_path), str(lab.root), str(lab.repo.path))
+        assert path == f"{Path(sys.executable).parent}:/usr/bin:/bin"  # sourced twice, put first once
+    assert not (tmp_path / "lab").exists()
+
+
+def test_a_lesson_lab_points_terminals_at_workshop_env() -> None:
+    from workshop.cluster import ClusterError
+
+    lab = Lab.__new__(Lab)
+    lab.lesson, lab.root = "03-flux-internals", Path("/somewhere/.labs/03-flux-internals")
+    assert lab.terminal_line() == 'terminal: eval "$(workshop env 03)"   (kubectl, gitops and git on this lab)'
+    assert ClusterError  # imported: the guard must not need a running cluster to build this line
