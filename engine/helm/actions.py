@@ -174,15 +174,16 @@ def install(req: Request) -> None:
     req.status["history"] = []
     c.delete_condition(req.obj, r.TEST_SUCCESS)
     c.delete_condition(req.obj, r.REMEDIATED)
-    archive, rendered = _render(req, before + 1, True)
-    if not opts.flag("disableTakeOwnership"):
-        _take_over(req, driftmod.owned(req.client, _manifest_objects(rendered), req.release_name, req.namespace))
     started = time.monotonic()
     error: str | None = None
     try:
+        archive, rendered = _render(req, before + 1, True)
+        if not opts.flag("disableTakeOwnership"):
+            _take_over(req, driftmod.owned(req.client, _manifest_objects(rendered), req.release_name,
+                                           req.namespace))
         req.session.install(archive, req.release_name, req.values, timeout=_seconds(opts.timeout),
                             wait=_wait(opts.disable_wait), create_namespace=opts.flag("createNamespace"))
-    except sdk.HelmSdkError as err:
+    except (sdk.HelmSdkError, ActionError) as err:
         error = str(err).strip()
     req.status["lastAttemptedReleaseActionDuration"] = format_duration(round(time.monotonic() - started, 3))
     new = observe_writes(req, before, action="install")
@@ -210,15 +211,15 @@ def upgrade(req: Request) -> None:
     req.status["lastAttemptedReleaseAction"] = "upgrade"
     c.delete_condition(req.obj, r.TEST_SUCCESS)
     c.delete_condition(req.obj, r.REMEDIATED)
-    archive, _ = _render(req, before + 1, False)
-    _take_over(req, driftmod.desired_objects(req.client, latest))
     started = time.monotonic()
     error: str | None = None
     try:
+        archive, _ = _render(req, before + 1, False)
+        _take_over(req, driftmod.desired_objects(req.client, latest))
         req.session.upgrade(archive, req.release_name, req.values, timeout=_seconds(opts.timeout),
                             wait=_wait(opts.disable_wait), max_history=hr.max_history,
                             preserve_values=opts.flag("preserveValues"), cleanup_on_fail=opts.flag("cleanupOnFail"))
-    except sdk.HelmSdkError as err:
+    except (sdk.HelmSdkError, ActionError) as err:
         error = str(err).strip()
     req.status["lastAttemptedReleaseActionDuration"] = format_duration(round(time.monotonic() - started, 3))
     new = observe_writes(req, before, action="upgrade")
