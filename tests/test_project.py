@@ -104,7 +104,7 @@ def test_pytest_checks_notebooks_with_nbval_in_the_venv_kernel() -> None:
     options = PYPROJECT["tool"]["pytest"]["ini_options"]
     addopts = options["addopts"].split()
     assert "--nbval" in addopts and "--nbval-current-env" in addopts
-    assert "--nbval-sanitize-with=notebooks/sanitize.cfg" in addopts
+    assert "--nbval-sanitize-with=tests/nbval-sanitize.cfg" in addopts
     assert "notebooks" in options["testpaths"]
     assert "solutions" in options["norecursedirs"]
 
@@ -113,7 +113,7 @@ def test_pytest_checks_notebooks_with_nbval_in_the_venv_kernel() -> None:
 
 def sanitizer() -> list[tuple[re.Pattern[str], str]]:
     parser = configparser.ConfigParser()
-    parser.read(ROOT / "notebooks" / "sanitize.cfg")
+    parser.read(ROOT / "tests" / "nbval-sanitize.cfg")
     return [(re.compile(parser[s]["regex"]), parser[s]["replace"]) for s in parser.sections()]
 
 
@@ -133,6 +133,8 @@ def sanitize(text: str) -> str:
     ("ClusterIP   10.96.12.7", "ClusterIP   10.96.0.200"),
     ('resourceVersion: "1234"', 'resourceVersion: "99"'),
     ("<Lab at 0x7f3a2b1c4d50>", "<Lab at 0x7f00aa00bb11>"),
+    ("Applied revision: main@sha1:ddc68a95 (Add web)", "Applied revision: main@sha1:0e1f2a3b (Add web)"),
+    ("ok\n[main 1a2b3c4] Add web", "ok\n[main 9f8e7d6] Add web"),
 ])
 def test_sanitizer_hides_what_changes_between_runs(first: str, second: str) -> None:
     assert sanitize(first) == sanitize(second)
