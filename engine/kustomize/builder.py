@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,9 +18,19 @@ from .fieldspec import FieldSpec
 from .kustfile import Kustomization, check_openapi, load_kustomization
 from .loader import Loader, is_remote
 from .ordering import ORDER_FIRST, ORDER_LAST, legacy_sort
+from .plugins import (
+    Transform,
+    builtin_origin,
+    hash_names,
+    make_generator,
+    make_transformer,
+    origin_of,
+    origin_text,
+)
 from .resid import Gvk
 from .resmap import ResMap
 from .resource import Resource
+from .selector import Selector
 from .transformers.images import ImageUpdater, update_images
 from .transformers.labels import add_pairs
 from .transformers.namereference import fix_name_references
@@ -40,6 +51,7 @@ from .yamlio import load_documents
 
 GO_POINTER = "0xc000000000"
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
+TRANSFORMATIONS_ANNOTATION = "alpha.config.kubernetes.io/transformations"
 LOCAL_CONFIG_ANNOTATION = "config.kubernetes.io/local-config"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 
@@ -90,6 +102,45 @@ def expand_lists(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _inline_objects(entry: str) -> list[dict[str, Any]] | None:
+    """The objects an inline `generators:`/`transformers:` entry holds, or None when it is a path."""
+    try:
+        objs = expand_lists(load_documents(entry, source="inline"))
+        for obj in objs:
+            _check_object(obj)
+    except KustomizeError:
+        return None
+    return objs or None
+
+
+def _apply_json(resmap: ResMap, target: Selector, ops: list[Any]) -> None:
+    apply_json_to(target.select(resmap.resources()), ops, keep_id=True)
+
+
+def _replace(resmap: ResMap, ldr: Loader, entries: list[dict[str, Any]]) -> None:
+    from .replacements import apply_replacements
+
+    by_obj = {id(r.obj): r for r in resmap.resources()}
+    apply_replacements(
+        [r.obj for r in resmap.resources()],
+        entries,
+        loader=ldr,
+        ids_of=lambda obj: by_obj[id(obj)].all_ids(),
+    )
+
+
+def _validating(fn: Transform) -> Transform:
+    """A transformer run as a validator: it must leave the resources as they were."""
+
+    def run(resmap: ResMap) -> None:
+        before = [copy.deepcopy(r.obj) for r in resmap.resources()]
+        fn(resmap)
+        if [r.obj for r in resmap.resources()] != before:
+            raise KustomizeError("validator shouldn't modify the resource map")
+
+    return run
+
+
 def _join_origin(base: str, rel: str) -> str:
     return os.path.normpath(os.path.join(base, rel)) if base else os.path.normpath(rel)
 
@@ -97,10 +148,14 @@ def _join_origin(base: str, rel: str) -> str:
 class KustTarget:
     """One kustomization directory being built (kustomize's KustTarget)."""
 
-    def __init__(self, ldr: Loader, *, origin_dir: str = "", warn: Callable[[str], None]) -> None:
+    def __init__(
+        self, ldr: Loader, *, origin_dir: str = "", warn: Callable[[str], None], track: bool = False
+    ) -> None:
         self.ldr = ldr
         self.origin_dir = origin_dir
         self.warn = warn
+        # The top kustomization's buildMetadata is non-empty: transformers record what they did.
+        self.track = track
         self.kust: Kustomization
 
     def load(self) -> None:
@@ -180,7 +235,7 @@ class KustTarget:
     def _accumulate_directory(
         self, ra: Accumulator, ldr: Loader, origin_dir: str, *, component: bool
     ) -> None:
-        sub = KustTarget(ldr, origin_dir=origin_dir, warn=self.warn)
+        sub = KustTarget(ldr, origin_dir=origin_dir, warn=self.warn, track=self.track)
         try:
             sub.load()
         except KustomizeError as e:
@@ -238,26 +293,56 @@ class KustTarget:
             )
         options = k.get("generatorOptions")
         configured_in = _join_origin(self.origin_dir, k.file_name)
+        from .generators import generate, needs_hash_suffix
+
         for kind, key in (("ConfigMap", "configMapGenerator"), ("Secret", "secretGenerator")):
             for args in k.get(key, []):
-                from .generators import generate, needs_hash_suffix
-
                 obj = generate(kind, args, self.ldr, options)
-                res = Resource(
-                    obj,
-                    origin=(
-                        f"configuredIn: {configured_in}\nconfiguredBy:\n  apiVersion: builtin\n"
-                        f"  kind: {kind}Generator\n"
-                    ),
-                )
+                res = Resource(obj, origin=origin_text(builtin_origin(configured_in, f"{kind}Generator")))
                 res.behavior = args.get("behavior") or "create"
                 res.needs_hash = needs_hash_suffix(args, options)
-                try:
-                    self._absorb(ra.resmap, res)
-                except KustomizeError as e:
-                    raise KustomizeError(
-                        f"merging from generator &{{{GO_POINTER} <nil>}}: {e}", path=k.path
-                    ) from None
+                self._absorb_generated(ra, res)
+        if k.get("generators"):
+            try:
+                configs = self._plugin_configs(k.get("generators"), "generator")
+            except KustomizeError as e:
+                raise KustomizeError(f"loading generator plugins: {e}", path=e.path or k.path) from None
+            try:
+                generators = [(make_generator(c, self.ldr), origin_of(c)) for c in configs]
+            except KustomizeError as e:
+                raise KustomizeError(
+                    f"loading generator plugins: failed to load generator: {e}", path=e.path or k.path
+                ) from None
+            for generate_all, origin in generators:
+                for res in generate_all():
+                    res.origin = origin_text(origin) if origin else None
+                    self._absorb_generated(ra, res)
+
+    def _absorb_generated(self, ra: Accumulator, res: Resource) -> None:
+        try:
+            self._absorb(ra.resmap, res)
+        except KustomizeError as e:
+            raise KustomizeError(
+                f"merging from generator &{{{GO_POINTER} <nil>}}: {e}", path=self.kust.path
+            ) from None
+
+    def _plugin_configs(self, entries: list[str], what: str) -> list[Resource]:
+        """Config objects of `generators:`/`transformers:`: inline YAML, files, or kustomization directories."""
+        ra = Accumulator()
+        paths: list[str] = []
+        inline_origin = f"path: {_join_origin(self.origin_dir, self.kust.file_name)}\n"
+        for entry in entries:
+            objs = _inline_objects(entry)
+            if objs is None:
+                paths.append(entry)
+                continue
+            try:
+                ra.resmap.append_all(Resource(o, origin=inline_origin) for o in objs)
+            except KustomizeError as e:
+                raise KustomizeError(f"configuring external {what}: {e}", path=self.kust.path) from None
+        for path in paths:
+            self._accumulate_resource(ra, path)
+        return ra.resmap.resources()
 
     @staticmethod
     def _absorb(resmap: ResMap, res: Resource) -> None:
@@ -287,6 +372,7 @@ class KustTarget:
         res.needs_hash = res.needs_hash and old.needs_hash
         if res.behavior == "merge":
             res.origin = old.origin
+            res.transformations = list(old.transformations)
         resmap.replace(old, res)
 
     # -- transformers ---------------------------------------------------------------------------------
@@ -306,10 +392,12 @@ class KustTarget:
                 path=e.path or self.kust.path,
             ) from None
 
-    def _run_transformers(self, ra: Accumulator) -> None:
-        k, cfg, rm = self.kust, ra.config, ra.resmap
-        legacy_sm: list[dict[str, Any]] = []
+    def _builtin_steps(self, ra: Accumulator) -> list[tuple[str, Transform]]:
+        """kustomize's builtin transformers for this kustomization's fields, configured, in its order."""
+        k, cfg = self.kust, ra.config
+        steps: list[tuple[str, Transform]] = []
         psm_entries = k.get("patchesStrategicMerge", [])
+        legacy_sm: list[dict[str, Any]] = []
         for entry in psm_entries:
             legacy_sm.extend(
                 self._configure(
@@ -318,58 +406,102 @@ class KustTarget:
                     partial(load_legacy_sm, self.ldr, entry),
                 )
             )
-        patches: list[Patch] = [
-            self._configure("PatchTransformer", entry, partial(load_patch, self.ldr, entry))
-            for entry in k.get("patches", [])
-        ]
-        legacy_json: list[Patch] = []
-        for entry in k.get("patchesJson6902", []):
-            p = self._configure("PatchJson6902Transformer", entry, partial(self._legacy_json, entry))
-            legacy_json.append(p)
-        replacements = k.get("replacements", [])
-
         if legacy_sm:
-            apply_legacy_sm(rm, legacy_sm)
-        for p in patches:
-            apply_patch(rm, p)
-        set_namespace(rm, k.get("namespace", ""), cfg.get("namespace"))
-        add_affix(rm, k.get("namePrefix", ""), cfg.get("namePrefix"), suffix=False)
-        add_affix(rm, k.get("nameSuffix", ""), cfg.get("nameSuffix"), suffix=True)
-        for label in k.get("labels", []):
+            steps.append(("PatchStrategicMergeTransformer", partial(apply_legacy_sm, patches=legacy_sm)))
+        for entry in k.get("patches", []):
+            p = self._configure("PatchTransformer", entry, partial(load_patch, self.ldr, entry))
+            steps.append(("PatchTransformer", partial(apply_patch, p=p)))
+        namespace = k.get("namespace", "")
+        if namespace:
+            steps.append(
+                (
+                    "NamespaceTransformer",
+                    partial(set_namespace, namespace=namespace, specs=cfg.get("namespace")),
+                )
+            )
+        for key, spec_key, suffix in (
+            ("namePrefix", "namePrefix", False),
+            ("nameSuffix", "nameSuffix", True),
+        ):
+            affix = k.get(key, "")
+            name = "SuffixTransformer" if suffix else "PrefixTransformer"
+            # An empty affix still records the (empty) layer that name references compare.
+            steps.append(
+                (
+                    name if affix else "",
+                    partial(add_affix, affix=affix, specs=cfg.get(spec_key), suffix=suffix),
+                )
+            )
+        labels, common = k.get("labels", []), k.get("commonLabels", {})
+        for label in labels:
             specs = [
                 FieldSpec.from_dict(f, where=f"{k.path}: labels.fields") for f in label.get("fields") or []
             ]
+            specs += cfg.get("labels")
             if label.get("includeSelectors"):
                 specs += cfg.get("commonLabels")
             else:
-                specs.append(FieldSpec(Gvk("", "", ""), "metadata/labels", True))
                 if label.get("includeTemplates"):
                     specs += cfg.get("templateLabels")
-            add_pairs(rm, label.get("pairs") or {}, specs)
-        add_pairs(rm, k.get("commonLabels", {}), cfg.get("commonLabels"))
-        add_pairs(rm, k.get("commonAnnotations", {}), cfg.get("commonAnnotations"), what="annotations")
-        for p in legacy_json:
-            assert p.target is not None
-            apply_json_to(p.target.select(rm.resources()), p.ops or [])
-        set_replicas(rm, k.get("replicas", []), cfg.get("replicas"))
-        update_images(rm, [ImageUpdater(e) for e in k.get("images", [])], cfg.get("images"))
-        if replacements:
-            from .replacements import apply_replacements
-
-            by_obj = {id(r.obj): r for r in rm.resources()}
-            apply_replacements(
-                [r.obj for r in rm.resources()],
-                replacements,
-                loader=self.ldr,
-                ids_of=lambda obj: by_obj[id(obj)].all_ids(),
+                specs.append(FieldSpec(Gvk("", "", ""), "metadata/labels", True))
+            steps.append(
+                ("LabelTransformer", partial(add_pairs, pairs=label.get("pairs") or {}, specs=specs))
             )
-        for name in ("generators", "transformers", "validators"):
-            if k.get(name):
-                raise KustomizeError(
-                    f"'{name}' (kustomize plugins) is not supported by this builder; "
-                    "use the builtin kustomization fields instead",
-                    path=k.path,
+        if labels or common:
+            steps.append(
+                ("LabelTransformer", partial(add_pairs, pairs=common, specs=cfg.get("commonLabels")))
+            )
+        annotations = k.get("commonAnnotations", {})
+        if annotations:
+            steps.append(
+                (
+                    "AnnotationsTransformer",
+                    partial(
+                        add_pairs, pairs=annotations, specs=cfg.get("commonAnnotations"), what="annotations"
+                    ),
                 )
+            )
+        for entry in k.get("patchesJson6902", []):
+            p = self._configure("PatchJson6902Transformer", entry, partial(self._legacy_json, entry))
+            assert p.target is not None
+            steps.append(("PatchJson6902Transformer", partial(_apply_json, target=p.target, ops=p.ops or [])))
+        for entry in k.get("replicas", []):
+            steps.append(
+                ("ReplicaCountTransformer", partial(set_replicas, entries=[entry], specs=cfg.get("replicas")))
+            )
+        for entry in k.get("images", []):
+            steps.append(
+                (
+                    "ImageTagTransformer",
+                    partial(update_images, updaters=[ImageUpdater(entry)], specs=cfg.get("images")),
+                )
+            )
+        replacements = k.get("replacements", [])
+        if replacements:
+            steps.append(("ReplacementTransformer", partial(_replace, ldr=self.ldr, entries=replacements)))
+        return steps
+
+    def _run_transformers(self, ra: Accumulator) -> None:
+        k, rm = self.kust, ra.resmap
+        configured_in = _join_origin(self.origin_dir, k.file_name)
+        steps: list[tuple[dict[str, str] | None, Transform]] = [
+            (builtin_origin(configured_in, name) if name else None, fn)
+            for name, fn in self._builtin_steps(ra)
+        ]
+        for entries, role in ((k.get("transformers"), "transformer"), (k.get("validators"), "validator")):
+            if entries:
+                configs = self._plugin_configs(entries, "transformer")
+                made = [(origin_of(c), make_transformer(c, self.ldr)) for c in configs]
+                steps.extend(made if role == "transformer" else [(None, _validating(fn)) for _, fn in made])
+        for origin, fn in steps:
+            fn(rm)
+            if self.track and origin is not None:
+                text = origin_text(origin)
+                for r in rm.resources():
+                    if r.origin is None:
+                        r.origin = text
+                    else:
+                        r.transformations.append(text)
 
     def _legacy_json(self, entry: dict[str, Any]) -> Patch:
         p = load_patch(
@@ -382,16 +514,6 @@ class KustTarget:
                 f"patchesJson6902 entry is not a JSON 6902 patch (a list of operations): {p.text}"
             )
         return p
-
-
-def _hash_names(resmap: ResMap) -> None:
-    from .hashing import hash_suffix
-
-    for r in resmap.resources():
-        if r.needs_hash:
-            h = hash_suffix(r.obj)
-            r.store_previous_id()
-            r.name = f"{r.name}-{h.lstrip('-')}"
 
 
 def _sort(target: KustTarget, resources: list[Resource]) -> list[Resource]:
@@ -430,9 +552,10 @@ def build_result(path: str | Path, *, warn: Callable[[str], None] | None = None)
     ldr = Loader.at(path)
     target = KustTarget(ldr, warn=_warn)
     target.load()
+    target.track = bool(target.kust.get("buildMetadata"))
     check_openapi(target.kust, ldr)
     ra = target.accumulate_target(Accumulator())
-    _hash_names(ra.resmap)
+    hash_names(ra.resmap)
     fix_name_references(ra.resmap, ra.config.name_reference)
     resolve_vars(ra.resmap, ra.variables, ra.config.get("varReference"))
     resources = [
@@ -448,6 +571,12 @@ def build_result(path: str | Path, *, warn: Callable[[str], None] | None = None)
             if r.meta["annotations"] is None:
                 r.meta["annotations"] = {}
             r.meta["annotations"][ORIGIN_ANNOTATION] = r.origin
+        if "transformerAnnotations" in metadata and r.transformations:
+            annotations = r.meta.get("annotations") or {}
+            annotations[TRANSFORMATIONS_ANNOTATION] = "".join(
+                "- " + text.replace("\n", "\n  ").rstrip(" ") for text in r.transformations
+            )
+            r.meta["annotations"] = annotations
         if "managedByLabel" in metadata:
             labels = r.meta.get("labels") or {}
             labels[MANAGED_BY_LABEL] = "kustomize-(devel)"

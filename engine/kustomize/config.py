@@ -220,6 +220,7 @@ _REPLICAS = [
 ]
 
 LIST_FIELDS = (
+    "labels",
     "namePrefix",
     "nameSuffix",
     "namespace",

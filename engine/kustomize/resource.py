@@ -11,7 +11,16 @@ from .resid import Gvk, ResId, split_api_version
 class Resource:
     """A Kubernetes object (`obj`) and build-time bookkeeping that never reaches the output."""
 
-    __slots__ = ("obj", "prev_ids", "prefixes", "suffixes", "behavior", "needs_hash", "origin")
+    __slots__ = (
+        "obj",
+        "prev_ids",
+        "prefixes",
+        "suffixes",
+        "behavior",
+        "needs_hash",
+        "origin",
+        "transformations",
+    )
 
     def __init__(self, obj: dict[str, Any], *, origin: str | None = None) -> None:
         self.obj = obj
@@ -21,6 +30,7 @@ class Resource:
         self.behavior = "create"
         self.needs_hash = False
         self.origin = origin
+        self.transformations: list[str] = []  # origins of transformers that saw it (buildMetadata)
 
     # -- identity -------------------------------------------------------------------------------------
     @property
@@ -96,6 +106,7 @@ class Resource:
         other.suffixes = list(self.suffixes)
         other.behavior = self.behavior
         other.needs_hash = self.needs_hash
+        other.transformations = list(self.transformations)
         return other
 
     def __repr__(self) -> str:

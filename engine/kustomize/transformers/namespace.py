@@ -14,13 +14,29 @@ from ..resource import with_build_annotations
 _BINDINGS = ("RoleBinding", "ClusterRoleBinding")
 
 
-def set_namespace(resmap: ResMap, namespace: str, specs: list[FieldSpec]) -> None:
-    """Move every namespaced object into `namespace`; two objects ending with one id is an error."""
+SUBJECT_MODES = ("defaultOnly", "none", "allServiceAccounts")
+
+
+def set_namespace(
+    resmap: ResMap,
+    namespace: str,
+    specs: list[FieldSpec],
+    *,
+    unset_only: bool = False,
+    subjects: str = "defaultOnly",
+) -> None:
+    """Move every namespaced object into `namespace`; two objects ending with one id is an error.
+
+    `unset_only` leaves fields that already hold a value; `subjects` says which (Cluster)RoleBinding
+    subjects get the namespace: those named `default`, none, or every ServiceAccount subject.
+    """
     if not namespace:
         return
     specs = [fs for fs in specs if fs.path != "metadata/namespace"]
 
     def setter(parent: Any, key: Any) -> None:
+        if unset_only and parent.get(key) not in (None, ""):
+            return
         parent[key] = namespace
 
     resources = resmap.resources()
@@ -30,15 +46,18 @@ def set_namespace(resmap: ResMap, namespace: str, specs: list[FieldSpec]) -> Non
         r.store_previous_id()
         gvk = r.gvk
         if not r.cur_id().cluster_scoped:
-            r.meta["namespace"] = namespace
+            setter(r.meta, "namespace")
         if gvk.kind in _BINDINGS:
-            subjects = r.obj.get("subjects")
-            if isinstance(subjects, list):
-                for s in subjects:
-                    if isinstance(s, dict) and s.get("name") == "default":
-                        s["namespace"] = namespace
+            items = r.obj.get("subjects")
+            if isinstance(items, list) and subjects != "none":
+                key, wanted = ("name", "default") if subjects == "defaultOnly" else ("kind", "ServiceAccount")
+                for s in items:
+                    if isinstance(s, dict) and s.get(key) == wanted:
+                        setter(s, "namespace")
         for fs in specs:
             if not fs.applies_to(gvk):
+                continue
+            if gvk.kind in _BINDINGS and fs.path == "subjects/namespace":
                 continue
             if fs.path == "metadata/name" and gvk.group != "":
                 continue

@@ -47,7 +47,7 @@ def config_yaml(entry: dict[str, Any]) -> str:
     )
 
 
-def _parse_json_ops(text: str) -> list[Any] | None:
+def parse_json_ops(text: str) -> list[Any] | None:
     """RFC 6902 operations: strict JSON when the text starts with '[', else YAML."""
     try:
         ops = json.loads(text)
@@ -106,7 +106,7 @@ def load_patch(ldr: Loader, entry: dict[str, Any]) -> Patch:
             raise KustomizeError(f"failed to get the patch file from path({path}): not UTF-8 text") from None
     source = path or "inline patch"
     sm = _parse_sm(text, source)
-    ops = None if sm is not None else _parse_json_ops(text)
+    ops = None if sm is not None else parse_json_ops(text)
     if sm is None and ops is None:
         raise KustomizeError(f"unable to parse SM or JSON patch from {_patch_repr(text)}")
     options = entry.get("options") or {}
@@ -196,11 +196,14 @@ def apply_patch(resmap: ResMap, p: Patch) -> None:
     apply_json_to(p.target.select(resmap.resources()), p.ops or [])
 
 
-def apply_json_to(resources: list[Resource], ops: list[Any]) -> None:
+def apply_json_to(resources: list[Resource], ops: list[Any], *, keep_id: bool = False) -> None:
+    """RFC 6902 operations on each resource; the `patches` field remembers the id before (a rename keeps
+    its references), PatchJson6902Transformer (`patchesJson6902`) does not (`keep_id`)."""
     from ...patch import PatchError, apply_json_patch
 
     for res in resources:
-        res.store_previous_id()
+        if not keep_id:
+            res.store_previous_id()
         try:
             res.obj = apply_json_patch(res.obj, ops)
         except PatchError as e:
