@@ -108,10 +108,11 @@ class ReconcileError(Exception):
 
 
 class ArtifactNotFound(ReconcileError):
-    """The source has no artifact (yet): ArtifactFailed, retried after the dependency requeue (30s)."""
+    """The source has no artifact (yet): ArtifactFailed, retried after the dependency requeue (30s); only logged,
+    no event (as kustomize-controller: a Warning would fire error Alerts for a source that is merely not ready)."""
 
     def __init__(self, message: str, requeue_after: float = 30.0) -> None:
-        super().__init__(reasons.ARTIFACT_FAILED, message, requeue_after=requeue_after)
+        super().__init__(reasons.ARTIFACT_FAILED, message, requeue_after=requeue_after, event=False)
 
 
 class DependencyNotReady(ReconcileError):
@@ -332,7 +333,10 @@ class PhasedReconciler(Generic[R]):
         requested = ((run.obj.get("metadata") or {}).get("annotations") or {}).get(REQUESTED_AT)
         if requested:
             run.status["lastHandledReconcileAt"] = requested
+        changed = run.status != (run.written if run.written is not None else run.old_status)
         self.patch_status(run)
+        status, reason, _ = conditions.summary(run.obj)
+        run.did(f"status {'written' if changed else 'unchanged'}: Ready={status} {reason}".rstrip())
 
     # -- outcomes ---------------------------------------------------------------------------------
     def fail(self, run: R, err: ReconcileError, *, logged: bool = False) -> Result:
