@@ -255,10 +255,28 @@ def cmd_down(args: argparse.Namespace) -> int:
     state = LabState.load(home)
     if state is None:
         print("no lab cluster is up; nothing to stop")
+        _remove_if_empty(home)
         return 0
+    kept = Path(state.state_dir).resolve() if state.state_dir and not state.owns_state_dir else None
+    if args.state and (kept is None or Path(args.state).resolve() != kept):
+        where = f"in {kept}" if kept else "in its own folder (it was started without --state)"
+        raise ClusterError(f"the lab cluster that is up keeps its objects {where}, not in {args.state}; "
+                           f"run `workshop down`{f' --state {kept}' if kept else ''}")
     cleanup(home, state)
+    _remove_if_empty(home)
     print(f"lab cluster {state.name!r} ({state.backend}) is down")
+    if kept is not None:
+        print(f"its objects stay in {kept}: `workshop up --state {kept}` brings them back")
+    print("in shells that exported its KUBECONFIG, run: unset KUBECONFIG")
     return 0
+
+
+def _remove_if_empty(home: Path) -> None:
+    """Remove the lab home (.lab/) once nothing is left in it."""
+    try:
+        home.rmdir()
+    except OSError:
+        pass
 
 
 def _register_core(sub: argparse._SubParsersAction) -> None:
@@ -274,6 +292,7 @@ def _register_core(sub: argparse._SubParsersAction) -> None:
     status = sub.add_parser("status", help="say which lab cluster runs where")
     status.set_defaults(func=cmd_status)
     down = sub.add_parser("down", help="stop the lab cluster and remove its files")
+    down.add_argument("--state", metavar="DIR", help="embedded: the DIR given to `up --state` (kept, as always)")
     down.set_defaults(func=cmd_down)
 
 

@@ -212,3 +212,69 @@ def test_status_after_the_server_died(tmp_path: Path) -> None:
     assert up.returncode == 0, "a dead cluster is cleaned up and replaced"
     assert read_state(home)["pid"] != pid
     assert workshop(home, "down").returncode == 0
+
+
+# --- the terminal path: env, down -----------------------------------------------------------------------------
+
+def test_down_removes_the_empty_lab_home_and_says_to_unset_kubeconfig(tmp_path: Path,
+                                                                       fake_apiserver: FakeApiServer) -> None:
+    home = tmp_path / "lab"
+    config = write_kubeconfig(tmp_path / "config", {"c": fake_apiserver.url}, "c")
+    assert workshop(home, "up", "--cluster", "kubeconfig", "--kubeconfig", str(config)).returncode == 0
+    down = workshop(home, "down")
+    assert down.returncode == 0, down.stderr
+    assert down.stdout.splitlines()[-1] == "in shells that exported its KUBECONFIG, run: unset KUBECONFIG"
+    assert not home.exists()
+
+
+def test_down_accepts_the_state_dir_given_to_up(tmp_path: Path) -> None:
+    home, keep = tmp_path / "lab", tmp_path / "objects"
+    assert workshop(home, "up", "--state", str(keep)).returncode == 0
+    try:
+        wrong = workshop(home, "down", "--state", str(tmp_path / "other"))
+        assert wrong.returncode == 1
+        assert f"keeps its objects in {keep}, not in {tmp_path / 'other'}" in wrong.stderr
+    finally:
+        down = workshop(home, "down", "--state", str(keep))
+    assert down.returncode == 0, down.stderr
+    assert f"its objects stay in {keep}: `workshop up --state {keep}` brings them back" in down.stdout
+    assert keep.is_dir() and not home.exists()
+
+
+def test_env_points_a_terminal_at_the_workshop_up_cluster(tmp_path: Path, fake_apiserver: FakeApiServer) -> None:
+    home = tmp_path / "lab"
+    nothing = workshop(home, "env")
+    assert nothing.returncode == 1 and nothing.stdout == ""
+    assert "no lab cluster is up: start one with `workshop up`" in nothing.stderr
+    config = write_kubeconfig(tmp_path / "config", {"c": fake_apiserver.url}, "c")
+    up = workshop(home, "up", "--cluster", "kubeconfig", "--kubeconfig", str(config))
+    try:
+        kubeconfig = up.stdout.strip().splitlines()[-1].split("=", 1)[1]
+        env = workshop(home, "env")
+        assert env.returncode == 0, env.stderr
+        shell = subprocess.run(["bash", "-c", f'eval "{env.stdout}"; echo "$KUBECONFIG"; echo "$PATH"'],
+                               capture_output=True, text=True, check=True, env={"PATH": "/usr/bin:/bin"})
+        assert shell.stdout.splitlines() == [kubeconfig, f"{Path(sys.executable).parent}:/usr/bin:/bin"]
+    finally:
+        workshop(home, "down")
+
+
+def test_env_of_a_lesson_prints_its_running_labs_env_file(tmp_path: Path) -> None:
+    from workshop.lab import Lab
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    cell = {"cell_type": "code", "source": ['lab = Lab.start("03-demo")\n'], "metadata": {}, "outputs": []}
+    (notebooks / "03-demo.ipynb").write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4,
+                                                          "nbformat_minor": 5}))
+    before = workshop(tmp_path, "env", "03", "--notebooks", str(notebooks))
+    assert before.returncode == 1 and before.stdout == ""
+    assert before.stderr.strip() == ("workshop env: lesson 03's lab is not running: run the first code cell of "
+                                     "notebooks/03-demo.ipynb (Lab.start), then run this command again")
+    with Lab.start("03-demo", root=notebooks / ".labs" / "03-demo", quiet=True) as lab:
+        assert lab.terminal_line().startswith('terminal: eval "$(workshop env 03)"')
+        env = workshop(tmp_path, "env", "03", "--notebooks", str(notebooks))
+        assert env.returncode == 0, env.stderr
+        assert env.stdout == (lab.root / "env.sh").read_text()
+        assert f"export KUBECONFIG={lab.cluster.kubeconfig_path}" in env.stdout.splitlines()
+    assert workshop(tmp_path, "env", "3", "--notebooks", str(notebooks)).returncode == 1
