@@ -14,7 +14,7 @@ import yaml
 
 from .config import TransformerConfig
 from .errors import KustomizeError
-from .fieldspec import FieldSpec
+from .fieldspec import FieldSpec, merge_specs
 from .kustfile import Kustomization, check_openapi, load_kustomization
 from .loader import Loader, is_remote
 from .ordering import ORDER_FIRST, ORDER_LAST, legacy_sort
@@ -434,18 +434,11 @@ class KustTarget:
             )
         labels, common = k.get("labels", []), k.get("commonLabels", {})
         for label in labels:
-            specs = [
-                FieldSpec.from_dict(f, where=f"{k.path}: labels.fields") for f in label.get("fields") or []
-            ]
-            specs += cfg.get("labels")
-            if label.get("includeSelectors"):
-                specs += cfg.get("commonLabels")
-            else:
-                if label.get("includeTemplates"):
-                    specs += cfg.get("templateLabels")
-                specs.append(FieldSpec(Gvk("", "", ""), "metadata/labels", True))
             steps.append(
-                ("LabelTransformer", partial(add_pairs, pairs=label.get("pairs") or {}, specs=specs))
+                (
+                    "LabelTransformer",
+                    partial(add_pairs, pairs=label.get("pairs") or {}, specs=self._label_specs(label, cfg)),
+                )
             )
         if labels or common:
             steps.append(
@@ -480,6 +473,28 @@ class KustTarget:
         if replacements:
             steps.append(("ReplacementTransformer", partial(_replace, ldr=self.ldr, entries=replacements)))
         return steps
+
+    def _label_specs(self, label: dict[str, Any], cfg: TransformerConfig) -> list[FieldSpec]:
+        """Where one `labels` entry writes: its own fields, the configurations' labels specs, then
+        selectors (includeSelectors) or templates (includeTemplates) and metadata.labels."""
+        own = [
+            FieldSpec.from_dict(f, where=f"{self.kust.path}: labels.fields")
+            for f in label.get("fields") or []
+        ]
+        try:
+            specs = merge_specs(own, cfg.get("labels"))
+            if label.get("includeSelectors"):
+                return merge_specs(specs, cfg.get("commonLabels"))
+            if label.get("includeTemplates"):
+                try:
+                    specs = merge_specs(specs, cfg.get("templateLabels"))
+                except KustomizeError as e:
+                    raise KustomizeError(f"failed to merge template fieldSpec: {e}") from None
+            return merge_specs(specs, [FieldSpec(Gvk("", "", ""), "metadata/labels", True)])
+        except KustomizeError as e:
+            if e.message.startswith("failed to merge template"):
+                raise
+            raise KustomizeError(f"failed to merge labels: {e}", path=self.kust.path) from None
 
     def _run_transformers(self, ra: Accumulator) -> None:
         k, rm = self.kust, ra.resmap

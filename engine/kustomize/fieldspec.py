@@ -68,6 +68,19 @@ class FieldSpec:
         return gvk.is_selected_by(self.gvk)
 
 
+def merge_specs(specs: list[FieldSpec], incoming: list[FieldSpec]) -> list[FieldSpec]:
+    """kustomize's FsSlice.MergeAll: add each spec unless one with the same path whose gvk it selects is
+    present; a present one that differs in `create` is an error ("conflicting fieldspecs")."""
+    out = list(specs)
+    for x in incoming:
+        same = next((s for s in out if s.path == x.path and s.gvk.is_selected_by(x.gvk)), None)
+        if same is None:
+            out.append(x)
+        elif same.create != x.create:
+            raise KustomizeError("conflicting fieldspecs")
+    return out
+
+
 def visit(obj: Any, parts: tuple[str, ...], setter: Setter, *, create: bool, create_leaf: Any = None) -> None:
     """Walk `parts` through maps (and, implicitly, every item of lists) and call `setter(parent, key)` at the end.
 
