@@ -120,6 +120,7 @@ class Manager:
         self._failures: dict[Key, int] = {}
         self._busy: set[Key] = set()
         self._inflight: set[Key] = set()
+        self._wanted: set[Key] = set()  # triggered by another object's change: run as soon as a worker is free
         self._objs: dict[Key, Obj] = {}
         self._state = threading.Condition(threading.RLock())
         self._sync_lock = threading.RLock()
@@ -128,12 +129,18 @@ class Manager:
         if register_defaults:
             from engine.kustomization.reconciler import HEALTH_POLL, KustomizationReconciler
             from engine.source.artifact import Storage, default_storage_root
+            from engine.source.helm_reconcilers import HelmChartReconciler, HelmRepositoryReconciler
             from engine.source.reconciler import GitRepositoryReconciler
 
             self.storage = Storage(Path(storage_dir) if storage_dir else default_storage_root())
             self.register(GitRepositoryReconciler(self.client, self.recorder, self.logger, self.storage))
+            self.register(HelmRepositoryReconciler(self.client, self.recorder, self.logger, self.storage))
+            self.register(HelmChartReconciler(self.client, self.recorder, self.logger, self.storage))
             self.register(KustomizationReconciler(self.client, self.recorder, self.logger,
                                                   health_poll=health_poll or HEALTH_POLL))
+            from engine.helm.reconciler import HelmReleaseReconciler
+
+            self.register(HelmReleaseReconciler(self.client, self.recorder, self.logger))
 
     # -- registry ---------------------------------------------------------------------------------
     def register(self, reconciler: PhasedReconciler[Any]) -> None:
@@ -371,7 +378,7 @@ class Manager:
         with self._state:
             self._objs = objs
             due = [k for k, o in objs.items() if k not in self._inflight and k not in self._busy
-                   and (self.is_pending(o) or self._due.get(k, 0.0) <= now)]
+                   and (k in self._wanted or self.is_pending(o) or self._due.get(k, 0.0) <= now)]
             # prerequisites first: a key whose waits_for is also due goes after it
             ordered = sorted(due, key=lambda k: bool(self._waits_for(objs[k]) & set(due)))
             for key in ordered:
@@ -379,6 +386,7 @@ class Manager:
                 if pool is None:
                     continue
                 self._inflight.add(key)
+                self._wanted.discard(key)
                 pool.submit(self._work, key)
 
     def _work(self, key: Key) -> None:
@@ -393,7 +401,7 @@ class Manager:
                 with self._state:
                     for other, obj in self._objs.items():
                         if other != key and self._triggered(obj, after):
-                            self._due[other] = 0.0
+                            self._wanted.add(other)  # kept even if `other` is running now: it runs again
         except Exception as exc:
             self.logger.error("Reconciler error", controllerKind=key[0], name=key[2], namespace=key[1],
                               error=f"{type(exc).__name__}: {exc}")

@@ -34,6 +34,15 @@ AUTHENTICATION_FAILED = "AuthenticationFailed"
 ARTIFACT_UP_TO_DATE = "ArtifactUpToDate"
 ARTIFACT_VERIFICATION_FAILED = "ArtifactVerificationFailed"
 
+# -- source-controller (HelmRepository, HelmChart; chart build reasons are in engine.source.helm_chart) ----
+INDEXATION_FAILED = "IndexationFailed"
+NEW_CHART = "NewChart"
+CHART_PULL_SUCCEEDED = "ChartPullSucceeded"
+CHART_PACKAGE_SUCCEEDED = "ChartPackageSucceeded"
+NO_SOURCE_ARTIFACT = "NoSourceArtifact"
+SOURCE_UNAVAILABLE = "SourceUnavailable"
+UNSUPPORTED_SOURCE_KIND = "UnsupportedSourceKind"
+
 # -- image-reflector / image-automation-controller -------------------------------------------------
 IMAGE_URL_INVALID = "ImageURLInvalid"
 READ_OPERATION_FAILED = "ReadOperationFailed"

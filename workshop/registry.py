@@ -222,6 +222,27 @@ class LabRegistry:
                                      headers={"Content-Type": "application/octet-stream"}),
                     f"uploading blob {digest[:19]} to {repository}")
 
+    def push_artifact(self, repository: str, tag: str, *, config: bytes, config_media_type: str,
+                      layers: list[tuple[bytes, str]], annotations: dict[str, str] | None = None) -> str:
+        """Push an OCI artifact (e.g. a Helm chart: its config and one chart layer) as `repository:tag`;
+        returns the manifest digest."""
+        for blob in (config, *(data for data, _ in layers)):
+            self._push_blob(repository, blob)
+        manifest: dict[str, object] = {
+            "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": config_media_type, "size": len(config),
+                       "digest": "sha256:" + hashlib.sha256(config).hexdigest()},
+            "layers": [{"mediaType": media_type, "size": len(data),
+                        "digest": "sha256:" + hashlib.sha256(data).hexdigest()} for data, media_type in layers],
+        }
+        if annotations:
+            manifest["annotations"] = dict(sorted(annotations.items()))
+        body = json.dumps(manifest, separators=(",", ":")).encode()
+        response = self._check(self.session.put(f"{self.url}/v2/{repository}/manifests/{tag}", data=body,
+                                                headers={"Content-Type": OCI_MANIFEST}, timeout=10),
+                               f"pushing manifest {repository}:{tag}")
+        return response.headers.get("Docker-Content-Digest") or "sha256:" + hashlib.sha256(body).hexdigest()
+
     def publish(self, repository: str, tag: str) -> str:
         """Push a tiny valid OCI image as `repository:tag`; returns the manifest digest."""
         if repository != repository.lower():

@@ -7,6 +7,8 @@
   that must hold on any cluster. A test marked `embedded_only(reason)` skips its kind param with the reason.
 * `lab_namespaces`: the namespaces one test owns on its `lab_cluster`, named from the test id (so tests
   sharing the kind cluster never see each other) and deleted when the test ends.
+* `chart_repository` / `chart_registry`: the lab's Helm charts served over HTTP on 127.0.0.1, and pushed as OCI
+  charts to an embedded lab registry.
 * `fake_apiserver`: a stand-in API answering only /version and the default ServiceAccount, for tests of
   the providers and the CLI that must not depend on a real server.
 """
@@ -178,6 +180,25 @@ def lab_namespaces(lab_cluster: LabCluster, request: pytest.FixtureRequest) -> I
         yield namespaces
     finally:
         namespaces.delete_all()
+
+
+@pytest.fixture
+def chart_repository() -> Iterator[Any]:
+    """The lab's HTTP chart repository (web, ingress-nginx) on 127.0.0.1 for one test."""
+    from workshop.chart_repo import LabChartRepository
+
+    with LabChartRepository() as repo:
+        yield repo
+
+
+@pytest.fixture
+def chart_registry(chart_repository: Any) -> Iterator[Any]:
+    """An embedded lab registry holding the lab charts as OCI artifacts (`oci://<host>/charts/<chart>`)."""
+    from workshop.registry import LabRegistry
+
+    with LabRegistry(kind="embedded") as registry:
+        chart_repository.push_oci(registry)
+        yield registry
 
 
 _FAKE_ANSWERS = {
