@@ -377,11 +377,13 @@ def wait_deleted(client: Client, metas: list[ObjMeta], timeout: float, interval:
 
 def wait_for(client: Client, metas: list[ObjMeta], timeout: float, poll: float = 0.5,
              clock: Callable[[], float] = time.monotonic,
-             cancelled: Callable[[], bool] | None = None) -> tuple[bool, str]:
-    """Health-check objects until all are Current (fail fast on Failed); returns (ok, Flux-style message)."""
+             cancelled: Callable[[], bool] | None = None,
+             status_of: Callable[[Obj | None], kstatus.Status] = kstatus.compute) -> tuple[bool, str]:
+    """Health-check objects until all are Current (fail fast on Failed); returns (ok, Flux-style message).
+    `status_of` reads one live object's status (default kstatus; healthCheckExprs add CEL readers)."""
 
     def probe() -> list[tuple[ObjMeta, kstatus.Status]]:
-        return [(meta, kstatus.compute(live_object(client, meta))) for meta in metas]
+        return [(meta, status_of(live_object(client, meta))) for meta in metas]
 
     def settled(results: list[tuple[ObjMeta, kstatus.Status]]) -> bool:
         return all(st.status == kstatus.CURRENT for _, st in results) or \
