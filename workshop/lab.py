@@ -28,6 +28,7 @@ import yaml
 
 from engine.manager import Manager, new_manager
 from engine.notify import Notification
+from workshop.chart_repo import LabChartRepository
 from workshop.cluster import ClusterError, LabCluster, create_cluster
 from workshop.lab_site import FLUX_NAMESPACE, KUSTOMIZE_API, SOURCE_API, SOURCE_NAME, LabSite
 from workshop.labfolder import ENV_FILE, LabInUseError, LabLock, LabStoppedError, env_script
@@ -62,6 +63,7 @@ class Lab(LabSite):
         super().__init__(name, root, cluster, repo, manager)
         self.lesson = lesson
         self.registry: LabRegistry | None = None
+        self.charts: LabChartRepository | None = None
         self.notification: Notification | None = None
         self.sites: dict[str, LabSite] = {name: self}
         self._env_before: dict[str, str | None] = {}
@@ -72,13 +74,15 @@ class Lab(LabSite):
     @classmethod
     def start(cls, lesson: str, *, cluster: str | None = None, root: Path | None = None,
               seed_gitops: bool = False, image_automation: bool = False, quiet: bool = False,
-              clusters: Sequence[str] = ()) -> Lab:
+              clusters: Sequence[str] = (), helm: bool = False) -> Lab:
         """Wipe and create the lab folder, start the cluster, create the `fleet` repo, install the CRDs.
 
         The folder defaults to `notebooks/.labs/<lesson>` in the kit. With seed_gitops, the kit's `gitops/`
         tree is committed to the repo at `gitops/`. With image_automation, the engine also runs the image
         controllers and `lab.registry` is a running lab registry (on the embedded cluster the node pulls
-        only the images published there). With clusters (names, e.g. ("staging", "production")), the lab
+        only the images published there). With helm, `lab.charts` is the lab chart repository (the kit's
+        charts served on http://127.0.0.1:<port>/) and the same charts are in `lab.registry` as OCI charts
+        (`oci://<registry>/charts/<chart>`). With clusters (names, e.g. ("staging", "production")), the lab
         runs one cluster per name, the Lab being the first, and `!kubectl --context <name>` reaches each.
         KUBECONFIG is set so `!kubectl` cells reach the (first) cluster, and the kit's bin folder (`gitops`,
         and `kubectl` when `make setup` installed it there) is put on PATH; `<folder>/env.sh` does the same
@@ -111,7 +115,7 @@ class Lab(LabSite):
             lock.release()
             raise
         try:
-            lab = cls._start_in(lesson, root, cluster, names, seed_gitops, image_automation)
+            lab = cls._start_in(lesson, root, cluster, names, seed_gitops, image_automation, helm)
         except BaseException:
             lock.release()
             raise
@@ -125,26 +129,34 @@ class Lab(LabSite):
 
     @classmethod
     def _start_in(cls, lesson: str, root: Path, cluster: str, names: list[str], seed_gitops: bool,
-                  image_automation: bool) -> Lab:
+                  image_automation: bool, helm: bool = False) -> Lab:
         """Start the cluster(s), repo and engine in the (locked, empty) lab folder."""
         opts: dict[str, Any] = {"workdir": root / "cluster"} if cluster == "embedded" else {}
         lab_cluster = create_cluster(cluster, f"lab-{lesson}", **opts)
         lab_cluster.start()
         registry: LabRegistry | None = None
+        charts: LabChartRepository | None = None
         try:
             seed = REPO_ROOT / "gitops" if seed_gitops else None
             repo = LabRepo.create(root / "git", "fleet", seed_from=seed, seed_dest="gitops",
                                   message="Add the sample gitops tree")
             manager = _new_manager(lab_cluster, root)
             registry = _start_image_automation(manager, lab_cluster, root) if image_automation else None
+            if helm:
+                registry = registry or LabRegistry(kind="embedded").start()
+                charts = LabChartRepository().start()
+                charts.push_oci(registry)
             manager.install_crds()
         except BaseException:
+            if charts is not None:
+                charts.stop()
             if registry is not None:
                 registry.stop()
             lab_cluster.stop()
             raise
         lab = cls(lesson, root, lab_cluster, repo, manager, name=names[0])
         lab.registry = registry
+        lab.charts = charts
         lab._set_env("KUBECONFIG", str(lab_cluster.kubeconfig_path))
         lab._set_env("GITOPS_DATA_DIR", str(root))  # `!gitops` cells share the lab engine's artifacts and logs
         try:
@@ -238,6 +250,8 @@ class Lab(LabSite):
         if _RUNNING.get(self.root) is self:
             del _RUNNING[self.root]
         try:
+            if self.charts is not None:
+                self.charts.stop()
             if self.registry is not None:
                 self.registry.stop()
             if self.notification is not None:
@@ -264,6 +278,8 @@ class Lab(LabSite):
         state = "ready" if self._running else "stopped"
         commits = len(self._repo.log(1000)) if self._running and self._repo.git.head.is_valid() else 0
         registry = ", lab registry" if self.registry is not None else ""
+        if self.charts is not None:
+            registry += ", lab chart repository"
         clusters = f"{self.cluster.backend} cluster"
         if len(self.sites) > 1:
             clusters = f"{len(self.sites)} {self.cluster.backend} clusters ({', '.join(self.sites)})"
