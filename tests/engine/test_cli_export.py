@@ -21,7 +21,7 @@ def test_export_kustomization_and_sources_as_flux_prints_them(lab: Lab) -> None:
     assert err == ""
     assert out == ("---\napiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n"
                    "  annotations:\n    owner: me\n  labels:\n    team: web\n  name: apps\n  namespace: flux-system\n"
-                   "spec:\n  interval: 5m0s\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n"
+                   "spec:\n  force: false\n  interval: 5m0s\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: GitRepository\n"
                    "    name: fleet\n")
     out, _ = lab.ok("export", "source", "git", "--all")
     doc = yaml.safe_load(out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import patching, tables
+from . import patching, tables, typecheck
 from .errors import ApiError, bad_request, method_not_allowed, not_found
 from .objects import clone
 from .resources import ResourceInfo
@@ -157,6 +157,8 @@ class ResourceHandlers:
 
     def _check_type(self, t: Target, body: Obj) -> None:
         info = t.info
+        if t.subresource != "scale":
+            typecheck.check(info, body)  # wrong JSON types are decode errors (400), before anything reads them
         api_version, kind = body.get("apiVersion"), body.get("kind")
         if kind and kind != info.kind and t.subresource != "scale":
             raise bad_request(f"the object provided is unrecognized (must be of type {info.kind}): kind "

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.patch import PatchError, apply_json_patch, apply_merge_patch, apply_strategic_merge_patch
 
+from . import typecheck
 from .errors import ApiError, bad_request, invalid, unsupported_media_type
 from .objects import clone
 from .resources import ResourceInfo
@@ -76,6 +77,8 @@ def patch(h: ResourceHandlers, req: Request, t: Target) -> Response:
         new = apply_patch_body(req, rendered, info)
         if not isinstance(new, dict):
             raise bad_request("the patch did not produce an object")
+        if t.subresource != "scale":
+            typecheck.check(info, new)
         md: Obj = new["metadata"] if isinstance(new.get("metadata"), dict) else {}
         if md.get("name") != t.name:
             raise bad_request(f"the name of the object ({md.get('name')}) does not match the name on the URL "

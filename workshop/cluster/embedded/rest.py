@@ -117,6 +117,11 @@ class ApiServer:
             return negotiate(req, self._route(req), prefer_protobuf=self.prefer_protobuf)
         except ApiError as e:
             return negotiate(req, Response(e.code, e.status()), prefer_protobuf=self.prefer_protobuf)
+        except RecursionError:
+            from .errors import bad_request
+
+            e = bad_request("the request body is nested too deeply to be processed")
+            return negotiate(req, Response(e.code, e.status()), prefer_protobuf=self.prefer_protobuf)
         except Exception as e:  # noqa: BLE001 - every failure becomes a Status, never a stack trace
             log.exception("internal error on %s %s", req.method, req.path)
             return Response(500, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
@@ -215,13 +220,15 @@ def decode_body(req: Request, info: ResourceInfo | None = None, *, yaml_ok: bool
         raise unsupported_media_type(ct)
     if not req.body.strip():
         return None
+    from .bodies import load_json, load_yaml
+
     try:
         if yaml_ok:
             try:
-                return json.loads(req.body)
+                return load_json(req.body)
             except ValueError:
-                return yaml.load(req.body.decode(), Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
-        return json.loads(req.body)
+                return load_yaml(req.body.decode())
+        return load_json(req.body)
     except (ValueError, yaml.YAMLError, UnicodeDecodeError) as e:
         detail = str(e).splitlines()[0] if str(e) else type(e).__name__
         if info is not None:
