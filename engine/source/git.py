@@ -183,8 +183,8 @@ def resolve_ref(url: str, ref: dict, refs: dict[str, str]) -> Resolved:
             raise GitError("GitOperationFailed", f"failed to checkout and determine revision: "
                            f"semver parse error: {exc}") from None
         if tag is None:
-            raise GitError("GitOperationFailed", f"failed to checkout and determine revision: unable to clone "
-                           f"'{url}': no match found for semver: {ref['semver']}")
+            raise GitError("GitOperationFailed", "failed to checkout and determine revision: "  # go-git: no clone
+                           f"no match found for semver: {ref['semver']}")
         return Resolved(tag, refs[f"refs/tags/{tag}"], f"refs/tags/{tag}")
     branch = branch or "master"
     full = f"refs/heads/{branch}"

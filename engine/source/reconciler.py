@@ -148,10 +148,8 @@ class GitRepositoryReconciler(PhasedReconciler[GitRepositoryRun]):
         repo = GitRepository(run.obj)
         resolved = run.resolved
         assert resolved is not None
-        if run.up_to_date:
+        if run.up_to_date:  # source-controller stops at the no-change short-circuit: no second event
             c.delete_condition(run.obj, c.FETCH_FAILED)
-            self.event(run, TRACE, reasons.ARTIFACT_UP_TO_DATE,
-                       f"artifact up-to-date with remote revision: '{resolved.revision}'")
             run.did("artifact up to date")
             return self.stored(run, new_artifact=False)
         assert run.workdir is not None
