@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.api.kinds import kind_info
+from engine.api.types_helm import FORCE_AT, RESET_AT, HelmRelease
+from engine.cli.helm_sources import fetched_revision, is_static
 from engine.cli.output import CLIError
 from engine.cli.session import Session
 from engine.cli.targets import TARGETS, Target, add_target_parsers
@@ -54,7 +56,10 @@ class Flavour:
 
 FLAVOURS: dict[str, Flavour] = {
     "Kustomization": Flavour(lambda o: f"applied revision {_status(o).get('lastAppliedRevision', '')}"),
+    "HelmRelease": Flavour(lambda o: f"applied revision {HelmRelease(o).revision}"),
     "GitRepository": Flavour(lambda o: f"fetched revision {(_status(o).get('artifact') or {}).get('revision', '')}"),
+    "HelmRepository": Flavour(fetched_revision),
+    "HelmChart": Flavour(fetched_revision),
     "ImageRepository": Flavour(lambda o: f"scan fetched {(_status(o).get('lastScanResult') or {}).get('tagCount', 0)} "
                                          "tags"),
     "ImageUpdateAutomation": Flavour(_automation_done),
@@ -66,17 +71,21 @@ VERB_TARGETS = tuple(t for t in TARGETS if t.kind in FLAVOURS)
 
 
 def _wait(s: Session, kind: str, name: str, requested: str | None) -> Obj:
-    return reconcile_and_wait(s, kind, name, requested=requested, quote=kind != "Kustomization",
+    return reconcile_and_wait(s, kind, name, requested=requested, quote=kind not in ("Kustomization", "HelmRelease", "HelmChart"),
                               bare=FLAVOURS[kind].notification)
 
 
-def reconcile_one(s: Session, kind: str, name: str) -> Obj:
+def reconcile_one(s: Session, kind: str, name: str, *, also: tuple[str, ...] = ()) -> Obj:
+    """Annotate requestedAt (and `also`: forceAt/resetAt with the same token), wait, print flux's lines."""
     p, flavour = s.printer, FLAVOURS[kind]
     obj = get_object(s, kind, name)
+    if is_static(obj):
+        p.success("reconciliation not supported by the object")
+        return obj
     if (obj.get("spec") or {}).get("suspend"):
         raise CLIError("resource is suspended")
     p.action(f"annotating {kind} {name} in {s.namespace} namespace")
-    requested = annotate(s, kind, name)
+    requested = annotate(s, kind, name, also=also)
     p.success(f"{kind} annotated")
     p.waiting(flavour.waiting(kind, "reconcile"))
     live = _wait(s, kind, name, requested)
@@ -88,8 +97,42 @@ def cmd_reconcile(s: Session, args: argparse.Namespace) -> int:
     kind = args.target.kind
     if kind == "Kustomization" and args.with_source:
         _reconcile_source_of(s, args.name)
+    if kind == "HelmChart" and args.with_source:
+        _reconcile_chart_source(s, args.name)
+    if kind == "HelmRelease":
+        return _reconcile_helmrelease(s, args)
     reconcile_one(s, kind, args.name)
     return 0
+
+
+def _reconcile_helmrelease(s: Session, args: argparse.Namespace) -> int:
+    """`flux reconcile hr NAME [--with-source] [--force|--reset]`: the HelmChart first (which reconciles its own
+    source), then the release with forceAt/resetAt carrying the requestedAt token."""
+    if args.force and args.reset:
+        raise CLIError("--force and --reset cannot be used together")
+    if args.with_source:
+        obj = get_object(s, "HelmRelease", args.name)
+        if (obj.get("spec") or {}).get("suspend"):
+            raise CLIError("resource is suspended")
+        hr = HelmRelease(obj)
+        ref = hr.chart_ref or {"kind": "HelmChart", "name": hr.helm_chart_name, "namespace": hr.helm_chart_namespace}
+        if ref.get("kind") != "HelmChart" or "HelmChart" not in FLAVOURS:
+            raise CLIError(f"source kind '{ref.get('kind')}' is not supported by this kit")
+        chart_session = s if ref.get("namespace", s.namespace) == s.namespace else _in_ns(s, ref["namespace"])
+        _reconcile_chart_source(chart_session, ref.get("name", ""))
+        reconcile_one(chart_session, "HelmChart", ref.get("name", ""))
+    also = (FORCE_AT,) if args.force else (RESET_AT,) if args.reset else ()
+    reconcile_one(s, "HelmRelease", args.name, also=also)
+    return 0
+
+
+def _reconcile_chart_source(s: Session, chart: str) -> None:
+    """The HelmChart's own source (HelmRepository or GitRepository), as `flux reconcile hr --with-source` does."""
+    obj = get_object(s, "HelmChart", chart)
+    kind = ((obj.get("spec") or {}).get("sourceRef") or {}).get("kind", "")
+    name = ((obj.get("spec") or {}).get("sourceRef") or {}).get("name", "")
+    if kind in FLAVOURS:
+        reconcile_one(s, kind, name)
 
 
 def _reconcile_source_of(s: Session, name: str) -> None:
@@ -179,8 +222,11 @@ def cmd_resume(s: Session, args: argparse.Namespace) -> int:
 
 def _configure_reconcile(p: argparse.ArgumentParser, target: Target) -> None:
     p.add_argument("name")
-    if target.kind == "Kustomization":
+    if target.kind in ("Kustomization", "HelmRelease", "HelmChart"):
         p.add_argument("--with-source", action="store_true", help="reconcile the source first")
+    if target.kind == "HelmRelease":
+        p.add_argument("--force", action="store_true", help="force a one-off install or upgrade")
+        p.add_argument("--reset", action="store_true", help="reset the install and upgrade failure counts")
     p.set_defaults(func=cmd_reconcile)
 
 

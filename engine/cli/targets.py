@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import engine.api.crds_helm  # noqa: F401  (registers the Helm kinds)
 import engine.image.kinds  # noqa: F401  (registers the image kinds)
 import engine.notify.kinds  # noqa: F401  (registers the notification kinds)
 from engine.api.kinds import KindInfo, kind_info
@@ -28,7 +29,10 @@ class Target:
 
 TARGETS = (
     Target(("source", "git"), "GitRepository", "source git"),
+    Target(("source", "helm"), "HelmRepository", "source helm"),
+    Target(("source", "chart"), "HelmChart", "source chart"),
     Target(("kustomization",), "Kustomization", "kustomization", ("ks",)),
+    Target(("helmrelease",), "HelmRelease", "helmrelease", ("hr",)),
     Target(("alert-provider",), "Provider", "alert provider"),
     Target(("alert",), "Alert", "alert"),
     Target(("receiver",), "Receiver", "receiver"),

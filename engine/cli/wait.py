@@ -43,11 +43,12 @@ def apply_object(s: Session, obj: Obj) -> bool:
     return not existed
 
 
-def annotate(s: Session, kind: str, name: str) -> str:
+def annotate(s: Session, kind: str, name: str, *, also: tuple[str, ...] = ()) -> str:
+    """Set requestedAt (and each annotation in `also`, e.g. forceAt, to the same token); returns the token."""
     info = kind_info(kind)
     value = dt.datetime.now().astimezone().isoformat()
     s.client.merge_patch(info.api_version, kind, name, s.namespace,
-                         {"metadata": {"annotations": {REQUESTED_AT: value}}})
+                         {"metadata": {"annotations": {REQUESTED_AT: value, **{key: value for key in also}}}})
     return value
 
 

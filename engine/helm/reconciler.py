@@ -38,6 +38,7 @@ Obj = dict[str, Any]
 DEPENDENCY_REQUEUE = 30.0
 SOURCE_REQUEUE = 30.0
 ERROR_BACKOFF = 10.0
+MAX_PASSES = 10
 
 
 @dataclass
@@ -344,13 +345,20 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
                           drift_mode=hr.drift_detection_mode)
         req = self._request(run, hr.release_namespace)
         with sdk.release_lock(hr.release_namespace, hr.release_name):
-            atomic = AtomicRelease(req, desired, force=force, on_progress=lambda: self.patch_status(run))
-            loop = atomic.run()
+            # helm-controller requeues at once after a remediation or a retry; the kit runs that next pass
+            # here, so a synchronous `sync()` ends where Flux's requeues would.
+            for _ in range(MAX_PASSES):
+                atomic = AtomicRelease(req, desired, force=force, on_progress=lambda: self.patch_status(run))
+                loop = atomic.run()
+                if atomic.last_observed is not None:
+                    run.did(f"release state: {atomic.last_observed}")
+                for name in loop.steps:
+                    run.did(f"ran '{name}'")
+                if loop.outcome is not Outcome.REQUEUE:
+                    break
+                self.patch_status(run)
+                force = False
         run.loop = loop
-        if atomic.last_observed is not None:
-            run.did(f"release state: {atomic.last_observed}")
-        for name in loop.steps:
-            run.did(f"ran '{name}'")
         self._record_digests(hr, post_digest, meta_digest)
         self._record_inventory(req)
         ready = c.get_condition(run.obj, c.READY) or {}
