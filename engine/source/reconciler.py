@@ -20,6 +20,7 @@ from engine.events import NORMAL, TRACE, WARNING, EventRecorder, Logger
 from engine.source.artifact import Storage, StorageError, archive_tree, default_storage_root
 from engine.source.git import Credentials, GitError, Resolved, checkout, remote_refs, resolve_ref
 from engine.source.ignore import matcher_for
+from engine.source.verify import verify_source
 
 Obj = dict[str, Any]
 URL_RE = re.compile(r"^(http|https|ssh|file)://.*$")
@@ -119,6 +120,8 @@ class GitRepositoryReconciler(PhasedReconciler[GitRepositoryRun]):
             raise _fetch_failed(err) from None
         run.resolved = resolved
         run.revision = resolved.revision
+        tag = resolved.pointer if (resolved.fetch_ref or "").startswith("refs/tags/") else None
+        verify_source(self.client, run.obj, resolved.sha, tag)  # spec.verify: no artifact unless verified
         artifact = repo.artifact
         unchanged_config = run.status.get("observedIgnore") == repo.ignore
         if artifact and artifact.get("revision") == resolved.revision and unchanged_config:
@@ -211,7 +214,10 @@ class GitRepositoryReconciler(PhasedReconciler[GitRepositoryRun]):
                     break
             else:
                 stored = c.get_condition(obj, c.ARTIFACT_IN_STORAGE)
-                if stored and stored.get("status") == c.TRUE:
+                verified = c.get_condition(obj, c.SOURCE_VERIFIED)
+                if verified and verified.get("status") == c.FALSE:  # a failed verification forces Ready False
+                    c.mark_false(obj, c.READY, verified["reason"], verified["message"])
+                elif stored and stored.get("status") == c.TRUE:
                     c.mark_true(obj, c.READY, c.SUCCEEDED, stored["message"])
         super().finish_status(run)
 

@@ -26,3 +26,32 @@ def test_semver_without_a_matching_tag(story: Story) -> None:
     story.sync()
     assert story.ready("GitRepository", "fleet") == (
         "False", "GitOperationFailed", "failed to checkout and determine revision: no match found for semver: >=2.0.0")
+
+
+def test_verify_with_a_missing_secret_fails_as_flux_and_stores_nothing(story: Story) -> None:
+    story.commit("one", {"a.yaml": story.configmap("a")})
+    story.git_repository(verify={"mode": "HEAD", "secretRef": {"name": "pgp-keys"}})
+    story.sync()
+    repo = story.gitrepo()
+    assert story.ready("GitRepository", "fleet") == (
+        "False", "VerificationError", 'public keys secret error: secrets "pgp-keys" not found')
+    verified = repo.condition("SourceVerified")
+    assert verified is not None and (verified["status"], verified["reason"]) == ("False", "VerificationError")
+    assert repo.artifact is None
+    assert ("Warning", "VerificationError", 'public keys secret error: secrets "pgp-keys" not found') in \
+        story.events("GitRepository", "fleet")
+
+
+def test_verify_with_keys_says_the_kit_cannot_verify_and_removing_it_recovers(story: Story) -> None:
+    story.commit("one", {"a.yaml": story.configmap("a")})
+    story.client.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "keys", "namespace": story.ns},
+                         "stringData": {"author.asc": "-----BEGIN PGP PUBLIC KEY BLOCK-----"}})
+    story.git_repository(verify={"mode": "HEAD", "secretRef": {"name": "keys"}})
+    story.sync()
+    status, reason, message = story.ready("GitRepository", "fleet")
+    assert (status, reason) == ("False", "VerificationError")
+    assert message.startswith("signature verification of commit '") and "cannot verify PGP or SSH" in message
+    story.patch_spec("GitRepository", "fleet", {"verify": None})
+    story.sync()
+    assert story.ready("GitRepository", "fleet")[:2] == ("True", "Succeeded")
+    assert story.gitrepo().condition("SourceVerified") is None
