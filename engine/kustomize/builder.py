@@ -5,12 +5,8 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .config import TransformerConfig
 from .errors import KustomizeError
@@ -18,19 +14,10 @@ from .fieldspec import FieldSpec, merge_specs
 from .kustfile import Kustomization, check_openapi, load_kustomization
 from .loader import Loader, is_remote
 from .ordering import ORDER_FIRST, ORDER_LAST, legacy_sort
-from .plugins import (
-    Transform,
-    builtin_origin,
-    hash_names,
-    make_generator,
-    make_transformer,
-    origin_of,
-    origin_text,
-)
+from .origin import builtin_origin, origin_of, origin_text
 from .resid import Gvk
 from .resmap import ResMap
 from .resource import Resource
-from .selector import Selector
 from .transformers.images import ImageUpdater, update_images
 from .transformers.labels import add_pairs
 from .transformers.namereference import fix_name_references
@@ -46,8 +33,13 @@ from .transformers.patches import (
     load_patch,
 )
 from .transformers.replicas import set_replicas
-from .vars import merge_vars, resolve_vars
 from .yamlio import load_documents
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .plugins import Transform
+    from .selector import Selector
 
 GO_POINTER = "0xc000000000"
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
@@ -56,19 +48,28 @@ LOCAL_CONFIG_ANNOTATION = "config.kubernetes.io/local-config"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 
 
-@dataclass
 class Accumulator:
     """Resources gathered so far plus the transformer configuration they carry."""
 
-    resmap: ResMap = field(default_factory=ResMap)
-    config: TransformerConfig = field(default_factory=TransformerConfig.default)
-    variables: list[dict[str, Any]] = field(default_factory=list)
+    __slots__ = ("resmap", "config", "variables")
+
+    def __init__(self) -> None:
+        self.resmap = ResMap()
+        self.config = TransformerConfig.default()
+        self.variables: list[dict[str, Any]] = []
 
 
-@dataclass
 class BuildResult:
-    objects: list[dict[str, Any]]
-    warnings: list[str]
+    """What `kustomize build` prints (objects, in order) and the deprecation warnings it writes."""
+
+    __slots__ = ("objects", "warnings")
+
+    def __init__(self, objects: list[dict[str, Any]], warnings: list[str]) -> None:
+        self.objects = objects
+        self.warnings = warnings
+
+    def __repr__(self) -> str:
+        return f"BuildResult({len(self.objects)} objects, {len(self.warnings)} warnings)"
 
 
 def _go_map(d: Any) -> str:
@@ -100,6 +101,12 @@ def expand_lists(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         else:
             out.append(d)
     return out
+
+
+def _yaml_dump(value: Any, **options: Any) -> str:
+    import yaml
+
+    return str(yaml.safe_dump(value, **options))
 
 
 def _inline_objects(entry: str) -> list[dict[str, Any]] | None:
@@ -185,7 +192,10 @@ class KustTarget:
             raise KustomizeError(f"accumulating components: {e}", path=e.path) from None
         self._run_transformers(ra)
         ra.resmap.invalidate()
-        merge_vars(ra.variables, k.get("vars", []), ra.resmap)
+        if k.get("vars") or ra.variables:
+            from .vars import merge_vars
+
+            merge_vars(ra.variables, k.get("vars", []), ra.resmap)
         return ra
 
     def _accumulate_resource(self, ra: Accumulator, path: str) -> None:
@@ -265,7 +275,10 @@ class KustTarget:
             raise KustomizeError(f"recursed merging from path '{ldr.root}': {e}", path=ldr.root) from None
         ra.config.merge(sub_ra.config)
         try:
-            merge_vars(ra.variables, sub_ra.variables, ra.resmap, from_kustomization=False)
+            if sub_ra.variables:
+                from .vars import merge_vars
+
+                merge_vars(ra.variables, sub_ra.variables, ra.resmap, from_kustomization=False)
         except KustomizeError as e:
             raise KustomizeError(f"recursed merging from path '{ldr.root}': {e}", path=ldr.root) from None
 
@@ -287,16 +300,16 @@ class KustTarget:
             chart = dict(sorted(charts[0].items())) if isinstance(charts[0], dict) else charts[0]
             raise KustomizeError(
                 "trouble configuring builtin HelmChartInflationGenerator with config: `\n"
-                + yaml.safe_dump(chart, default_flow_style=False, sort_keys=True, allow_unicode=True)
+                + _yaml_dump(chart, default_flow_style=False, sort_keys=True, allow_unicode=True)
                 + "`: must specify --enable-helm",
                 path=k.path,
             )
         options = k.get("generatorOptions")
         configured_in = _join_origin(self.origin_dir, k.file_name)
-        from .generators import generate, needs_hash_suffix
-
         for kind, key in (("ConfigMap", "configMapGenerator"), ("Secret", "secretGenerator")):
             for args in k.get(key, []):
+                from .generators import generate, needs_hash_suffix
+
                 obj = generate(kind, args, self.ldr, options)
                 res = Resource(obj, origin=origin_text(builtin_origin(configured_in, f"{kind}Generator")))
                 res.behavior = args.get("behavior") or "create"
@@ -307,6 +320,8 @@ class KustTarget:
                 configs = self._plugin_configs(k.get("generators"), "generator")
             except KustomizeError as e:
                 raise KustomizeError(f"loading generator plugins: {e}", path=e.path or k.path) from None
+            from .plugins import make_generator
+
             try:
                 generators = [(make_generator(c, self.ldr), origin_of(c)) for c in configs]
             except KustomizeError as e:
@@ -368,6 +383,7 @@ class KustTarget:
         from .generators import merge_generated
 
         res.obj = merge_generated(old.obj, res.obj, res.behavior)
+        res.ref_vars = list(old.ref_vars)
         res.prev_ids, res.prefixes, res.suffixes = list(old.prev_ids), list(old.prefixes), list(old.suffixes)
         res.needs_hash = res.needs_hash and old.needs_hash
         if res.behavior == "merge":
@@ -381,7 +397,7 @@ class KustTarget:
             return fn()
         except KustomizeError as e:
             shown = (
-                yaml.safe_dump(entry, default_flow_style=False, sort_keys=False, width=1 << 20)
+                _yaml_dump(entry, default_flow_style=False, sort_keys=False, width=1 << 20)
                 if isinstance(entry, dict) and "paths" in entry
                 else config_yaml(entry)
                 if isinstance(entry, dict)
@@ -505,6 +521,8 @@ class KustTarget:
         ]
         for entries, role in ((k.get("transformers"), "transformer"), (k.get("validators"), "validator")):
             if entries:
+                from .plugins import make_transformer
+
                 configs = self._plugin_configs(entries, "transformer")
                 made = [(origin_of(c), make_transformer(c, self.ldr)) for c in configs]
                 steps.extend(made if role == "transformer" else [(None, _validating(fn)) for _, fn in made])
@@ -570,9 +588,15 @@ def build_result(path: str | Path, *, warn: Callable[[str], None] | None = None)
     target.track = bool(target.kust.get("buildMetadata"))
     check_openapi(target.kust, ldr)
     ra = target.accumulate_target(Accumulator())
-    hash_names(ra.resmap)
+    if any(r.needs_hash for r in ra.resmap.resources()):
+        from .hashing import hash_names
+
+        hash_names(ra.resmap)
     fix_name_references(ra.resmap, ra.config.name_reference)
-    resolve_vars(ra.resmap, ra.variables, ra.config.get("varReference"))
+    if ra.variables:
+        from .vars import resolve_vars
+
+        resolve_vars(ra.resmap, ra.variables, ra.config.get("varReference"))
     resources = [
         r
         for r in ra.resmap.resources()

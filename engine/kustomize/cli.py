@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 
-from . import build_result, render
-from .errors import KustomizeError
 
+def _parse(argv: list[str]) -> str:
+    """The directory of `build [DIR]`; anything else (help, unknown options) goes through argparse."""
+    if argv and argv[0] == "build" and len(argv) <= 2 and not any(a.startswith("-") for a in argv[1:]):
+        return argv[1] if len(argv) == 2 else "."
+    import argparse
 
-def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m engine.kustomize", description="kustomize build in pure Python"
     )
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="build a kustomization directory and print its objects as YAML")
     b.add_argument("dir", nargs="?", default=".", help="directory holding kustomization.yaml (default: .)")
-    args = parser.parse_args(argv)
+    return str(parser.parse_args(argv).dir)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit code."""
+    directory = _parse(list(sys.argv[1:] if argv is None else argv))
+    from . import build_result, render
+    from .errors import KustomizeError
+
     try:
-        result = build_result(args.dir, warn=lambda w: print(w, file=sys.stderr))
+        result = build_result(directory, warn=lambda w: print(w, file=sys.stderr))
         text = render(result.objects)
     except KustomizeError as e:
         print(f"Error: {e}", file=sys.stderr)

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import yaml
-
 from .errors import KustomizeError
 from .fieldspec import FieldSpec
 from .resid import Gvk
-from .vars import default_var_references
 
 _POD_SPEC = {
     "Pod": "spec",
@@ -219,6 +214,44 @@ _REPLICAS = [
     for k in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController")
 ]
 
+_VAR_CONTAINER_FIELDS = ("args", "command", "env/value", "volumeMounts/mountPath")
+_VAR_POD_SPECS = {
+    "CronJob": "spec/jobTemplate/spec/template/spec",
+    "DaemonSet": "spec/template/spec",
+    "Deployment": "spec/template/spec",
+    "Job": "spec/template/spec",
+    "Pod": "spec",
+    "ReplicaSet": "spec/template/spec",
+    "StatefulSet": "spec/template/spec",
+}
+
+
+def default_var_references() -> list[FieldSpec]:
+    """kustomize's builtin varReference field specs."""
+    out: list[FieldSpec] = []
+    for kind, spec in _VAR_POD_SPECS.items():
+        for c in ("containers", "initContainers"):
+            out += [_fs(kind, f"{spec}/{c}/{f}") for f in _VAR_CONTAINER_FIELDS]
+        if kind == "CronJob":
+            out.append(_fs(kind, "spec/jobTemplate/spec/template/volumes/nfs/server"))
+        elif kind == "StatefulSet":
+            out.append(_fs(kind, "spec/volumeClaimTemplates/spec/nfs/server"))
+        else:
+            out.append(_fs(kind, f"{spec}/volumes/nfs/server"))
+    out += [
+        _fs("Deployment", "spec/template/metadata/annotations"),
+        _fs("Ingress", "spec/rules/host"),
+        _fs("Ingress", "spec/tls/hosts"),
+        _fs("Ingress", "spec/tls/secretName"),
+        _fs("Service", "spec/ports/port"),
+        _fs("Service", "spec/ports/targetPort"),
+        _fs("PersistentVolume", "spec/nfs/server"),
+        _fs("", "metadata/labels"),
+        _fs("", "metadata/annotations"),
+    ]
+    return out
+
+
 LIST_FIELDS = (
     "labels",
     "namePrefix",
@@ -241,12 +274,18 @@ def _merge(into: list[FieldSpec], extra: list[FieldSpec]) -> None:
             seen.add(fs)
 
 
-@dataclass
 class TransformerConfig:
     """Field specs per transformer; `name_reference` maps a referenced kind to the fields that name it."""
 
-    specs: dict[str, list[FieldSpec]] = field(default_factory=dict)
-    name_reference: dict[Gvk, list[FieldSpec]] = field(default_factory=dict)
+    __slots__ = ("specs", "name_reference")
+
+    def __init__(
+        self,
+        specs: dict[str, list[FieldSpec]] | None = None,
+        name_reference: dict[Gvk, list[FieldSpec]] | None = None,
+    ) -> None:
+        self.specs = {} if specs is None else specs
+        self.name_reference = {} if name_reference is None else name_reference
 
     @classmethod
     def default(cls) -> TransformerConfig:
@@ -281,6 +320,8 @@ class TransformerConfig:
     @classmethod
     def from_yaml(cls, text: str, *, source: str) -> TransformerConfig:
         """Parse a `configurations:` file (nameReference, commonLabels, namePrefix, ... field specs)."""
+        import yaml
+
         try:
             data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except yaml.YAMLError as e:

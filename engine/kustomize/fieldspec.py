@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import KustomizeError
 from .resid import Gvk
@@ -36,8 +35,9 @@ def split_path(path: str) -> tuple[str, ...]:
     return tuple(p for p in parts if p != "")
 
 
-@dataclass(frozen=True)
-class FieldSpec:
+class FieldSpec(NamedTuple):
+    """Where a transformer acts: objects selected by `gvk`, at `path`; `create` adds missing fields."""
+
     gvk: Gvk
     path: str
     create: bool = False

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .resmap import ResMap
 
 _ENCODE = str.maketrans({"0": "g", "1": "h", "3": "k", "a": "m", "e": "t"})
 _HTML_ESCAPES = str.maketrans(
@@ -49,3 +52,12 @@ def encode_hash(hex_digest: str) -> str:
 def hash_suffix(obj: dict) -> str:
     """The 10-character suffix kustomize appends (after '-') to a generated object's name."""
     return encode_hash(hashlib.sha256(hash_input(obj).encode("utf-8")).hexdigest())
+
+
+def hash_names(resmap: ResMap) -> None:
+    """Append the content hash to every generated object that asks for one (kustomize's HashTransformer)."""
+    for r in resmap.resources():
+        if r.needs_hash:
+            h = hash_suffix(r.obj)
+            r.store_previous_id()
+            r.name = f"{r.name}-{h.lstrip('-')}"

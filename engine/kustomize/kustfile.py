@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import KustomizeError
@@ -276,14 +274,18 @@ def canonical_field(fields: dict[str, Any], key: str) -> str | None:
     return None
 
 
-@dataclass
 class Kustomization:
     """A decoded kustomization file."""
 
-    data: dict[str, Any]
-    root: str
-    file_name: str
-    warnings: list[str] = field(default_factory=list)
+    __slots__ = ("data", "root", "file_name", "warnings")
+
+    def __init__(
+        self, data: dict[str, Any], root: str, file_name: str, warnings: list[str] | None = None
+    ) -> None:
+        self.data = data
+        self.root = root
+        self.file_name = file_name
+        self.warnings = [] if warnings is None else warnings
 
     @property
     def kind(self) -> str:
@@ -370,4 +372,6 @@ def go_yaml(value: Any) -> str:
 
 
 def to_json(value: Any) -> str:
+    import json
+
     return json.dumps(value, separators=(",", ":"), sort_keys=True)

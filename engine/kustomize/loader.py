@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import KustomizeError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 KUSTOMIZATION_FILE_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
@@ -22,12 +25,11 @@ def is_remote(target: str) -> bool:
 
 def _missing_component(path: str) -> str:
     """The first path prefix that does not exist (what Go's EvalSymlinks reports in lstat errors)."""
-    parts = Path(path).parts
-    cur = Path(parts[0])
-    for part in parts[1:]:
-        cur = cur / part
+    cur = os.sep if path.startswith(os.sep) else ""
+    for part in (p for p in path.split(os.sep) if p):
+        cur = os.path.join(cur, part) if cur else part
         if not os.path.lexists(cur):
-            return str(cur)
+            return cur
     return path
 
 

@@ -18,7 +18,7 @@ _V2_WORDS = frozenset(
 _YAML_STYLE_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _BASE60_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
 _BREAKS = "\n\r\x85\u2028\u2029"
-_BREAK_SPLIT = re.compile("([\n\r\x85\u2028\u2029])")
+_BREAK_SPLIT = "([\n\r\x85\u2028\u2029])"  # compiled on first use (re caches it): startup time
 _SIMPLE_PLAIN = re.compile(r"[A-Za-z/][A-Za-z0-9_./=()+-]*\Z")
 _PLAIN_KEY_FAST = re.compile(r"[A-Za-z.-]*\Z")
 _FIRST_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
@@ -264,7 +264,7 @@ def _key_text(key: str) -> str:
     return _key_text_slow(key)
 
 
-_UNPRINTABLE_RAW = re.compile("[\x7f-\x84\x86-\x9f\ufffe\uffff]")
+_UNPRINTABLE_RAW = "[\x7f-\x84\x86-\x9f\ufffe\uffff]"  # compiled on first use
 _NEL_RUN = re.compile("[ ]*\x85(?:[ ]*\x85)*[ ]*")
 
 
@@ -275,7 +275,7 @@ def json_round_trip(s: str) -> str:
     scalar: one break becomes a space, n breaks n-1 newlines, raw spaces around them vanish. Raw C1
     controls and U+FFFE/U+FFFF make go-yaml fail.
     """
-    bad = _UNPRINTABLE_RAW.search(s)
+    bad = re.search(_UNPRINTABLE_RAW, s) if not s.isascii() or "\x7f" in s else None
     if bad:
         raise KustomizeError(
             f"yaml: control characters are not allowed: the string {s!r} holds {bad.group()!r}, "
@@ -524,7 +524,7 @@ def _literal(s: str, indent: int) -> str:
     pad = " " * indent
     out = [" |", hints, "\n"]
     at_line_start = True
-    for piece in _BREAK_SPLIT.split(s):
+    for piece in re.split(_BREAK_SPLIT, s):
         if not piece:
             continue
         if len(piece) == 1 and piece in _BREAKS:

@@ -15,10 +15,10 @@ from .errors import KustomizeError
 from .fieldspec import FieldSpec
 from .kustfile import canonical_field
 from .loader import Loader
+from .origin import BUILTIN_API_VERSION
 from .resmap import ResMap
 from .resource import Resource
 
-BUILTIN_API_VERSION = "builtin"
 GENERATORS = frozenset(
     ("ConfigMapGenerator", "SecretGenerator", "IAMPolicyGenerator", "HelmChartInflationGenerator")
 )
@@ -300,18 +300,9 @@ def _replica_count(cfg: PluginConfig, _: Loader) -> Transform:
 
 
 def _hash(cfg: PluginConfig, _: Loader) -> Transform:
+    from .hashing import hash_names
+
     return hash_names
-
-
-def hash_names(rm: ResMap) -> None:
-    """Append the content hash to every generated object that asks for one (kustomize's HashTransformer)."""
-    from .hashing import hash_suffix
-
-    for r in rm.resources():
-        if r.needs_hash:
-            h = hash_suffix(r.obj)
-            r.store_previous_id()
-            r.name = f"{r.name}-{h.lstrip('-')}"
 
 
 def _target(cfg: PluginConfig) -> dict[str, Any] | None:
@@ -427,32 +418,3 @@ _CONFIGURE: dict[str, Callable[[PluginConfig, Loader], Transform]] = {
     "ReplacementTransformer": _replacement,
     "ValueAddTransformer": _value_add,
 }
-
-
-def origin_of(res: Resource) -> dict[str, str] | None:
-    """The transformer/generator origin a config object gives (kustomize's OriginFromCustomPlugin)."""
-    if res.origin is None:
-        return None
-    configured_in = ""
-    for line in res.origin.splitlines():
-        if line.startswith("path: "):
-            configured_in = line[len("path: ") :]
-    by = {"apiVersion": str(res.obj.get("apiVersion") or ""), "kind": res.kind}
-    if res.name:
-        by["name"] = res.name
-    if res.namespace:
-        by["namespace"] = res.namespace
-    return {"configuredIn": configured_in, **{f"by.{k}": v for k, v in by.items()}}
-
-
-def origin_text(origin: dict[str, str]) -> str:
-    """An origin as kyaml marshals it: configuredIn, then configuredBy's apiVersion/kind/name/namespace."""
-    lines = [f"configuredIn: {origin['configuredIn']}", "configuredBy:"]
-    for key in ("apiVersion", "kind", "name", "namespace"):
-        if origin.get(f"by.{key}"):
-            lines.append(f"  {key}: {origin[f'by.{key}']}")
-    return "\n".join(lines) + "\n"
-
-
-def builtin_origin(configured_in: str, kind: str) -> dict[str, str]:
-    return {"configuredIn": configured_in, "by.apiVersion": BUILTIN_API_VERSION, "by.kind": kind}

@@ -20,6 +20,7 @@ class Resource:
         "needs_hash",
         "origin",
         "transformations",
+        "ref_vars",
     )
 
     def __init__(self, obj: dict[str, Any], *, origin: str | None = None) -> None:
@@ -31,6 +32,7 @@ class Resource:
         self.needs_hash = False
         self.origin = origin
         self.transformations: list[str] = []  # origins of transformers that saw it (buildMetadata)
+        self.ref_vars: list[str] = []  # vars a kustomization declared on this object
 
     # -- identity -------------------------------------------------------------------------------------
     @property
@@ -107,6 +109,7 @@ class Resource:
         other.behavior = self.behavior
         other.needs_hash = self.needs_hash
         other.transformations = list(self.transformations)
+        other.ref_vars = list(self.ref_vars)
         return other
 
     def __repr__(self) -> str:

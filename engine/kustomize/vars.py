@@ -11,47 +11,6 @@ from .resid import Gvk, split_api_version
 from .resmap import ResMap
 from .resource import Resource
 
-_CONTAINER_FIELDS = ("args", "command", "env/value", "volumeMounts/mountPath")
-_POD_SPECS = {
-    "CronJob": "spec/jobTemplate/spec/template/spec",
-    "DaemonSet": "spec/template/spec",
-    "Deployment": "spec/template/spec",
-    "Job": "spec/template/spec",
-    "Pod": "spec",
-    "ReplicaSet": "spec/template/spec",
-    "StatefulSet": "spec/template/spec",
-}
-
-
-def _fs(kind: str, path: str) -> FieldSpec:
-    return FieldSpec(Gvk("", "", kind), path, False)
-
-
-def default_var_references() -> list[FieldSpec]:
-    """kustomize's builtin varReference field specs."""
-    out: list[FieldSpec] = []
-    for kind, spec in _POD_SPECS.items():
-        for c in ("containers", "initContainers"):
-            out += [_fs(kind, f"{spec}/{c}/{f}") for f in _CONTAINER_FIELDS]
-        if kind == "CronJob":
-            out.append(_fs(kind, "spec/jobTemplate/spec/template/volumes/nfs/server"))
-        elif kind == "StatefulSet":
-            out.append(_fs(kind, "spec/volumeClaimTemplates/spec/nfs/server"))
-        else:
-            out.append(_fs(kind, f"{spec}/volumes/nfs/server"))
-    out += [
-        _fs("Deployment", "spec/template/metadata/annotations"),
-        _fs("Ingress", "spec/rules/host"),
-        _fs("Ingress", "spec/tls/hosts"),
-        _fs("Ingress", "spec/tls/secretName"),
-        _fs("Service", "spec/ports/port"),
-        _fs("Service", "spec/ports/targetPort"),
-        _fs("PersistentVolume", "spec/nfs/server"),
-        _fs("", "metadata/labels"),
-        _fs("", "metadata/annotations"),
-    ]
-    return out
-
 
 def _objref_gvk(ref: dict[str, Any]) -> Gvk:
     group, version = split_api_version(ref.get("apiVersion"))
@@ -85,10 +44,15 @@ def merge_vars(
                 listed = " ".join(var_repr(v, defaulted=False) for v in incoming)
                 raise KustomizeError(f"merging vars [{listed}]: var '{name}' already encountered")
             raise KustomizeError(f"var '{name}' already encountered")
-        if len(_targets(var, resmap)) > 1:
-            raise KustomizeError(
-                f"found {len(_targets(var, resmap))} resId matches for var {name} (unable to disambiguate)"
-            )
+        if from_kustomization:
+            # The declaring kustomization picks the object (among what it sees) and tags it with the var.
+            targets = _targets(var, resmap)
+            if len(targets) > 1:
+                raise KustomizeError(
+                    f"found {len(targets)} resId matches for var {name} (unable to disambiguate)"
+                )
+            if targets:
+                targets[0].ref_vars.append(name)
         into.append(var)
 
 
@@ -186,7 +150,7 @@ def resolve_vars(resmap: ResMap, variables: list[dict[str, Any]], specs: list[Fi
     values: dict[str, Any] = {}
     for var in sorted(variables, key=lambda v: v.get("name") or ""):
         name = var.get("name") or ""
-        targets = _targets(var, resmap)
+        targets = [r for r in resmap.resources() if name in r.ref_vars][:1]
         if not targets:
             raise KustomizeError(
                 f"var '{var_repr(var, defaulted=True)}' cannot be mapped to a field in the set of known resources"

@@ -7,7 +7,6 @@ from typing import Any
 
 from ..errors import KustomizeError
 from ..fieldspec import FieldSpec, visit
-from ..hashing import go_json
 from ..resmap import ResMap
 from ..resource import with_build_annotations
 
@@ -67,5 +66,7 @@ def set_namespace(
         counts[after] += 1
         if counts[after] != 1:
             clash = [x for x in resources if x.cur_id().key() == after]
+            from ..hashing import go_json
+
             dump = " ".join(go_json(with_build_annotations(x)) for x in clash)
             raise KustomizeError(f"namespace transformation produces ID conflict: [{dump}]")

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import copy
-import json
-from dataclasses import dataclass, field
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from ..errors import KustomizeError
 from ..loader import Loader
 from ..resmap import ResMap
 from ..resource import Resource
-from ..selector import Selector
 from ..yamlio import load_documents
+
+if TYPE_CHECKING:
+    from ..selector import Selector
 
 _SELECTOR_ORDER = ("group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector")
 
@@ -42,6 +40,8 @@ def config_yaml(entry: dict[str, Any]) -> str:
         ordered["target"] = {k: target[k] for k in _SELECTOR_ORDER if target.get(k)}
     if entry.get("options"):
         ordered["options"] = dict(sorted(entry["options"].items()))
+    import yaml
+
     return yaml.safe_dump(
         ordered, default_flow_style=False, sort_keys=False, allow_unicode=True, width=1 << 20
     )
@@ -49,11 +49,15 @@ def config_yaml(entry: dict[str, Any]) -> str:
 
 def parse_json_ops(text: str) -> list[Any] | None:
     """RFC 6902 operations: strict JSON when the text starts with '[', else YAML."""
+    import json
+
     try:
         ops = json.loads(text)
     except ValueError:
         if text.startswith("["):
             return None
+        import yaml
+
         try:
             ops = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except yaml.YAMLError:
@@ -71,20 +75,37 @@ def _parse_sm(text: str, source: str) -> list[dict[str, Any]] | None:
 
 def _patch_repr(text: str) -> str:
     """A patch text as kustomize's messages print it."""
+    import json
+
     return f"[patch: {json.dumps(text, ensure_ascii=False)}]"
 
 
-@dataclass
 class Patch:
     """One loaded patch: strategic-merge documents or JSON6902 operations, an optional target and options."""
 
-    sm: list[dict[str, Any]] | None = None
-    ops: list[Any] | None = None
-    target: Selector | None = None
-    allow_name_change: bool = False
-    allow_kind_change: bool = False
-    text: str = ""
-    origin: str = field(default="")
+    def __init__(
+        self,
+        sm: list[dict[str, Any]] | None = None,
+        ops: list[Any] | None = None,
+        target: Selector | None = None,
+        allow_name_change: bool = False,
+        allow_kind_change: bool = False,
+        text: str = "",
+        origin: str = "",
+    ) -> None:
+        self.sm = sm
+        self.ops = ops
+        self.target = target
+        self.allow_name_change = allow_name_change
+        self.allow_kind_change = allow_kind_change
+        self.text = text
+        self.origin = origin
+
+
+def _selector(target: dict[str, Any]) -> Selector:
+    from ..selector import Selector
+
+    return Selector(target)
 
 
 def load_patch(ldr: Loader, entry: dict[str, Any]) -> Patch:
@@ -114,7 +135,7 @@ def load_patch(ldr: Loader, entry: dict[str, Any]) -> Patch:
     return Patch(
         sm=sm,
         ops=ops,
-        target=Selector(target) if isinstance(target, dict) else None,
+        target=_selector(target) if isinstance(target, dict) else None,
         allow_name_change=bool(options.get("allowNameChange")),
         allow_kind_change=bool(options.get("allowKindChange")),
         text=text,
