@@ -24,9 +24,10 @@ venv: $(VENV)/.installed
 kubectl: venv
 	@bash tools/install-kubectl.sh $(VENV)
 
-## lab: set up, then start JupyterLab on notebooks/ (LAB_ARGS="--ip=0.0.0.0 --no-browser" in containers)
+## lab: set up, then start JupyterLab on the kit (tools/start-lab.sh: opens notebooks/00-welcome.ipynb, the kit's
+## bin first on PATH, shipped notebooks trusted, --allow-root as root; LAB_ARGS="--ip=0.0.0.0 --no-browser" in containers)
 lab: setup
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+	@VENV="$(VENV)" bash tools/start-lab.sh $(LAB_ARGS)
 
 ## test: set up, then every test: unit, conformance, project checks, nbval on notebooks/*.ipynb
 test: setup
