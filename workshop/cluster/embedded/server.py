@@ -9,6 +9,15 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .rest import ApiServer, Request, Response
+from .transport import (
+    BODY_TIMEOUT,
+    IDLE_TIMEOUT,
+    MAX_CONNECTIONS,
+    BodyError,
+    ConnectionCapMixin,
+    StatusErrorsMixin,
+    read_body,
+)
 
 log = logging.getLogger(__name__)
 
@@ -17,7 +26,7 @@ _REASONS = {200: "OK", 201: "Created", 202: "Accepted", 400: "Bad Request", 403:
             422: "Unprocessable Entity", 500: "Internal Server Error"}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(StatusErrorsMixin, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "embedded-apiserver"
     sys_version = ""
@@ -31,26 +40,18 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("%s - %s", self.address_string(), format % args)
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            body = self._read_chunked()
+        try:
+            body = read_body(self)
+        except BodyError as e:
+            self.close_connection = True
+            self.wfile.write(e.response())
+            return
         req = Request.from_target(self.command, self.path, dict(self.headers.items()), body)
         resp = self.server.api.handle(req)  # type: ignore[attr-defined]
         if resp.stream is not None:
             self._stream(resp)
         else:
             self._send(resp, head_only=self.command == "HEAD")
-
-    def _read_chunked(self) -> bytes:
-        out = bytearray()
-        while True:
-            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                self.rfile.readline()
-                return bytes(out)
-            out += self.rfile.read(size)
-            self.rfile.readline()
 
     def _head(self, resp: Response, extra: list[tuple[str, str]]) -> bytes:
         lines = [f"HTTP/1.1 {resp.code} {_REASONS.get(resp.code, 'OK')}", f"Content-Type: {resp.content_type}",
@@ -93,14 +94,17 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve  # noqa: N815
 
 
-class HttpServer(ThreadingHTTPServer):
+class HttpServer(ConnectionCapMixin, ThreadingHTTPServer):
     """ThreadingHTTPServer bound to loopback, serving one ApiServer."""
 
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, api: ApiServer, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(self, api: ApiServer, port: int = 0, host: str = "127.0.0.1", *,
+                 idle_timeout: float = IDLE_TIMEOUT, body_timeout: float = BODY_TIMEOUT,
+                 max_connections: int = MAX_CONNECTIONS) -> None:
+        self.idle_timeout, self.body_timeout, self.max_connections = idle_timeout, body_timeout, max_connections
         super().__init__((host, port), _Handler)
         self.api = api
         self.stopping = False
