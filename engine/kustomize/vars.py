@@ -17,15 +17,17 @@ def _objref_gvk(ref: dict[str, Any]) -> Gvk:
     return Gvk(ref.get("group") or group, ref.get("version") or version, ref.get("kind") or "")
 
 
-def var_repr(var: dict[str, Any], *, defaulted: bool) -> str:
-    """A var as kustomize prints it in errors: {NAME GVK {FIELDPATH}}."""
+def var_repr(var: dict[str, Any], *, defaulted: bool, default_path: bool | None = None) -> str:
+    """A var as kustomize prints it in errors: {NAME GVK {FIELDPATH}}; `defaulted` reads the version from
+    apiVersion and (unless `default_path` is False) fills the field path with metadata.name."""
     ref = var.get("objref") or {}
     gvk = (
         _objref_gvk(ref)
         if defaulted
         else Gvk(ref.get("group") or "", ref.get("version") or "", ref.get("kind") or "")
     )
-    path = (var.get("fieldref") or {}).get("fieldpath") or ("metadata.name" if defaulted else "")
+    fill = defaulted if default_path is None else default_path
+    path = (var.get("fieldref") or {}).get("fieldpath") or ("metadata.name" if fill else "")
     return f"{{{var.get('name') or ''} {gvk} {{{path}}}}}"
 
 
@@ -48,8 +50,10 @@ def merge_vars(
             # The declaring kustomization picks the object (among what it sees) and tags it with the var.
             targets = _targets(var, resmap)
             if len(targets) > 1:
+                listed = " ".join(var_repr(v, defaulted=False) for v in incoming)
                 raise KustomizeError(
-                    f"found {len(targets)} resId matches for var {name} (unable to disambiguate)"
+                    f"merging vars [{listed}]: found {len(targets)} resId matches for var "
+                    f"{var_repr(var, defaulted=True, default_path=False)} (unable to disambiguate)"
                 )
             if targets:
                 targets[0].ref_vars.append(name)
