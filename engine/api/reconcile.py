@@ -45,7 +45,7 @@ Kustomization through its pipeline.
 
 from __future__ import annotations
 
-import copy
+import json
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -200,6 +200,11 @@ class PhaseReport(Generic[R]):
         return f"{self.phase:<13} {self.summary}"
 
 
+def _copy(obj: Obj) -> Obj:
+    """A deep copy of a JSON object (API objects are JSON: much faster than copy.deepcopy)."""
+    return json.loads(json.dumps(obj))
+
+
 def _doc(func: Callable[..., Any]) -> str:
     return ((func.__doc__ or "").strip().splitlines() or [""])[0]
 
@@ -263,14 +268,13 @@ class PhasedReconciler(Generic[R]):
     # -- the loop ---------------------------------------------------------------------------------
     def new_run(self, obj: Obj) -> R:
         """A run record over a working copy of `obj`, with a logger bound to the object."""
-        work = copy.deepcopy(obj)
+        work = _copy(obj)
         _, ns, name = key_of(work)
         log = self.logger.bind(controller=self.kind.singular, controllerGroup=self.kind.group,
                                controllerKind=self.kind.kind, name=name, namespace=ns)
         raw = work.get("status")
         status: Obj = raw if isinstance(raw, dict) else {}
-        return self.run_type(obj=work, old_status=copy.deepcopy(status), log=log,
-                             written=copy.deepcopy(status))
+        return self.run_type(obj=work, old_status=_copy(status), log=log, written=_copy(status))
 
     def step(self, obj: Obj) -> Iterator[PhaseReport[R]]:
         """Run one phase at a time, yielding a `PhaseReport` after each; the status is written at the end
@@ -399,7 +403,7 @@ class PhasedReconciler(Generic[R]):
             if exc.status == 404:
                 return
             raise
-        run.written = copy.deepcopy(run.status)
+        run.written = _copy(run.status)
         run.obj["metadata"] = updated.get("metadata", meta)
 
     def ensure_finalizer(self, run: R) -> None:

@@ -18,6 +18,7 @@ from engine import kstatus
 from engine.api.poll import poll_until
 from engine.client import ApiError, Client, NoMatchError
 from engine.kustomization.inventory import ObjMeta
+from engine.kustomization.unchanged import already_applied
 
 Obj = dict[str, Any]
 FIELD_MANAGER = "kustomize-controller"
@@ -189,6 +190,9 @@ def error_subject(meta: ObjMeta, err: ApiError) -> str:
     return f"{meta.subject} dry-run failed ({err.reason}): {err.message}"
 
 
+Plan = tuple[Obj, ObjMeta, "Obj | None", "Obj | None"]  # desired, identity, live, dry-run result (None: skip)
+
+
 class Applier:
     """Applies objects the way kustomize-controller does (fluxcd/pkg/ssa's ResourceManager)."""
 
@@ -221,7 +225,7 @@ class Applier:
                     before_write: Callable[[list[ObjMeta]], None] | None = None) -> ChangeSet:
         live = self._prefetch(batch)
 
-        def plan(obj: Obj) -> tuple[Obj, ObjMeta, Obj | None, Obj | None]:
+        def plan(obj: Obj) -> Plan:
             meta = ObjMeta.of(obj)
             try:
                 if meta.id in live:
@@ -232,6 +236,8 @@ class Applier:
                 raise ApplyError(error_subject(meta, err), done) from None
             if skipped(obj, existing, options):
                 return obj, meta, existing, None
+            if already_applied(obj, existing, self.field_manager):
+                return obj, meta, existing, existing  # the dry-run would return the live object
             dry = self._dry_run(obj, meta, existing, options, done)
             if dry is None:
                 existing = None
@@ -241,14 +247,28 @@ class Applier:
                 existing = self.live(meta)
             return obj, meta, existing, dry
 
-        if len(batch) < 2 * self.concurrency:
-            plans = [plan(obj) for obj in batch]
+        # listed objects that are excluded or already hold what would be applied need no API call
+        planned: list[Plan | None] = []
+        for obj in batch:
+            meta = ObjMeta.of(obj)
+            existing = live.get(meta.id)
+            if existing is not None and skipped(obj, existing, options):
+                planned.append((obj, meta, existing, None))
+            elif existing is not None and already_applied(obj, existing, self.field_manager):
+                planned.append((obj, meta, existing, existing))
+            else:
+                planned.append(None)
+        slow = [obj for obj, p in zip(batch, planned, strict=True) if p is None]
+        if len(slow) < 2 * self.concurrency:
+            done_slow = [plan(obj) for obj in slow]
         else:
             with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-                futures = [pool.submit(plan, obj) for obj in batch]
-            plans = [f.result() for f in futures]  # the first failure in apply order is raised
+                futures = [pool.submit(plan, obj) for obj in slow]
+            done_slow = [f.result() for f in futures]  # the first failure in apply order is raised
+        rest = iter(done_slow)
+        plans = [p if p is not None else next(rest) for p in planned]
         writes = [meta for _, meta, existing, dry in plans
-                  if dry is not None and (existing is None or drifted(dry, existing))]
+                  if dry is not None and dry is not existing and (existing is None or drifted(dry, existing))]
         if writes and before_write is not None:
             before_write(writes)
         out = ChangeSet()
@@ -256,7 +276,7 @@ class Applier:
             if dry is None:
                 out.add(meta, SKIPPED)
                 continue
-            if existing is not None and not drifted(dry, existing):
+            if dry is existing or existing is not None and not drifted(dry, existing):
                 out.add(meta, UNCHANGED)
                 continue
             try:
