@@ -1,4 +1,4 @@
-"""Go standard-library behaviours the image policies depend on: `%q` quoting, `strconv.ParseFloat`,
+"""Go standard-library behaviours the engine depends on: `%q` quoting, `strconv.ParseFloat`,
 RE2 patterns with `Regexp.Expand` templates, and RE2's error messages."""
 
 from __future__ import annotations

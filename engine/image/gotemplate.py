@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.image.gotext import go_quote
+from engine.gotext import go_quote
 
 
 class TemplateError(Exception):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from engine.image.gotext import GoRegexError, compile_go_regex, go_expand, go_parse_float
-from engine.image.masterminds import ConstraintError, Constraints, Version, parse_tag
+from engine.gotext import GoRegexError, compile_go_regex, go_expand, go_parse_float
+from engine.masterminds import ConstraintError, Constraints, Version, parse_tag
 
 INVALID_POLICY = "InvalidPolicy"
 FAILURE = "Failure"

@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 
 import requests
 
-from engine.image.gotext import GoRegexError, compile_go_regex
+from engine.gotext import GoRegexError, compile_go_regex
 from engine.image.reference import ImageName
 
 DEFAULT_EXCLUSION_LIST = [r"^.*\.sig$"]

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from engine.image.gotext import go_parse_float
+from engine.gotext import go_parse_float
 from engine.image.reference import ImageRef
 
 TOKEN = b'"$imagepolicy"'

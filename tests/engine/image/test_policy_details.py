@@ -6,9 +6,9 @@ import math
 
 import pytest
 
+from engine.gotext import compile_go_regex, go_expand, go_parse_float, go_quote
 from engine.image import PolicyError, select_latest
-from engine.image.gotext import compile_go_regex, go_expand, go_parse_float, go_quote
-from engine.image.masterminds import ConstraintError, Constraints, parse_tag
+from engine.masterminds import ConstraintError, Constraints, parse_tag
 
 
 def pick(range_: str, tags: list[str]) -> str:
