@@ -73,7 +73,7 @@ class LabServer:
 
     def open(self, page: Page, path: str) -> None:
         page.goto(f"{self.url}/lab/tree/{path}?token={TOKEN}")
-        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+        page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", timeout=60_000)
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +171,7 @@ def test_stored_graph_and_widgets_render_without_running_anything(server: LabSer
 
 def test_run_all_cells_of_lesson_01(server: LabServer, page: Page) -> None:
     server.open(page, "notebooks/01-kustomize-base-overlay.ipynb")
-    page.locator(".jp-NotebookPanel .jp-Cell").first.click()
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first.click()
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
     page.wait_for_function(
