@@ -45,6 +45,12 @@ def api_group_list(registry: Registry) -> Obj:
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
 
 
+#: subresources whose verbs and kind differ from the parent's: (verbs, kind)
+SUBRESOURCE_KINDS: dict[str, tuple[list[str], Obj]] = {
+    "token": (["create"], {"group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest"}),
+}
+
+
 def _scale_kind() -> Obj:
     return {"group": "autoscaling", "version": "v1", "kind": "Scale"}
 
@@ -71,6 +77,9 @@ def resource_list(registry: Registry, group: str, version: str) -> Obj | None:
                 s["verbs"] = ["update"]
             if sub == "log":
                 s["verbs"] = ["get"]
+            if sub in SUBRESOURCE_KINDS:
+                s["verbs"], kind = SUBRESOURCE_KINDS[sub]
+                s.update(kind)
             resources.append(s)
     gv = f"{group}/{version}" if group else version
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}
@@ -87,8 +96,10 @@ def _aggregated_resource(r: ResourceInfo) -> Obj:
     subs = []
     for sub in r.subresources:
         kind = _scale_kind() if sub == "scale" else {"group": r.group, "version": r.version, "kind": r.kind}
-        subs.append({"subresource": sub, "responseKind": kind,
-                     "verbs": {"finalize": ["update"], "log": ["get"]}.get(sub, list(SUB_VERBS))})
+        verbs = {"finalize": ["update"], "log": ["get"]}.get(sub, list(SUB_VERBS))
+        if sub in SUBRESOURCE_KINDS:
+            verbs, kind = SUBRESOURCE_KINDS[sub]
+        subs.append({"subresource": sub, "responseKind": kind, "verbs": verbs})
     if subs:
         entry["subresources"] = subs
     return entry

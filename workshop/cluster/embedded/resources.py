@@ -89,7 +89,7 @@ BUILTIN: tuple[ResourceInfo, ...] = (
        subs=("status", "scale"), model="V1ReplicationController"),
     _r("", "v1", "resourcequotas", "ResourceQuota", short=["quota"], model="V1ResourceQuota"),
     _r("", "v1", "secrets", "Secret", subs=(), model="V1Secret"),
-    _r("", "v1", "serviceaccounts", "ServiceAccount", short=["sa"], subs=(), model="V1ServiceAccount"),
+    _r("", "v1", "serviceaccounts", "ServiceAccount", short=["sa"], subs=("token",), model="V1ServiceAccount"),
     _r("", "v1", "services", "Service", short=["svc"], cats=["all"], model="V1Service",
        verbs=("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")),
     _r("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False,
@@ -122,11 +122,32 @@ BUILTIN: tuple[ResourceInfo, ...] = (
     _r("rbac.authorization.k8s.io", "v1", "roles", "Role", subs=(), model="V1Role"),
     _r("storage.k8s.io", "v1", "storageclasses", "StorageClass", False, short=["sc"], subs=(),
        model="V1StorageClass"),
+    _r("storage.k8s.io", "v1", "csistoragecapacities", "CSIStorageCapacity", subs=(),
+       model="V1CSIStorageCapacity"),
+    _r("apiregistration.k8s.io", "v1", "apiservices", "APIService", False, cats=["api-extensions"],
+       model="V1APIService"),
+    _r("certificates.k8s.io", "v1", "certificatesigningrequests", "CertificateSigningRequest", False,
+       short=["csr"], subs=("status", "approval"), model="V1CertificateSigningRequest"),
+    # create-only reviews, answered by auth.reviews and never stored
+    _r("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", False, subs=(),
+       model="V1SelfSubjectReview", verbs=("create",)),
+    _r("authentication.k8s.io", "v1", "tokenreviews", "TokenReview", False, subs=(), model="V1TokenReview",
+       verbs=("create",)),
+    _r("authorization.k8s.io", "v1", "localsubjectaccessreviews", "LocalSubjectAccessReview", subs=(),
+       model="V1LocalSubjectAccessReview", verbs=("create",)),
+    _r("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", False, subs=(),
+       model="V1SelfSubjectAccessReview", verbs=("create",)),
+    _r("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview", False, subs=(),
+       model="V1SelfSubjectRulesReview", verbs=("create",)),
+    _r("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", False, subs=(),
+       model="V1SubjectAccessReview", verbs=("create",)),
 )
 
 #: Group order in /apis, as a real server lists them (built-ins first, CRD groups after, alphabetically).
-BUILTIN_GROUP_ORDER = ("apps", "events.k8s.io", "autoscaling", "batch", "networking.k8s.io", "policy",
-                       "rbac.authorization.k8s.io", "storage.k8s.io", "apiextensions.k8s.io", "coordination.k8s.io", "discovery.k8s.io")
+BUILTIN_GROUP_ORDER = ("apiregistration.k8s.io", "apps", "events.k8s.io", "authentication.k8s.io",
+                       "authorization.k8s.io", "autoscaling", "batch", "certificates.k8s.io", "networking.k8s.io",
+                       "policy", "rbac.authorization.k8s.io", "storage.k8s.io", "apiextensions.k8s.io",
+                       "coordination.k8s.io", "discovery.k8s.io")
 
 
 class Registry:

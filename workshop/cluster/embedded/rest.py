@@ -48,6 +48,10 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes = b""
+    #: the authenticated user (a client certificate's, set by the transport; then the effective one, auth.AuthGate)
+    user: Any = None
+    #: every value of repeated headers the transport collected (Impersonate-Group, Impersonate-Extra-*), lower-case
+    multi: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def from_target(cls, method: str, target: str, headers: dict[str, str], body: bytes = b"") -> Request:
@@ -104,6 +108,9 @@ class ApiServer:
         self.server_address = server_address
         #: answer protobuf to clients that list it first (client-go), as a real server does; JSON otherwise
         self.prefer_protobuf = False
+        from .auth import AuthGate
+
+        self.auth = AuthGate(store)
         from .handlers import ResourceHandlers
         from .openapi import OpenAPI
 
@@ -114,6 +121,7 @@ class ApiServer:
         from .negotiate import negotiate
 
         try:
+            self.auth.admit(req)
             return negotiate(req, self._route(req), prefer_protobuf=self.prefer_protobuf)
         except ApiError as e:
             return negotiate(req, Response(e.code, e.status()), prefer_protobuf=self.prefer_protobuf)
@@ -180,6 +188,10 @@ class ApiServer:
 
     def _resource(self, req: Request, group: str, version: str, parts: list[str]) -> Response:
         target = self._parse_target(group, version, parts)
+        from .auth import reviews
+
+        if reviews.handles(target):
+            return reviews.serve(self.auth, req, target)
         response = self.resources.dispatch(req, target)
         if target.info.crd is not None:
             from .crd_versions import deprecation_warning, warning_header

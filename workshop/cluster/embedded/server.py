@@ -47,6 +47,8 @@ class _Handler(StatusErrorsMixin, BaseHTTPRequestHandler):
             self.wfile.write(e.response())
             return
         req = Request.from_target(self.command, self.path, dict(self.headers.items()), body)
+        req.multi = {k.lower(): self.headers.get_all(k) or [] for k in set(self.headers.keys())
+                     if k.lower().startswith("impersonate-")}
         resp = self.server.api.handle(req)  # type: ignore[attr-defined]
         if resp.stream is not None:
             self._stream(resp)

@@ -163,9 +163,18 @@ def _dns1035_label(value: str, field: str) -> list[Cause]:
     return causes
 
 
+def _path_segment(value: str, field: str) -> list[Cause]:
+    """RBAC names (`system:basic-user`) are path segment names (path.ValidatePathSegmentName)."""
+    if value in (".", ".."):
+        return [invalid(field, value, f"may not be '{value}'")]
+    return [invalid(field, value, f"may not contain '{c}'") for c in ("/", "%") if c in value]
+
+
 _NAME_RULES: dict[tuple[str, str], Callable[[str, str], list[Cause]]] = {
     ("", "namespaces"): _dns_label,
     ("", "services"): _dns1035_label,
+    **{("rbac.authorization.k8s.io", r): _path_segment
+       for r in ("roles", "rolebindings", "clusterroles", "clusterrolebindings")},
 }
 
 

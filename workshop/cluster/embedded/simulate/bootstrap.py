@@ -120,6 +120,9 @@ def bootstrap(store: ObjectStore, *, clock: Clock | None = None) -> None:
         "addressType": "IPv4",
         "endpoints": [{"addresses": [NODE_IP], "conditions": {"ready": True}}],
         "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]})
+    from .rbac import bootstrap_rbac
+
+    bootstrap_rbac(store)
     ctx = Context(store, clock, lambda image: True, lambda key: None, lambda key, at: None)
     namespaces = NamespaceDefaults()
     for ns in store.list(NAMESPACES):

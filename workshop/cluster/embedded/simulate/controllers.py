@@ -10,6 +10,7 @@ from .endpoints import EndpointsController
 from .job import JobController
 from .kubelet import Kubelet
 from .namespaces import NamespaceDefaults
+from .rbac import ClusterRoleAggregation
 from .replicaset import ReplicaSetController
 from .statefulset import StatefulSetController
 from .volumes import VolumeController
@@ -18,4 +19,5 @@ from .volumes import VolumeController
 def default_controllers() -> list[Controller]:
     """kube-controller-manager loops, the scheduler and the kubelet."""
     return [NamespaceDefaults(), DeploymentController(), ReplicaSetController(), StatefulSetController(),
-            DaemonSetController(), JobController(), CronJobController(), VolumeController(), EndpointsController(), Kubelet()]
+            DaemonSetController(), JobController(), CronJobController(), VolumeController(), EndpointsController(), Kubelet(),
+            ClusterRoleAggregation()]
