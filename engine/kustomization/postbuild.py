@@ -8,8 +8,8 @@ from typing import Any
 import yaml
 
 from engine.client import Client
-from engine.kustomization.inventory import ObjMeta
-from engine.kustomization.varsub import SubstitutionError, substitute
+from engine.kustomization.varsub import SubstitutionError, VarNameError, substitute
+from engine.kustomize.resid import Gvk
 
 Obj = dict[str, Any]
 GROUP = "kustomize.toolkit.fluxcd.io"
@@ -58,6 +58,12 @@ def load_variables(client: Client | None, post_build: Obj, namespace: str) -> di
     return values
 
 
+def _gvk(obj: Obj) -> str:
+    """kustomize's Gvk.String(): `ConfigMap.v1.[noGrp]`, `Deployment.v1.apps`."""
+    group, _, version = str(obj.get("apiVersion", "")).rpartition("/")
+    return str(Gvk(group, version, str(obj.get("kind", ""))))
+
+
 def _disabled(obj: Obj) -> bool:
     meta = obj.get("metadata") or {}
     return (meta.get("labels") or {}).get(SUBSTITUTE_KEY) == "disabled" or \
@@ -75,13 +81,16 @@ def substitute_objects(objects: list[Obj], variables: dict[str, str], *, strateg
             out.append(obj)
             continue
         text = yaml.safe_dump(obj, sort_keys=False, width=1 << 30, allow_unicode=True)
+        # kustomize-controller names the object by kustomize's GVK string and its name, fluxcd/pkg wraps the cause
+        where = f"post build failed for '{_gvk(obj)}/{(obj.get('metadata') or {}).get('name', '')}': envsubst error:"
         try:
             result = yaml.safe_load(substitute(text, variables, strict=strict))
+        except VarNameError as exc:
+            raise PostBuildError(f"{where} {exc}") from None
         except SubstitutionError as exc:
-            raise PostBuildError(f"post build failed for '{ObjMeta.of(obj).subject}': {exc}") from None
+            raise PostBuildError(f"{where} variable substitution failed: {exc}") from None
         except yaml.YAMLError as exc:
-            raise PostBuildError(f"post build failed for '{ObjMeta.of(obj).subject}': "
-                                 f"substituted YAML is invalid: {exc}") from None
+            raise PostBuildError(f"{where} YAMLToJSON: {exc}") from None
         out.append(_restring(result))
     return out
 

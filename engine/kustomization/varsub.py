@@ -19,6 +19,10 @@ class SubstitutionError(ValueError):
     """An expression is malformed, or (strict mode) a variable without a default is not set."""
 
 
+class VarNameError(SubstitutionError):
+    """A variable's name is not a valid shell name (checked before any expansion)."""
+
+
 def _glob_rx(pattern: str, greedy: bool) -> str:
     rx = fnmatch.translate(pattern)  # '(?s:...)\\Z'
     body = rx[4:-3]
@@ -148,5 +152,5 @@ def substitute(text: str, variables: Mapping[str, str], *, strict: bool = True) 
     clean = {k: str(v).replace("\n", "") for k, v in variables.items()}
     bad = [k for k in clean if not re.match(VAR_NAME, k)]
     if bad:
-        raise SubstitutionError(f"'{bad[0]}' var name is invalid, must match '{VAR_NAME}'")
+        raise VarNameError(f"'{bad[0]}' var name is invalid, must match '{VAR_NAME}'")
     return Substituter(clean, strict).expand(text)

@@ -81,7 +81,8 @@ def test_strict_substitution_and_missing_sources_fail_the_build(story: Story) ->
     story.sync()
     assert story.ready("Kustomization", "apps") == (
         "False", "BuildFailed",
-        f"post build failed for 'ConfigMap/{story.apps}/x': variable not set (strict mode): \"undefined_var\"")
+        "post build failed for 'ConfigMap.v1.[noGrp]/x': envsubst error: variable substitution failed: "
+        "variable not set (strict mode): \"undefined_var\"")
     assert story.ready("Kustomization", "from-missing") == (
         "False", "BuildFailed", "substitute from 'ConfigMap/nope' error: configmaps \"nope\" not found")
     assert story.get("ConfigMap", "ok") is None
