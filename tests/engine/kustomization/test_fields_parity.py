@@ -165,3 +165,28 @@ def test_prune_disabled_objects_are_reported_skipped_and_deletion_event_carries_
     assert deletion and deletion[-1]["reason"] == "ReconciliationSucceeded"
     assert (deletion[-1]["metadata"].get("annotations") or {}).get(
         "kustomize.toolkit.fluxcd.io/revision") == revision
+
+
+# -- serviceAccountName ------------------------------------------------------------------------------
+def test_service_account_name_is_impersonated_and_a_missing_account_is_forbidden(story: Story) -> None:
+    story.commit("app", {"app/cm.yaml": story.configmap("web")})
+    story.git_repository()
+    story.kustomization("app", "./app", serviceAccountName="deployer")
+    story.sync()
+    status, reason, message = story.ready("Kustomization", "app")
+    user = f"system:serviceaccount:{story.ns}:deployer"
+    assert (status, reason) == ("False", "ReconciliationFailed")
+    assert message.startswith(f"ConfigMap/{story.apps}/web dry-run failed (Forbidden): ")
+    assert f'User "{user}" cannot' in message
+    assert story.get("ConfigMap", "web") is None
+
+    # the account, allowed to edit the apps namespace: the same Kustomization now applies
+    story.client.create({"apiVersion": "v1", "kind": "ServiceAccount",
+                         "metadata": {"name": "deployer", "namespace": story.ns}})
+    story.client.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                         "metadata": {"name": "deployer-edit", "namespace": story.apps},
+                         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+                         "subjects": [{"kind": "ServiceAccount", "name": "deployer", "namespace": story.ns}]})
+    story.manager.reconcile("Kustomization", "app", story.ns)
+    assert story.ready("Kustomization", "app")[:2] == ("True", "ReconciliationSucceeded")
+    assert story.get("ConfigMap", "web") is not None
