@@ -217,7 +217,12 @@ def describe(state: LabState) -> tuple[str, bool]:
         parts.append(f"pid {state.pid} ({'running' if pid_alive(state.pid) else 'not running'})")
     parts.append(f"API {server or '?'}: " + (f"answering ({version})" if version else "not answering"))
     parts.append(f"KUBECONFIG={state.kubeconfig}")
-    return ", ".join(parts), version is not None
+    line = ", ".join(parts)
+    if state.backend == "embedded" and state.state_dir:
+        from workshop.cluster.embedded.persistence import DURABILITY
+
+        line += f"\nstate {state.state_dir}: {DURABILITY}"
+    return line, version is not None
 
 
 def cmd_status(args: argparse.Namespace) -> int:

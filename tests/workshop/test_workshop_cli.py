@@ -166,6 +166,8 @@ def test_embedded_up_status_down(tmp_path: Path) -> None:
         assert status.returncode == 0
         assert f"embedded cluster 'workshop', pid {state['pid']} (running)" in status.stdout
         assert f"API http://127.0.0.1:{state['port']}: answering" in status.stdout
+        assert f"state {state['state_dir']}: every acknowledged write is journaled before its answer (survives " \
+               "kill -9" in status.stdout
 
         again = workshop(home, "up")
         assert again.returncode == 0 and "already up" in again.stdout

@@ -17,7 +17,8 @@ _JsonishLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_JsonishLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+_JsonishLoader.add_constructor("tag:yaml.org,2002:timestamp",
+                               yaml.SafeLoader.construct_yaml_str)  # type: ignore[type-var]
 
 
 

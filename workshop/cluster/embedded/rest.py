@@ -128,8 +128,8 @@ class ApiServer:
         except RecursionError:
             from .errors import bad_request
 
-            e = bad_request("the request body is nested too deeply to be processed")
-            return negotiate(req, Response(e.code, e.status()), prefer_protobuf=self.prefer_protobuf)
+            deep = bad_request("the request body is nested too deeply to be processed")
+            return negotiate(req, Response(deep.code, deep.status()), prefer_protobuf=self.prefer_protobuf)
         except Exception as e:  # noqa: BLE001 - every failure becomes a Status, never a stack trace
             log.exception("internal error on %s %s", req.method, req.path)
             return Response(500, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",

@@ -89,12 +89,22 @@ class Store:
         self._dispatch: queue.Queue[Change | None] = queue.Queue()
         self._dispatcher: threading.Thread | None = None
         self.write_listeners: list[Callable[[], None]] = []
+        #: called with each committed Change, under the lock, before the write is answered (the journal)
+        self.change_listeners: list[Callable[[Change], None]] = []
 
     # ------------------------------------------------------------------ identity and reading
 
     @property
     def resource_version(self) -> int:
         return self._rv
+
+    @property
+    def uid_counter(self) -> int:
+        return self._uid_n
+
+    @property
+    def name_counter(self) -> int:
+        return self._name_n
 
     def info(self, gvr: GVR) -> ResourceInfo:
         info = self.registry.get(gvr)
@@ -641,6 +651,8 @@ class Store:
                 w.inbox.put(change)
         if self._subscribers:
             self._dispatch.put(change)
+        for journal in self.change_listeners:
+            journal(change)
         for listener in self.write_listeners:
             listener()
 
