@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 from .config import TransformerConfig
 from .errors import KustomizeError
 from .fieldspec import FieldSpec, merge_specs
-from .kustfile import Kustomization, check_openapi, load_kustomization
+from .kustfile import Kustomization, load_kustomization
 from .loader import Loader, is_remote
+from .openapi import OpenApiState
 from .ordering import ORDER_FIRST, ORDER_LAST, legacy_sort
 from .origin import builtin_origin, origin_of, origin_text
 from .resid import Gvk
@@ -53,8 +54,9 @@ class Accumulator:
 
     __slots__ = ("resmap", "config", "variables")
 
-    def __init__(self) -> None:
+    def __init__(self, openapi: OpenApiState) -> None:
         self.resmap = ResMap()
+        self.resmap.openapi = openapi
         self.config = TransformerConfig.default()
         self.variables: list[dict[str, Any]] = []
 
@@ -156,9 +158,16 @@ class KustTarget:
     """One kustomization directory being built (kustomize's KustTarget)."""
 
     def __init__(
-        self, ldr: Loader, *, origin_dir: str = "", warn: Callable[[str], None], track: bool = False
+        self,
+        ldr: Loader,
+        *,
+        origin_dir: str = "",
+        warn: Callable[[str], None],
+        track: bool = False,
+        openapi: OpenApiState | None = None,
     ) -> None:
         self.ldr = ldr
+        self.openapi = OpenApiState() if openapi is None else openapi
         self.origin_dir = origin_dir
         self.warn = warn
         # The top kustomization's buildMetadata is non-empty: transformers record what they did.
@@ -234,6 +243,7 @@ class KustTarget:
             objs = expand_lists(load_documents(text, source=path))
             for obj in objs:
                 _check_object(obj)
+            self.openapi.note_objects(objs)
         except KustomizeError as e:
             raise KustomizeError(f"accumulating resources from '{path}': {e}", path=e.path or path) from None
         origin = _join_origin(self.origin_dir, path)
@@ -245,12 +255,12 @@ class KustTarget:
     def _accumulate_directory(
         self, ra: Accumulator, ldr: Loader, origin_dir: str, *, component: bool
     ) -> None:
-        sub = KustTarget(ldr, origin_dir=origin_dir, warn=self.warn, track=self.track)
+        sub = KustTarget(ldr, origin_dir=origin_dir, warn=self.warn, track=self.track, openapi=self.openapi)
         try:
             sub.load()
         except KustomizeError as e:
             raise KustomizeError(f"couldn't make target for path '{ldr.root}': {e}", path=e.path) from None
-        check_openapi(sub.kust, ldr)
+        self.openapi.configure(sub.kust, ldr, top=False)
         if component and sub.kust.kind != "Component":
             raise KustomizeError(
                 f"expected kind 'Component' for path '{ldr.root}' but got '{sub.kust.kind}'", path=ldr.root
@@ -266,7 +276,7 @@ class KustTarget:
                 ) from None
             return
         try:
-            sub_ra = sub.accumulate_target(Accumulator())
+            sub_ra = sub.accumulate_target(Accumulator(self.openapi))
         except KustomizeError as e:
             raise KustomizeError(f"recursed accumulation of path '{ldr.root}': {e}", path=e.path) from None
         try:
@@ -343,7 +353,7 @@ class KustTarget:
 
     def _plugin_configs(self, entries: list[str], what: str) -> list[Resource]:
         """Config objects of `generators:`/`transformers:`: inline YAML, files, or kustomization directories."""
-        ra = Accumulator()
+        ra = Accumulator(self.openapi)
         paths: list[str] = []
         inline_origin = f"path: {_join_origin(self.origin_dir, self.kust.file_name)}\n"
         for entry in entries:
@@ -586,8 +596,8 @@ def build_result(path: str | Path, *, warn: Callable[[str], None] | None = None)
     target = KustTarget(ldr, warn=_warn)
     target.load()
     target.track = bool(target.kust.get("buildMetadata"))
-    check_openapi(target.kust, ldr)
-    ra = target.accumulate_target(Accumulator())
+    target.openapi.configure(target.kust, ldr, top=True)
+    ra = target.accumulate_target(Accumulator(target.openapi))
     if any(r.needs_hash for r in ra.resmap.resources()):
         from .hashing import hash_names
 

@@ -157,7 +157,6 @@ _DEPRECATED = (
     ("patchesStrategicMerge", "patches"),
     ("vars", "replacements"),
 )
-BUILTIN_OPENAPI_VERSIONS = ("v1.21.2",)
 
 
 def _json_kind(v: Any) -> str:
@@ -352,16 +351,6 @@ def load_kustomization(ldr: Loader) -> Kustomization:
             f"Failed to read kustomization file under {ldr.root}:\n" + "\n".join(errs), path=path
         )
     return Kustomization(data=raw, root=ldr.root, file_name=name, warnings=warnings)
-
-
-def check_openapi(k: Kustomization, ldr: Loader) -> None:
-    """The `openapi` field: a builtin schema version, or a schema file inside the root."""
-    openapi = k.get("openapi", {})
-    version = openapi.get("version")
-    if version and version not in BUILTIN_OPENAPI_VERSIONS:
-        raise KustomizeError("the specified OpenAPI version is not built in", path=k.path)
-    if openapi.get("path"):
-        ldr.resolve_file(openapi["path"])
 
 
 def go_yaml(value: Any) -> str:

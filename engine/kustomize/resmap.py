@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from .errors import KustomizeError
 from .resid import ResId
 from .resource import Resource
+
+if TYPE_CHECKING:
+    from .openapi import OpenApiState
 
 
 class ResMap:
@@ -15,6 +19,7 @@ class ResMap:
     def __init__(self, resources: Iterable[Resource] = ()) -> None:
         self._list: list[Resource] = []
         self._keys: set[tuple[str, ...]] | None = None
+        self.openapi: OpenApiState | None = None  # the build's schema, for strategic merge patches
         self.append_all(resources)
 
     def invalidate(self) -> None:

@@ -12,12 +12,16 @@ from ..resource import Resource
 from ..yamlio import load_documents
 
 if TYPE_CHECKING:
+    from engine.patch.schema import SchemaLookup
+
     from ..selector import Selector
 
 _SELECTOR_ORDER = ("group", "version", "kind", "name", "namespace", "labelSelector", "annotationSelector")
 
 
-def _apply_smp(obj: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any] | None:
+def _apply_smp(
+    obj: dict[str, Any], patch: dict[str, Any], schema: SchemaLookup | None
+) -> dict[str, Any] | None:
     """kustomize's strategic merge; None when the patch deletes the whole object."""
     from ...patch.strategic import (  # imported on first use: startup time
         apply_strategic_merge_patch,
@@ -26,7 +30,7 @@ def _apply_smp(obj: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any] | N
 
     if deletes_object(patch):
         return None
-    return apply_strategic_merge_patch(obj, patch, flavor="kustomize")
+    return apply_strategic_merge_patch(obj, patch, schema=schema, flavor="kustomize")
 
 
 def config_yaml(entry: dict[str, Any]) -> str:
@@ -156,7 +160,7 @@ def _patch_id(patch: dict[str, Any]) -> Resource:
     return Resource(patch)
 
 
-def apply_sm_to(res: Resource, patch: dict[str, Any], p: Patch) -> bool:
+def apply_sm_to(res: Resource, patch: dict[str, Any], p: Patch, schema: SchemaLookup | None = None) -> bool:
     """Strategic-merge `patch` into `res`; False when the patch deletes the object."""
     name, ns, kind = res.name, res.meta.get("namespace"), res.obj.get("kind")
     from ...patch import PatchError
@@ -164,7 +168,7 @@ def apply_sm_to(res: Resource, patch: dict[str, Any], p: Patch) -> bool:
     if p.allow_name_change or p.allow_kind_change:
         res.store_previous_id()
     try:
-        merged = _apply_smp(res.obj, patch)
+        merged = _apply_smp(res.obj, patch, schema)
     except PatchError as e:
         raise KustomizeError(f"strategic merge patch {p.origin} on {res.cur_id()}: {e}") from None
     if not merged:
@@ -192,7 +196,10 @@ def _apply_sm_set(resmap: ResMap, selected: list[Resource], patch: dict[str, Any
         one["apiVersion"] = res.obj.get("apiVersion")
         if not one.get("kind"):
             one["kind"] = res.kind
-        if apply_sm_to(res, one, p):
+        schema = (
+            resmap.openapi.lookup(str(res.obj.get("apiVersion") or ""), res.kind) if resmap.openapi else None
+        )
+        if apply_sm_to(res, one, p, schema):
             kept.append(res)
     resmap.replace_all(kept)
 
