@@ -74,6 +74,8 @@ class CustomSchema:
                 node = self._field(node, name)
                 if node is None:
                     return ATOMIC
+            if node is None:
+                return ATOMIC
             strategies = str(node.get(_STRATEGY) or "").split(",")
             if node.get("type") != "array" or "merge" not in strategies:
                 return ATOMIC
