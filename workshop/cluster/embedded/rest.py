@@ -192,6 +192,10 @@ class ApiServer:
 
         if reviews.handles(target):
             return reviews.serve(self.auth, req, target)
+        from .auth import csr
+
+        if csr.stamps(target, req):
+            csr.stamp_requestor(req)
         response = self.resources.dispatch(req, target)
         if target.info.crd is not None:
             from .crd_versions import deprecation_warning, warning_header

@@ -406,6 +406,11 @@ class Store:
                 merged.pop("status", None)
             merged["metadata"] = dict(old["metadata"])
             return merged
+        if subresource == "approval":  # CertificateSigningRequest approval: only status.conditions change
+            merged = dict(old)
+            merged["status"] = {**(old.get("status") or {}), "conditions": (new.get("status") or {}).get("conditions")}
+            merged["metadata"] = dict(old["metadata"])
+            return merged
         if subresource == "finalize":
             merged = dict(old)
             merged["spec"] = {**old.get("spec", {}), "finalizers": (new.get("spec") or {}).get("finalizers") or []}

@@ -9,6 +9,7 @@ from typing import Any
 from .jsonpath import evaluate
 from .objects import age, parse_time
 from .resources import ResourceInfo
+from .tables_extra import EXTRA_PRINTERS
 from .views import events_to_core
 
 Obj = dict[str, Any]
@@ -561,6 +562,7 @@ PRINTERS: dict[tuple[str, str], Printer] = {
     ("apiextensions.k8s.io", "customresourcedefinitions"): CREATED_AT, ("storage.k8s.io", "storageclasses"):
         STORAGECLASS, ("autoscaling", "horizontalpodautoscalers"): HPA, ("policy", "poddisruptionbudgets"): PDB,
     ("coordination.k8s.io", "leases"): LEASE, ("events.k8s.io", "events"): EVENT,
+    **EXTRA_PRINTERS,
 }
 
 DEFAULT: Printer = ([NAME, AGE], lambda o: [o["metadata"]["name"], _age(o)])

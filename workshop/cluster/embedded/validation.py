@@ -175,6 +175,7 @@ _NAME_RULES: dict[tuple[str, str], Callable[[str, str], list[Cause]]] = {
     ("", "services"): _dns1035_label,
     **{("rbac.authorization.k8s.io", r): _path_segment
        for r in ("roles", "rolebindings", "clusterroles", "clusterrolebindings")},
+    ("apiregistration.k8s.io", "apiservices"): _path_segment,  # `<version>.<group>`, `v1.` for the core group
 }
 
 

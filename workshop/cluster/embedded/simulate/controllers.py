@@ -10,6 +10,7 @@ from .endpoints import EndpointsController
 from .job import JobController
 from .kubelet import Kubelet
 from .namespaces import NamespaceDefaults
+from .apiservices import APIServiceRegistration
 from .rbac import ClusterRoleAggregation
 from .replicaset import ReplicaSetController
 from .statefulset import StatefulSetController
@@ -20,4 +21,4 @@ def default_controllers() -> list[Controller]:
     """kube-controller-manager loops, the scheduler and the kubelet."""
     return [NamespaceDefaults(), DeploymentController(), ReplicaSetController(), StatefulSetController(),
             DaemonSetController(), JobController(), CronJobController(), VolumeController(), EndpointsController(), Kubelet(),
-            ClusterRoleAggregation()]
+            ClusterRoleAggregation(), APIServiceRegistration()]
