@@ -50,8 +50,11 @@ def conditions_of(obj: dict[str, Any]) -> list[Condition]:
 
 
 def get_condition(obj: dict[str, Any], type_: str) -> Condition | None:
-    for cond in (obj.get("status") or {}).get("conditions") or []:
-        if cond.get("type") == type_:
+    """The condition of this type; None also when status or its conditions are malformed (not a dict/list)."""
+    status = obj.get("status")
+    conds = status.get("conditions") if isinstance(status, dict) else None
+    for cond in conds if isinstance(conds, list) else []:
+        if isinstance(cond, dict) and cond.get("type") == type_:
             return cond
     return None
 
@@ -135,4 +138,4 @@ def summary(obj: dict[str, Any]) -> tuple[str, str, str]:
     cond = get_condition(obj, READY)
     if cond is None:
         return FALSE, "", "waiting to be reconciled"
-    return cond.get("status", UNKNOWN), cond.get("reason", ""), cond.get("message", "")
+    return str(cond.get("status", UNKNOWN)), str(cond.get("reason", "")), str(cond.get("message", ""))
