@@ -226,7 +226,7 @@ def create_parser(sub: Any, name: str, common: argparse.ArgumentParser, help_: s
 def add_parsers(create: Any, common: argparse.ArgumentParser) -> None:
     sub = create.add_subparsers(dest="create_kind", required=True, metavar="{source,kustomization,helmrelease,alert-provider,alert,receiver,image}")
     source = sub.add_parser("source", parents=[common], help="create or update a source")
-    ssub = source.add_subparsers(dest="source_kind", required=True, metavar="{git}")
+    ssub = source.add_subparsers(dest="source_kind", required=True, metavar="{git,helm,chart}")
     git = create_parser(ssub, "git", common, "create or update a GitRepository source",
                         create_command(git_repository, fetched_revision, "GitRepository source", quote=True))
     git.add_argument("--url", default="")
@@ -236,6 +236,9 @@ def add_parsers(create: Any, common: argparse.ArgumentParser) -> None:
     git.add_argument("--secret-ref", default="")
     git.add_argument("--ignore-paths", default="")
     git.add_argument("--interval", default="1m")
+    from engine.cli import helm_sources
+
+    helm_sources.add_create_parsers(ssub, common)
 
     ks = create_parser(sub, "kustomization", common, "create or update a Kustomization",
                        create_command(kustomization, applied_revision), aliases=["ks"])

@@ -11,9 +11,10 @@ from typing import Any
 
 from engine.api import conditions
 from engine.api.crds import GIT_REPOSITORY, KUSTOMIZATION
-from engine.api.crds_helm import HELM_RELEASE
+from engine.api.crds_helm import HELM_CHART, HELM_RELEASE, HELM_REPOSITORY
 from engine.api.kinds import KindInfo
 from engine.api.types_helm import HelmRelease
+from engine.cli.helm_sources import artifact_revision, static_ready
 from engine.cli.output import CLIError, shorten_hex, table
 from engine.cli.session import Session
 from engine.client import NoMatchError
@@ -72,6 +73,8 @@ def latest_image(obj: Obj) -> str:
 
 COLUMNS: dict[str, Columns] = {
     "GitRepository": Columns(("revision", "suspended"), lambda o: [shorten_hex(revision(o)), suspended(o)], True),
+    "HelmRepository": Columns(("revision", "suspended"), lambda o: [shorten_hex(revision(o)), suspended(o)], True),
+    "HelmChart": Columns(("revision", "suspended"), lambda o: [artifact_revision(o), suspended(o)], True),
     "Kustomization": Columns(("revision", "suspended"), lambda o: [shorten_hex(revision(o)), suspended(o)], True),
     "ImageRepository": Columns(("last scan", "suspended"), lambda o: [
         rfc3339((status(o).get("lastScanResult") or {}).get("scanTime", "")), suspended(o)]),
@@ -83,18 +86,22 @@ COLUMNS: dict[str, Columns] = {
     "Provider": Columns((), lambda o: []),
     "Alert": Columns(("suspended",), lambda o: [suspended(o)]),
 }
-SOURCE_KINDS = ("GitRepository",)
+SOURCE_KINDS = ("GitRepository", "HelmRepository", "HelmChart")
 IMAGE_KINDS = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation")
 # `flux get all` order (sources, images, HelmRelease, Kustomization, notification), restricted to this kit's kinds.
 ALL_KINDS = (*SOURCE_KINDS, *IMAGE_KINDS, "HelmRelease", "Kustomization", "Receiver", "Provider", "Alert")
 STATIC_KINDS = ("Provider", "Alert")
 INFO: dict[str, KindInfo] = {i.kind: i for i in (GIT_REPOSITORY, KUSTOMIZATION, IMAGE_REPOSITORY, IMAGE_POLICY,
-                                                  IMAGE_UPDATE_AUTOMATION, RECEIVER, PROVIDER, ALERT, HELM_RELEASE)}
+                                                  IMAGE_UPDATE_AUTOMATION, RECEIVER, PROVIDER, ALERT, HELM_RELEASE,
+                                                  HELM_REPOSITORY, HELM_CHART)}
 
 
 def ready(obj: Obj) -> tuple[str, str]:
     """READY and MESSAGE. v1beta3 Providers/Alerts have no status in flux (`True`, `<Kind> is Ready`); this kit's
     controller still reports a failed validation, which is shown instead."""
+    static = static_ready(obj)
+    if static is not None:
+        return static
     cond = conditions.get_condition(obj, conditions.READY)
     if obj.get("kind") in STATIC_KINDS and (cond is None or cond.get("status") != conditions.FALSE):
         return conditions.TRUE, f"{obj['kind']} is Ready"
@@ -192,8 +199,10 @@ def add_parsers(get: Any, common: argparse.ArgumentParser) -> None:
     sub = get.add_subparsers(dest="get_kind", required=True,
                              metavar="{sources,kustomizations,helmreleases,images,alert-providers,alerts,receivers,all}")
     sources = sub.add_parser("sources", aliases=["source"], parents=[common], help="get sources")
-    ssub = sources.add_subparsers(dest="source_kind", required=True, metavar="{git,all}")
+    ssub = sources.add_subparsers(dest="source_kind", required=True, metavar="{git,helm,chart,all}")
     add(ssub, "git", [], "get GitRepository statuses", one_kind("GitRepository"))
+    add(ssub, "helm", [], "get HelmRepository statuses", one_kind("HelmRepository"))
+    add(ssub, "chart", [], "get HelmChart statuses", one_kind("HelmChart"))
     add(ssub, "all", [], "get all source statuses", many_kinds(SOURCE_KINDS), named=False)
     add(sub, "kustomizations", ["kustomization", "ks"], "get Kustomization statuses", one_kind("Kustomization"))
     add(sub, "helmreleases", ["helmrelease", "hr"], "get HelmRelease statuses", one_kind("HelmRelease"))

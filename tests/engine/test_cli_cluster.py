@@ -99,8 +99,11 @@ def test_check_install_check(lab: Lab) -> None:
     _, err = lab.ok("check")
     assert err.splitlines()[2:4] == ["► checking controllers", "⚠️ gitops-manager: not running, reconcile/create "
                                      "run the controllers in-process"]
-    assert err.splitlines()[-7:] == ["► checking crds", "✔ alerts.notification.toolkit.fluxcd.io/v1beta3",
+    assert err.splitlines()[-10:] == ["► checking crds", "✔ alerts.notification.toolkit.fluxcd.io/v1beta3",
                                      "✔ gitrepositories.source.toolkit.fluxcd.io/v1",
+                                     "✔ helmcharts.source.toolkit.fluxcd.io/v1",
+                                     "✔ helmreleases.helm.toolkit.fluxcd.io/v2",
+                                     "✔ helmrepositories.source.toolkit.fluxcd.io/v1",
                                      "✔ kustomizations.kustomize.toolkit.fluxcd.io/v1",
                                      "✔ providers.notification.toolkit.fluxcd.io/v1beta3",
                                      "✔ receivers.notification.toolkit.fluxcd.io/v1", "✔ all checks passed"]
@@ -227,8 +230,8 @@ def test_build_and_diff(lab: Lab) -> None:
 def test_run_holds_a_lease_and_subprocess_get(lab: Lab) -> None:
     sha = lab.setup()
     _, err = lab.ok("run", "--exit-after", "0.3")
-    assert err.splitlines()[0] == ("► starting controllers: GitRepository, Kustomization, "
-                                  "Provider, Alert, Receiver")
+    assert err.splitlines()[0] == ("► starting controllers: GitRepository, HelmRepository, HelmChart, "
+                                  "Kustomization, HelmRelease, Provider, Alert, Receiver")
     assert err.splitlines()[-1] == "✔ controllers stopped"
     proc = subprocess.run([sys.executable, "-m", "engine", "get", "ks", "--kubeconfig", lab.kubeconfig],
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
