@@ -191,8 +191,14 @@ class KustTarget:
         for cfg_path in k.get("configurations", []):
             text = self.ldr.load_text(cfg_path)
             ra.config.merge(TransformerConfig.from_yaml(text, source=cfg_path))
-        for crd in k.get("crds", []):
-            self.ldr.resolve_file(crd)
+        if k.get("crds"):
+            from .crds import config_from_crds
+
+            crds = k.get("crds")
+            try:
+                ra.config.merge(config_from_crds(self.ldr, crds))
+            except KustomizeError as e:
+                raise KustomizeError(f"loading CRDs [{' '.join(crds)}]: {e}", path=e.path or k.path) from None
         self._run_generators(ra)
         try:
             for path in k.get("components", []):

@@ -266,7 +266,8 @@ LIST_FIELDS = (
 )
 
 
-def _merge(into: list[FieldSpec], extra: list[FieldSpec]) -> None:
+def merge_into(into: list[FieldSpec], extra: list[FieldSpec]) -> None:
+    """Append the specs of `extra` not already in `into`."""
     seen = set(into)
     for fs in extra:
         if fs not in seen:
@@ -313,9 +314,9 @@ class TransformerConfig:
 
     def merge(self, other: TransformerConfig) -> None:
         for k, v in other.specs.items():
-            _merge(self.specs.setdefault(k, []), v)
+            merge_into(self.specs.setdefault(k, []), v)
         for gvk, v in other.name_reference.items():
-            _merge(self.name_reference.setdefault(gvk, []), v)
+            merge_into(self.name_reference.setdefault(gvk, []), v)
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str) -> TransformerConfig:
@@ -343,11 +344,11 @@ class TransformerConfig:
                         str(entry.get("kind") or ""),
                     )
                     specs = [FieldSpec.from_dict(f, where=where) for f in entry.get("fieldSpecs") or []]
-                    _merge(cfg.name_reference.setdefault(gvk, []), specs)
+                    merge_into(cfg.name_reference.setdefault(gvk, []), specs)
             elif key in LIST_FIELDS:
                 if not isinstance(value, list):
                     raise KustomizeError(f"{source}: '{key}' must be a list of field specs", path=source)
-                _merge(cfg.specs[key], [FieldSpec.from_dict(f, where=f"{source}: {key}") for f in value])
+                merge_into(cfg.specs[key], [FieldSpec.from_dict(f, where=f"{source}: {key}") for f in value])
             else:
                 raise KustomizeError(f'{source}: json: unknown field "{key}"', path=source)
         return cfg
