@@ -552,3 +552,92 @@ def test_scale_subresource_on_deployments_and_custom_resources(api: ApiClient, n
     assert cr_scale["spec"]["replicas"] == 2
     custom.patch_namespaced_custom_object_scale(group, version, ns, "widgets", "w", {"spec": {"replicas": 4}})
     assert custom.get_namespaced_custom_object(group, version, ns, "widgets", "w")["spec"]["replicas"] == 4
+
+
+# ---------------------------------------------------------------------------------------------------- protobuf, RBAC
+
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+
+
+def send(api: ApiClient, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> Any:
+    """A request with a raw (e.g. protobuf) body through the client's transport; the urllib3 response."""
+    method, url, params, _, _ = api.param_serialize(method, path, header_params=headers,
+                                                    auth_settings=["BearerToken"])
+    response = api.call_api(method, url, header_params=params, body=body)
+    response.read()
+    return response
+
+
+def test_protobuf_bodies_and_answers(api: ApiClient, ns: str) -> None:
+    from workshop.cluster.embedded import protobuf
+
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "pb"}, "data": {"a": "1"}}
+    created = send(api, "POST", f"/api/v1/namespaces/{ns}/configmaps", protobuf.encode(cm),
+                   {"Content-Type": PROTOBUF, "Accept": "application/json"})
+    assert created.status == 201 and json.loads(created.data)["data"] == {"a": "1"}
+    answer = send(api, "GET", f"/api/v1/namespaces/{ns}/configmaps/pb", None, {"Accept": PROTOBUF})
+    assert answer.getheader("Content-Type") == PROTOBUF
+    assert protobuf.decode(answer.data)["data"] == {"a": "1"}
+    options = {"apiVersion": "v1", "kind": "DeleteOptions", "preconditions": {"uid": "0000"}}
+    conflict = send(api, "DELETE", f"/api/v1/namespaces/{ns}/configmaps/pb", protobuf.encode(options),
+                    {"Content-Type": PROTOBUF, "Accept": "application/json"})
+    assert conflict.status == 409, "the protobuf DeleteOptions' precondition was read"
+    options.pop("preconditions")
+    deleted = send(api, "DELETE", f"/api/v1/namespaces/{ns}/configmaps/pb", protobuf.encode(options),
+                   {"Content-Type": PROTOBUF, "Accept": "application/json"})
+    assert deleted.status == 200
+    wrong_wire = protobuf.MAGIC + protobuf._len(1, protobuf._len(1, b"v1") + protobuf._len(2, b"ConfigMap")) + \
+        protobuf._len(2, protobuf._len(1, protobuf._key(1, 0) + b"\x05"))
+    bad = send(api, "POST", f"/api/v1/namespaces/{ns}/configmaps", wrong_wire,
+               {"Content-Type": PROTOBUF, "Accept": "application/json"})
+    assert bad.status == 400 and json.loads(bad.data)["kind"] == "Status"
+
+
+def impersonating(api: ApiClient, user: str) -> ApiClient:
+    return ApiClient(api.configuration, header_name="Impersonate-User", header_value=user)
+
+
+def test_rbac_denies_then_a_binding_allows(api: ApiClient, ns: str) -> None:
+    k8s.CoreV1Api(api).create_namespaced_service_account(ns, {"metadata": {"name": "deployer"}})
+    user = f"system:serviceaccount:{ns}:deployer"
+    with impersonating(api, user) as as_sa:
+        denied = api_error(lambda: k8s.CoreV1Api(as_sa).create_namespaced_config_map(ns, configmap("x")))
+        assert denied.status == 403
+        assert error_body(denied)["message"] == (
+            f'configmaps is forbidden: User "{user}" cannot create resource "configmaps" in API group "" in the '
+            f'namespace "{ns}"')
+        review = k8s.AuthorizationV1Api(as_sa).create_self_subject_access_review(
+            {"spec": {"resourceAttributes": {"namespace": ns, "verb": "create", "resource": "configmaps"}}})
+        assert review.status.allowed is False
+        k8s.RbacAuthorizationV1Api(api).create_namespaced_role_binding(ns, {
+            "metadata": {"name": "deployer-edit"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+            "subjects": [{"kind": "ServiceAccount", "name": "deployer", "namespace": ns}]})
+        eventually(lambda: k8s.CoreV1Api(as_sa).create_namespaced_config_map(ns, configmap("x")),
+                   "the ServiceAccount may create ConfigMaps once bound to edit")
+        other = api_error(lambda: k8s.CoreV1Api(as_sa).list_namespaced_secret("default"))
+        assert error_body(other)["message"] == (
+            f'secrets is forbidden: User "{user}" cannot list resource "secrets" in API group "" in the '
+            'namespace "default"')
+        whoami = k8s.AuthenticationV1Api(as_sa).create_self_subject_review({})
+        assert whoami.status.user_info.username == user
+        assert set(whoami.status.user_info.groups) == {"system:serviceaccounts", f"system:serviceaccounts:{ns}",
+                                                       "system:authenticated"}
+
+
+def test_service_account_token_authenticates(api: ApiClient, ns: str) -> None:
+    import copy
+
+    core = k8s.CoreV1Api(api)
+    core.create_namespaced_service_account(ns, {"metadata": {"name": "reader"}})
+    token = core.create_namespaced_service_account_token("reader", ns, {"spec": {}}).status.token
+    review = k8s.AuthenticationV1Api(api).create_token_review({"spec": {"token": token}})
+    assert review.status.authenticated is True
+    assert review.status.user.username == f"system:serviceaccount:{ns}:reader"
+    config = copy.copy(api.configuration)
+    config.api_key = {"authorization": token}
+    config.api_key_prefix = {"authorization": "Bearer"}
+    config.cert_file = config.key_file = None
+    with ApiClient(config) as as_token:
+        denied = api_error(lambda: k8s.CoreV1Api(as_token).list_namespaced_pod(ns))
+        assert denied.status == 403 and f'User "system:serviceaccount:{ns}:reader"' in error_body(denied)["message"]
