@@ -14,6 +14,7 @@ PROGRESSING_WITH_RETRY = "ProgressingWithRetry"
 DEPENDENCY_NOT_READY = "DependencyNotReady"
 RECONCILIATION_FAILED = "ReconciliationFailed"
 INVALID_CEL_EXPRESSION = "InvalidCELExpression"
+FEATURE_GATE_DISABLED = "FeatureGateDisabled"
 ACCESS_DENIED = "AccessDenied"
 
 # -- kustomize-controller (Kustomization Ready reasons) -------------------------------------------
@@ -33,6 +34,8 @@ GIT_OPERATION_FAILED = "GitOperationFailed"
 AUTHENTICATION_FAILED = "AuthenticationFailed"
 ARTIFACT_UP_TO_DATE = "ArtifactUpToDate"
 ARTIFACT_VERIFICATION_FAILED = "ArtifactVerificationFailed"
+VERIFICATION_ERROR = "VerificationError"
+INVALID_VERIFICATION_MODE = "InvalidVerificationMode"
 
 # -- source-controller (HelmRepository, HelmChart; chart build reasons are in engine.source.helm_chart) ----
 INDEXATION_FAILED = "IndexationFailed"

@@ -44,6 +44,7 @@ from engine.kustomization.apply import (
     wait_for,
 )
 from engine.kustomization.build import BuildError, Generated, build_objects, generate_file, sops_encrypted
+from engine.kustomization.decryption import check_keys, decrypt
 from engine.kustomization.fields import (
     apply_client,
     health_checks,
@@ -305,6 +306,7 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
         ks = Kustomization(run.obj)
         assert run.path is not None and run.workdir is not None and run.generated is not None
         try:
+            check_keys(self.client, run.obj)  # spec.decryption: feature gate and key Secret, as Flux before its build
             build = build_objects(ks.spec, ks.name, ks.namespace, run.path, run.workdir.resolve(), self.client,
                                   run.generated)
         except BuildError as err:
@@ -312,6 +314,7 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
         finally:
             self._cleanup(run)
         run.secrets, run.digest = build.secrets, build.digest
+        decrypt(run.obj, build.objects)  # with spec.decryption: encrypted resources fail (the kit decrypts nothing)
         for obj in build.objects:
             if sops_encrypted(obj):
                 subject = inv.ObjMeta.of(obj).subject

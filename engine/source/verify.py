@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine import reasons
 from engine.api import conditions as c
 from engine.api.reconcile import ReconcileError
 from engine.client import Client
 
 Obj = dict[str, Any]
-VERIFICATION_ERROR = "VerificationError"
-INVALID_VERIFICATION_MODE = "InvalidVerificationMode"
 UNSUPPORTED = ("the workshop kit cannot verify PGP or SSH signatures; remove spec.verify to use this repository "
                "in the lab (Flux verifies it)")
 
@@ -40,10 +39,10 @@ def verify_source(client: Client, obj: Obj, commit: str, tag: str | None) -> Non
     namespace = (obj.get("metadata") or {}).get("namespace", "default")
     name = str((verify.get("secretRef") or {}).get("name") or "")
     if not name or client.get("v1", "Secret", name, namespace) is None:
-        raise _fail(obj, VERIFICATION_ERROR, f"public keys secret error: secrets \"{name}\" not found")
+        raise _fail(obj, reasons.VERIFICATION_ERROR, f"public keys secret error: secrets \"{name}\" not found")
     mode = str(verify["mode"])
     if mode in ("Tag", "TagAndHEAD") and tag is None:
-        raise _fail(obj, INVALID_VERIFICATION_MODE,
+        raise _fail(obj, reasons.INVALID_VERIFICATION_MODE,
                     "cannot verify tag object's signature if a tag reference is not specified", stalled=True)
     subject = f"tag '{tag}'" if mode == "Tag" else f"commit '{commit}'"
-    raise _fail(obj, VERIFICATION_ERROR, f"signature verification of {subject} failed: {UNSUPPORTED}")
+    raise _fail(obj, reasons.VERIFICATION_ERROR, f"signature verification of {subject} failed: {UNSUPPORTED}")

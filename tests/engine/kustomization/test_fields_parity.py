@@ -190,3 +190,43 @@ def test_service_account_name_is_impersonated_and_a_missing_account_is_forbidden
     story.manager.reconcile("Kustomization", "app", story.ns)
     assert story.ready("Kustomization", "app")[:2] == ("True", "ReconciliationSucceeded")
     assert story.get("ConfigMap", "web") is not None
+
+
+# -- decryption ----------------------------------------------------------------------------------------
+SOPS_SECRET = """\
+apiVersion: v1
+kind: Secret
+metadata:
+  name: db
+  namespace: {ns}
+stringData:
+  password: ENC[AES256_GCM,data:tJ8=,iv:abc=,tag:def=,type:str]
+sops:
+  age:
+  - recipient: age1qqqq
+    enc: "-----BEGIN AGE ENCRYPTED FILE-----"
+  mac: ENC[AES256_GCM,data:xyz=,iv:abc=,tag:def=,type:str]
+  version: 3.9.0
+"""
+
+
+def test_decryption_fails_as_flux_and_says_what_the_kit_supports(story: Story) -> None:
+    story.commit("app", {"app/db.yaml": SOPS_SECRET.format(ns=story.apps), "app/cm.yaml": story.configmap("web")})
+    story.git_repository()
+    story.kustomization("keys-missing", "./app", decryption={"provider": "sops", "secretRef": {"name": "sops-age"}})
+    story.kustomization("gated", "./app", decryption={"provider": "sops", "serviceAccountName": "sops"})
+    story.sync()
+    assert story.ready("Kustomization", "keys-missing") == ("False", "BuildFailed", 'secrets "sops-age" not found')
+    gated = story.ready("Kustomization", "gated")
+    assert gated == ("False", "FeatureGateDisabled", "to use spec.decryption.serviceAccountName for decryption "
+                     "authentication please enable the ObjectLevelWorkloadIdentity feature gate in the controller")
+    assert story.condition("gated", "Stalled")["reason"] == "FeatureGateDisabled"
+
+    story.client.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "sops-age", "namespace": story.ns},
+                         "stringData": {"age.agekey": "AGE-SECRET-KEY-1QQQQ"}})
+    story.manager.reconcile("Kustomization", "keys-missing", story.ns)
+    status, reason, message = story.ready("Kustomization", "keys-missing")
+    assert (status, reason) == ("False", "BuildFailed")
+    assert message.startswith(f"decryption failed for 'Secret.v1.[noGrp]/db': failed to decrypt and format "
+                              f"'{story.apps}/db' Secret data: the workshop kit cannot decrypt SOPS data")
+    assert story.get("ConfigMap", "web") is None and story.get("Secret", "db") is None
