@@ -276,3 +276,64 @@ def test_oci_repository_is_static_and_charts_pull_from_it(story: Story, chart_re
     assert (status, reason) == ("False", "ChartPullError")
     assert message == ("chart pull error: failed to get chart version for remote reference: could not locate a "
                        "version matching provided version string 9.x")
+
+
+def test_a_new_chart_version_in_the_repository_reaches_the_chart(story: Story,
+                                                                 chart_repository: LabChartRepository) -> None:
+    from workshop.chart_repo import LAB_CHARTS, LabChart, build_repository
+
+    helm_repository(story, "lab", chart_repository.url)
+    helm_chart(story, "web", "web", version="0.2.x")
+    story.sync()
+    assert get(story, "HelmChart", "web")["status"]["artifact"]["revision"] == "0.2.0"
+    chart_repository.files = build_repository((*LAB_CHARTS, LabChart("web", "0.2.1", "6.5.4")))
+    story.sync()
+    revision = "sha256:" + hashlib.sha256(chart_repository.files["index.yaml"]).hexdigest()
+    assert get(story, "HelmRepository", "lab")["status"]["artifact"]["revision"] == revision
+    assert ready(story, "HelmChart", "web") == ("True", "ChartPullSucceeded",
+                                                "pulled 'web' chart with version '0.2.1'")
+    assert ("Normal", "NewArtifact") in [e[:2] for e in story.events("HelmRepository")]
+
+
+def test_repository_timeout(story: Story) -> None:
+    import threading
+
+    from engine.loopback import LoopbackServer, Reply
+
+    release = threading.Event()
+
+    def slow(_request: Any) -> Reply:
+        release.wait(5)
+        return Reply(200, b"apiVersion: v1\nentries: {}\n")
+
+    with LoopbackServer(slow) as server:
+        helm_repository(story, "slow", server.url, timeout="500ms")
+        story.sync()
+        release.set()
+    assert ready(story, "HelmRepository", "slow") == (
+        "False", "Failed", "failed to fetch Helm repository index: failed to cache index to temporary file: "
+        f'Get "{server.url}/index.yaml": context deadline exceeded (Client.Timeout exceeded while awaiting headers)')
+
+
+def test_deleting_sources_removes_their_artifacts(story: Story, chart_repository: LabChartRepository) -> None:
+    helm_repository(story, "lab", chart_repository.url)
+    helm_chart(story, "web", "web")
+    story.sync()
+    paths = [story.storage_dir / get(story, kind, name)["status"]["artifact"]["path"]
+             for kind, name in (("HelmRepository", "lab"), ("HelmChart", "web"))]
+    assert all(p.is_file() for p in paths)
+    for kind, name in (("HelmChart", "web"), ("HelmRepository", "lab")):
+        story.client.delete(SOURCE_API, kind, name, story.ns)
+    story.sync()
+    assert story.client.get(SOURCE_API, "HelmChart", "web", story.ns) is None
+    assert story.client.get(SOURCE_API, "HelmRepository", "lab", story.ns) is None
+    assert not any(p.exists() for p in paths)
+
+
+def test_suspended_chart_is_left_alone(story: Story, chart_repository: LabChartRepository) -> None:
+    helm_repository(story, "lab", chart_repository.url)
+    helm_chart(story, "web", "web", suspend=True)
+    story.sync()
+    obj = get(story, "HelmChart", "web")
+    assert "artifact" not in (obj.get("status") or {})
+    assert "finalizers.fluxcd.io" in obj["metadata"]["finalizers"]
