@@ -24,12 +24,13 @@ APPLY = "application/apply-patch+yaml"
 
 
 @contextmanager
-def embedded_server(workdir: Path) -> Iterator[tuple[int, Path]]:
-    """Start the embedded API server in a child process; yield (pid, kubeconfig)."""
+def embedded_server(workdir: Path, state: Path | None = None) -> Iterator[tuple[int, Path]]:
+    """Start the embedded API server in a child process (journaling to `state` when given); yield (pid,
+    kubeconfig)."""
     kubeconfig = workdir / "kubeconfig"
     proc = subprocess.Popen(
         [sys.executable, "-m", "workshop.cluster.embedded", "--name", "bench", "--port", "0",
-         "--kubeconfig", str(kubeconfig)],
+         "--kubeconfig", str(kubeconfig), *(["--state", str(state)] if state else [])],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
@@ -142,6 +143,83 @@ def run() -> list[dict[str, Any]]:
         {"name": "list 1000 (json)", "value": statistics.median(list_raw), "unit": "ms", "target": 100.0},
         {"name": "list 1000 (typed models)", "value": statistics.median(list_typed), "unit": "ms"},
         {"name": "peak rss, 10k objects", "value": rss, "unit": "MiB"},
+        *custom_resource_rows(),
+    ]
+
+
+WIDGET_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "widgets.bench.example.com"},
+    "spec": {"group": "bench.example.com", "scope": "Namespaced",
+             "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "listKind": "WidgetList"},
+             "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                 "type": "object", "properties": {"spec": {
+                     "type": "object", "required": ["min", "max"],
+                     "x-kubernetes-validations": [{"rule": "self.min <= self.max", "message": "min exceeds max"}],
+                     "properties": {"min": {"type": "integer", "minimum": 0}, "max": {"type": "integer"},
+                                    "name": {"type": "string", "pattern": "^[a-z]+$", "default": "w"}}}}}}}]}}
+
+
+def _create_configmaps(workdir: Path, state: Path | None) -> list[float]:
+    workdir.mkdir()
+    with embedded_server(workdir, state) as (_, kc):
+        client = kubernetes.config.new_client_from_config(config_file=str(kc))
+        core = kubernetes.client.CoreV1Api(client)
+        core.create_namespace({"metadata": {"name": NAMESPACE}})
+        core.create_namespaced_config_map(NAMESPACE, configmap(99999))
+        samples = timed(lambda i: core.create_namespaced_config_map(NAMESPACE, configmap(i)), 300)
+        client.close()
+        return samples
+
+
+def _create_custom_resources(workdir: Path) -> tuple[list[float], list[float]]:
+    from engine.api.crds import GIT_REPOSITORY, crd_manifest
+
+    workdir.mkdir()
+    with embedded_server(workdir) as (_, kc):
+        client = kubernetes.config.new_client_from_config(config_file=str(kc))
+        kubernetes.client.CoreV1Api(client).create_namespace({"metadata": {"name": NAMESPACE}})
+        ext = kubernetes.client.ApiextensionsV1Api(client)
+        ext.create_custom_resource_definition(crd_manifest(GIT_REPOSITORY))
+        ext.create_custom_resource_definition(WIDGET_CRD)
+        time.sleep(0.2)
+        custom = kubernetes.client.CustomObjectsApi(client)
+
+        def gitrepo(i: int) -> None:
+            custom.create_namespaced_custom_object(
+                "source.toolkit.fluxcd.io", "v1", NAMESPACE, "gitrepositories",
+                {"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
+                 "metadata": {"name": f"repo-{i:04d}"},
+                 "spec": {"url": f"https://example.com/org/repo-{i}", "interval": "5m", "ref": {"branch": "main"}}})
+
+        def widget(i: int) -> None:
+            custom.create_namespaced_custom_object(
+                "bench.example.com", "v1", NAMESPACE, "widgets",
+                {"apiVersion": "bench.example.com/v1", "kind": "Widget", "metadata": {"name": f"w-{i:04d}"},
+                 "spec": {"min": 1, "max": 3 + i}})
+
+        gitrepo(9999)
+        widget(9999)
+        repos, widgets = timed(gitrepo, 300), timed(widget, 300)
+        client.close()
+        return repos, widgets
+
+
+def custom_resource_rows() -> list[dict[str, Any]]:
+    """CR creates validated against their CRD schema (pattern, required, defaults) and a CEL rule, and the
+    cost of journaling acknowledged writes (--state) on a ConfigMap create."""
+    with tempfile.TemporaryDirectory(prefix="apiserver-bench-") as tmp:
+        plain = _create_configmaps(Path(tmp) / "plain", None)
+        journaled = _create_configmaps(Path(tmp) / "journaled", Path(tmp) / "state")
+        repos, widgets = _create_custom_resources(Path(tmp) / "crs")
+    return [
+        {"name": "create configmap p50", "value": statistics.median(plain), "unit": "ms"},
+        {"name": "create configmap p50, journaled (--state)", "value": statistics.median(journaled), "unit": "ms",
+         "target": 2.0},
+        {"name": "create GitRepository p50 (CRD schema)", "value": statistics.median(repos), "unit": "ms",
+         "target": 2.0},
+        {"name": "create CR p50 (schema + CEL rule)", "value": statistics.median(widgets), "unit": "ms",
+         "target": 2.0},
     ]
 
 
