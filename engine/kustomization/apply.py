@@ -271,20 +271,48 @@ class Applier:
                   if dry is not None and dry is not existing and (existing is None or drifted(dry, existing))]
         if writes and before_write is not None:
             before_write(writes)
-        out = ChangeSet()
-        for obj, meta, existing, dry in plans:
+        actions: list[Action | ApiError] = []
+        to_write: list[tuple[int, Obj]] = []
+        for obj, _meta, existing, dry in plans:
             if dry is None:
-                out.add(meta, SKIPPED)
-                continue
-            if dry is existing or existing is not None and not drifted(dry, existing):
-                out.add(meta, UNCHANGED)
-                continue
+                actions.append(SKIPPED)
+            elif dry is existing or existing is not None and not drifted(dry, existing):
+                actions.append(UNCHANGED)
+            else:
+                actions.append(CREATED if existing is None else CONFIGURED)
+                to_write.append((len(actions) - 1, obj))
+
+        def write(obj: Obj) -> ApiError | None:
             try:
                 self.client.apply(obj, field_manager=self.field_manager, force=True)
             except ApiError as err:
-                raise ApplyError(f"{meta.subject} apply failed ({err.reason}): {err.message}",
-                                 _merge(done, out)) from None
-            out.add(meta, CREATED if existing is None else CONFIGURED)
+                return err
+            return None
+
+        written: set[int] = set()
+        if len(to_write) < 2 * self.concurrency:  # few writes: one by one, stopping at the first failure
+            for index, obj in to_write:
+                error = write(obj)
+                if error is not None:
+                    actions[index] = error
+                    break
+                written.add(index)
+        else:  # many writes (a first apply): the API server takes them concurrently
+            with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+                for (index, _), error in zip(to_write, pool.map(write, [o for _, o in to_write]), strict=True):
+                    if error is not None:
+                        actions[index] = error
+                    else:
+                        written.add(index)
+        pending = {index for index, _ in to_write}
+        out, failure = ChangeSet(), None
+        for index, ((_, meta, _, _), action) in enumerate(zip(plans, actions, strict=True)):
+            if isinstance(action, ApiError):
+                failure = failure or f"{meta.subject} apply failed ({action.reason}): {action.message}"
+            elif index not in pending or index in written:
+                out.add(meta, action)
+        if failure is not None:  # the change set lists what was written, for the event and the inventory
+            raise ApplyError(failure, _merge(done, ChangeSet([e for e in out if e.action in (CREATED, CONFIGURED)])))
         return out
 
     def _prefetch(self, batch: list[Obj]) -> dict[str, Obj | None]:
