@@ -15,6 +15,7 @@ from engine.cli.wait import get_object
 
 Obj = dict[str, Any]
 KS_GROUP = "kustomize.toolkit.fluxcd.io"
+HELM_GROUP = "helm.toolkit.fluxcd.io"
 
 
 # -- tree ------------------------------------------------------------------------------------------
@@ -35,7 +36,21 @@ def tree_lines(s: Session, name: str, namespace: str, seen: set[tuple[str, str]]
             seen.add(key)
             for child in tree_lines(s, meta.name, meta.namespace, seen):
                 lines.append(("    " if last else "│   ") + child)
+        elif meta.kind == "HelmRelease" and meta.group == HELM_GROUP:
+            children = helmrelease_inventory(s, meta.name, meta.namespace)
+            for j, child in enumerate(children):
+                lines.append(("    " if last else "│   ") + ("└── " if j == len(children) - 1 else "├── ") +
+                             child.subject)
     return lines
+
+
+def helmrelease_inventory(s: Session, name: str, namespace: str) -> list[Any]:
+    """The objects of a HelmRelease's current Helm release (its status.inventory), as flux's tree lists them."""
+    from engine.api.types_helm import HelmRelease
+    from engine.kustomization.inventory import ObjMeta
+
+    obj = s.client.get(f"{HELM_GROUP}/v2", "HelmRelease", name, namespace) or {}
+    return [ObjMeta.parse(e) for e in HelmRelease(obj).inventory]
 
 
 def tree_node(s: Session, group: str, kind: str, name: str, namespace: str,
@@ -58,7 +73,14 @@ def tree_node(s: Session, group: str, kind: str, name: str, namespace: str,
             continue
         if meta.kind == "Kustomization":
             seen.add(key)
-        children.append(tree_node(s, meta.group, meta.kind, meta.name, meta.namespace, seen))
+        child = tree_node(s, meta.group, meta.kind, meta.name, meta.namespace, seen)
+        if meta.kind == "HelmRelease" and meta.group == HELM_GROUP:
+            released = [{"resource": {"Namespace": m.namespace, "Name": m.name,
+                                      "GroupKind": {"Group": m.group, "Kind": m.kind}}}
+                        for m in helmrelease_inventory(s, meta.name, meta.namespace)]
+            if released:
+                child["resources"] = released
+        children.append(child)
     if children:
         node["resources"] = children
     return node

@@ -49,6 +49,7 @@ class TokenIssuer:
     def __init__(self, key: bytes | None = None) -> None:
         self.key = key or secrets.token_bytes(32)
         self.key_id = _b64(hashlib.sha256(self.key).digest()[:20])
+        self._verified: dict[str, TokenClaims] = {}
 
     def issue(self, namespace: str, name: str, uid: str, *, audiences: tuple[str, ...] = DEFAULT_AUDIENCES,
               expiration: int = DEFAULT_EXPIRATION, bound: Obj | None = None, now: float | None = None) -> tuple[
@@ -68,7 +69,20 @@ class TokenIssuer:
         return f"{signing}.{_b64(signature)}", exp
 
     def verify(self, token: str, *, now: float | None = None) -> TokenClaims | None:
-        """The claims of a valid, unexpired token of this issuer; None otherwise."""
+        """The claims of a valid, unexpired token of this issuer; None otherwise (verified tokens are cached)."""
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify(token)
+            if claims is None:
+                return None
+            if len(self._verified) >= 4096:
+                self._verified.clear()
+            self._verified[token] = claims
+        if claims.expires <= (now if now is not None else time.time()):
+            return None
+        return claims
+
+    def _verify(self, token: str) -> TokenClaims | None:
         parts = token.split(".")
         if len(parts) != 3:
             return None
@@ -84,7 +98,5 @@ class TokenIssuer:
                                  next(({"kind": kind.capitalize(), **v} for kind, v in k8s.items()
                                        if kind in ("pod", "secret", "node")), None))
         except (ValueError, KeyError, TypeError):
-            return None
-        if result.expires <= (now if now is not None else time.time()):
             return None
         return result
