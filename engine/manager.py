@@ -341,7 +341,10 @@ class Manager:
                 return
             objs = self._snapshot()
             queue[:] = [k for k in queue if k in objs]
-            queue += [k for k, o in objs.items() if k not in runs and k not in queue and self.is_pending(o)]
+            # an object run earlier in this sync is queued again when it asks for it (e.g. a HelmChart whose
+            # spec the HelmRelease just changed, or one being deleted), up to MAX_RUNS_PER_SYNC runs
+            queue += [k for k, o in objs.items()
+                      if runs.get(k, 0) < MAX_RUNS_PER_SYNC and k not in queue and self.is_pending(o)]
             if not queue:
                 return
             key = self._order(queue, objs)

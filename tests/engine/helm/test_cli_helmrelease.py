@@ -83,3 +83,49 @@ def test_helmrelease_from_the_cli(lab: Lab, chart_repository: Any, tmp_path: Any
     out, _ = lab.ok("export", "helmrelease", "web")
     assert out.startswith("---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n")
     assert "status" not in out and "chartVersion" not in out
+
+
+RELEASE_YAML = """\
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: web
+  namespace: flux-system
+spec:
+  interval: 10m
+  targetNamespace: default
+  chart:
+    spec:
+      chart: web
+      version: 0.2.x
+      sourceRef:
+        kind: HelmRepository
+        name: lab
+"""
+REPOSITORY_YAML = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmRepository
+metadata:
+  name: lab
+  namespace: flux-system
+spec:
+  interval: 10m
+  url: {url}
+"""
+
+
+def test_tree_shows_a_helmreleases_objects(lab: Lab, chart_repository: Any) -> None:
+    lab.commit({"apps/release.yaml": RELEASE_YAML, "apps/repository.yaml": REPOSITORY_YAML.format(
+        url=chart_repository.url)})
+    lab.ok("install")
+    lab.ok("create", "source", "git", "fleet", "--url", lab.repo.url, "--branch", "main")
+    lab.ok("create", "kustomization", "apps", "--source", "GitRepository/fleet", "--path", "./apps", "--prune=true")
+    out, _ = lab.ok("get", "hr", "web", "--no-header")
+    assert out.split("\t")[1].strip() == "0.2.0"
+    out, _ = lab.ok("tree", "kustomization", "apps")
+    assert out.splitlines() == [
+        "Kustomization/flux-system/apps",
+        "├── HelmRelease/flux-system/web",
+        "│   ├── Service/default/default-web",
+        "│   └── Deployment/default/default-web",
+        "└── HelmRepository/flux-system/lab"]
