@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import tarfile
 import tempfile
@@ -73,6 +74,8 @@ CHART_NEGATIVE = (c.STORAGE_OPERATION_FAILED, c.FETCH_FAILED, BUILD_FAILED, c.AR
 SUPPORTED_SOURCES = ("HelmRepository", "GitRepository", "Bucket")
 AUTH_ERROR_WORDS = ("401", "unauthorized", "authentication required", "tls", "unknown certificate authority")
 NO_ARTIFACT_REQUEUE = 10.0
+#: RemoteReference.Validate's `^([-a-z0-9]+/?\.?)+$`, written without nested repetition.
+REMOTE_CHART_NAME = re.compile(r"[-a-z0-9](?:[-a-z0-9]|(?<=[-a-z0-9])/|(?<=[-a-z0-9/])\.)*")
 
 
 def human_size(size: float) -> str:
@@ -490,6 +493,12 @@ class HelmChartReconciler(PhasedReconciler[HelmChartRun]):
     def _build_from_helm_repository(self, run: HelmChartRun, repo_obj: Obj) -> ChartBuild:
         chart = HelmChart(run.obj)
         repo = HelmRepository(repo_obj)
+        if not chart.chart:
+            raise BuildError(CHART_REFERENCE, "no name set for remote chart reference")
+        if not REMOTE_CHART_NAME.fullmatch(chart.chart):
+            raise BuildError(CHART_REFERENCE, f"invalid chart name '{chart.chart}': a valid name must be lower case "
+                                              "letters and numbers and MAY be separated with dashes (-), slashes (/) "
+                                              "or periods (.)")
         wanted = effective_values_files(chart.values_files)
         metadata = str(chart.generation) if wanted else ""
         try:

@@ -167,6 +167,8 @@ def test_helm_chart_pulls_the_latest_stable_version(story: Story, chart_reposito
     ("web", "9.x", "invalid chart reference: failed to get chart version for remote reference: "
                    "no 'web' chart with version matching '9.x' found"),
     ("nope", "*", "invalid chart reference: failed to get chart version for remote reference: no chart name found"),
+    ("Web", "*", "invalid chart reference: invalid chart name 'Web': a valid name must be lower case letters and "
+                 "numbers and MAY be separated with dashes (-), slashes (/) or periods (.)"),
 ])
 def test_chart_reference_errors_stall(story: Story, chart_repository: LabChartRepository, chart: str,
                                       version: str, message: str) -> None:
