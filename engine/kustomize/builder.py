@@ -57,7 +57,7 @@ class Accumulator:
     def __init__(self, openapi: OpenApiState) -> None:
         self.resmap = ResMap()
         self.resmap.openapi = openapi
-        self.config = TransformerConfig.default()
+        self.config = TransformerConfig.empty()
         self.variables: list[dict[str, Any]] = []
 
 
@@ -188,9 +188,13 @@ class KustTarget:
                 self._accumulate_resource(ra, path)
         except KustomizeError as e:
             raise KustomizeError(f"accumulating resources: {e}", path=e.path) from None
-        for cfg_path in k.get("configurations", []):
-            text = self.ldr.load_text(cfg_path)
-            ra.config.merge(TransformerConfig.from_yaml(text, source=cfg_path))
+        # This kustomization's configuration (builtin specs plus its `configurations:` files) is merged after
+        # its bases' (kustomize's MergeConfig order matters: a spec covered by an earlier one is dropped).
+        configs = [
+            TransformerConfig.from_yaml(self.ldr.load_text(cfg_path), source=cfg_path)
+            for cfg_path in k.get("configurations", [])
+        ]
+        ra.config.merge(TransformerConfig.for_kustomization(configs))
         if k.get("crds"):
             from .crds import config_from_crds
 

@@ -266,6 +266,40 @@ LIST_FIELDS = (
 )
 
 
+_ORDER_FIRST = (
+    "Namespace ResourceQuota StorageClass CustomResourceDefinition ServiceAccount PodSecurityPolicy Role "
+    "ClusterRole RoleBinding ClusterRoleBinding ConfigMap Secret Endpoints Service LimitRange PriorityClass "
+    "PersistentVolume PersistentVolumeClaim Deployment StatefulSet CronJob PodDisruptionBudget"
+).split()
+_TYPE_ORDERS = {
+    **{k: i - len(_ORDER_FIRST) for i, k in enumerate(_ORDER_FIRST)},
+    "MutatingWebhookConfiguration": 1,
+    "ValidatingWebhookConfiguration": 2,
+}
+_GO_FIELD = {
+    "namePrefix": "NamePrefix",
+    "nameSuffix": "NameSuffix",
+    "namespace": "NameSpace",
+    "commonLabels": "CommonLabels",
+    "labels": "Labels",
+    "templateLabels": "TemplateLabels",
+    "commonAnnotations": "CommonAnnotations",
+    "varReference": "VarReference",
+    "images": "Images",
+    "replicas": "Replicas",
+}
+
+
+def _gvk_order(gvk: Gvk) -> tuple[int, str]:
+    """kustomize's Gvk.IsLessThan: kind priority, then group_version_kind with ~G/~V/~K for blanks."""
+    stable = f"{gvk.group or '~G'}_{gvk.version or '~V'}_{gvk.kind or '~K'}"
+    return _TYPE_ORDERS.get(gvk.kind, 0), stable
+
+
+def _spec_order(fs: FieldSpec) -> tuple[int, str]:
+    return _gvk_order(fs.gvk)
+
+
 def merge_into(into: list[FieldSpec], extra: list[FieldSpec]) -> None:
     """Append the specs of `extra` not already in `into`."""
     seen = set(into)
@@ -313,10 +347,34 @@ class TransformerConfig:
         return self.specs.get(name, [])
 
     def merge(self, other: TransformerConfig) -> None:
+        """kustomize's TransformerConfig.Merge: each field spec list merged (a spec already covered by one
+        whose gvk it selects, with the same path, is dropped; differing `create` is an error), then sorted
+        by gvk; name references merged per referenced gvk and sorted likewise."""
+        from .fieldspec import merge_specs
+
         for k, v in other.specs.items():
-            merge_into(self.specs.setdefault(k, []), v)
+            try:
+                self.specs[k] = sorted(merge_specs(self.specs.get(k, []), v), key=_spec_order)
+            except KustomizeError as e:
+                raise KustomizeError(f"failed to merge {_GO_FIELD.get(k, k)} fieldSpec: {e}") from None
+        refs = self.name_reference
         for gvk, v in other.name_reference.items():
-            merge_into(self.name_reference.setdefault(gvk, []), v)
+            try:
+                refs[gvk] = merge_specs(refs.get(gvk, []), v)
+            except KustomizeError as e:
+                raise KustomizeError(f"failed to merge NameReference fieldSpec: {e}") from None
+        self.name_reference = {g: refs[g] for g in sorted(refs, key=_gvk_order)}
+
+    @classmethod
+    def for_kustomization(cls, configs: list[TransformerConfig]) -> TransformerConfig:
+        """The builtin configuration merged with a kustomization's `configurations:` files (in order)."""
+        user = cls.empty()
+        for c in configs:
+            user.merge(c)
+        result = cls.default()
+        if configs:
+            result.merge(user)
+        return result
 
     @classmethod
     def from_yaml(cls, text: str, *, source: str) -> TransformerConfig:

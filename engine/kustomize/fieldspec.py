@@ -72,10 +72,14 @@ def merge_specs(specs: list[FieldSpec], incoming: list[FieldSpec]) -> list[Field
     """kustomize's FsSlice.MergeAll: add each spec unless one with the same path whose gvk it selects is
     present; a present one that differs in `create` is an error ("conflicting fieldspecs")."""
     out = list(specs)
+    exact = set(out)
     for x in incoming:
+        if x in exact:
+            continue
         same = next((s for s in out if s.path == x.path and s.gvk.is_selected_by(x.gvk)), None)
         if same is None:
             out.append(x)
+            exact.add(x)
         elif same.create != x.create:
             raise KustomizeError("conflicting fieldspecs")
     return out
