@@ -1,4 +1,9 @@
-"""`gitops diff kustomization`: server-side dry-run against the cluster, reported as flux does (dyff-like)."""
+"""`gitops diff kustomization`: server-side dry-run against the cluster, reported as flux does (dyff-like).
+
+Secret values are never printed: a changed value shows as `*** (before)` / `*** (after)`, an unchanged one as
+`***` (fluxcd/pkg/ssa); a Secret whose values `build` masked as SOPS data is compared by its keys only, which
+print as `*****` (flux2 internal/build). Objects excluded by `kustomize.toolkit.fluxcd.io/reconcile: disabled` or
+`kustomize.toolkit.fluxcd.io/ssa: ignore` are reported `skipped`."""
 
 from __future__ import annotations
 
@@ -58,7 +63,56 @@ def _indent(d: dict[str, Any]) -> list[str]:
 
 
 def _scalar(v: Any) -> str:
+    if isinstance(v, str) and "\n" not in v:
+        return v  # dyff prints strings as they are
     return yaml.safe_dump(v, default_flow_style=True).strip().removesuffix("...").strip()
+
+
+# -- Secret values never reach the terminal ---------------------------------------------------------------
+MASK, MASK_BEFORE, MASK_AFTER = "***", "*** (before)", "*** (after)"  # fluxcd/pkg/ssa sanitize.go
+SOPS_KEYS_MASK = "*****"  # flux2 internal/build diff.go, SOPS-masked Secrets compared by keys
+SOPS_MASK = "**SOPS**"
+EXCLUDED = {"kustomize.toolkit.fluxcd.io/reconcile": "disabled", "kustomize.toolkit.fluxcd.io/ssa": "ignore"}
+
+
+def sanitize_secret_data(before: Obj, after: Obj) -> None:
+    """ssa.SanitizeUnstructuredData: equal values become `***`, changed ones `*** (before)`/`*** (after)`."""
+    old, new = before.get("data"), after.get("data")
+    old = dict(old) if isinstance(old, dict) else None
+    new = dict(new) if isinstance(new, dict) else None
+    for key in list(old or {}):
+        assert old is not None
+        if new is not None and key in new:
+            if old[key] != new[key]:
+                old[key], new[key] = MASK_BEFORE, MASK_AFTER
+                continue
+            new[key] = MASK
+        old[key] = MASK
+    for key in list(new or {}):
+        assert new is not None
+        if old is None or key not in old:
+            new[key] = MASK
+    if old is not None:
+        before["data"] = old
+    if new is not None:
+        after["data"] = new
+
+
+def _sops_masked(obj: Obj) -> bool:
+    """Does the built Secret carry `flux build`'s SOPS mask (its real values are unknown here)?"""
+    import base64
+
+    for value in (obj.get("data") or {}).values():
+        try:
+            if SOPS_MASK.encode() in base64.b64decode(str(value)):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _keys_only(obj: Obj) -> Obj:
+    return {**obj, "data": {k: SOPS_KEYS_MASK for k in sorted(obj.get("data") or {})}}
 
 
 def diff_objects(s: Session, ks: Obj, objects: list[Obj]) -> list[str]:
@@ -76,14 +130,26 @@ def diff_objects(s: Session, ks: Obj, objects: list[Obj]) -> list[str]:
             except ApiError:
                 pass
         built.add(ObjMeta.of(obj).id)
+        annotations = {**(meta.get("labels") or {}), **(meta.get("annotations") or {})}
+        if any(annotations.get(k) == v for k, v in EXCLUDED.items()):
+            lines.append(f"► {_subject(obj)} skipped")
+            continue
         existing = s.client.get(obj["apiVersion"], obj["kind"], meta["name"], meta.get("namespace"))
         if existing is None:
             lines.append(f"► {_subject(obj)} created")
             continue
         dry = s.client.apply(obj, field_manager=FIELD_MANAGER, dry_run=True)
         before, after = _comparable(existing), _comparable(dry)
-        if before != after:
-            lines += [f"► {_subject(obj)} drifted", ""] + changes(before, after) + [""]
+        if before == after:
+            continue
+        if obj.get("kind") == "Secret":
+            if _sops_masked(obj):  # values unknown: drifted only when the keys differ
+                before, after = _keys_only(before), _keys_only(after)
+                if before.get("data") == after.get("data"):
+                    continue
+            else:
+                sanitize_secret_data(before, after)
+        lines += [f"► {_subject(obj)} drifted", ""] + changes(before, after) + [""]
     if (ks.get("spec") or {}).get("prune"):
         for entry in ((ks.get("status") or {}).get("inventory") or {}).get("entries") or []:
             if entry["id"] not in built:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from engine.client import Client
 from engine.kustomization.generator import GenerateError, find_kustomization, generate
 from engine.kustomization.postbuild import (
@@ -131,13 +133,43 @@ def sops_encrypted(obj: Obj) -> bool:
 
 
 def mask_sops(objects: list[Obj]) -> None:
-    """Replace SOPS-encrypted Secret values as `flux build` does (`**SOPS**`, base64 in `data`)."""
+    """Mask SOPS data in Secrets as `flux build` does (flux2 internal/build maskSopsData): a Secret carrying SOPS
+    metadata (`sops:` with `mac: ENC[`) loses its `sops` field and every value (`**SOPS**`; base64 of it in `data`;
+    `{"mask":"**SOPS**"}` for dockerconfigjson); in other Secrets only values that are SOPS documents are masked."""
     masked = base64.b64encode(SOPS_MASK.encode()).decode()
     for obj in objects:
-        if obj.get("kind") == "Secret" and obj.get("sops"):
-            for key in ("data", "stringData"):
-                if isinstance(obj.get(key), dict):
-                    obj[key] = {k: (masked if key == "data" else SOPS_MASK) for k in obj[key]}
+        if obj.get("kind") != "Secret":
+            continue
+        data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
+        string_data = obj.get("stringData") if isinstance(obj.get("stringData"), dict) else {}
+        text = yaml.safe_dump(obj, sort_keys=False)
+        if "sops:" in text and "mac: ENC[" in text:
+            obj.pop("sops", None)
+            if obj.get("type") == "kubernetes.io/dockerconfigjson":
+                mask_json = json.dumps({"mask": SOPS_MASK}, separators=(",", ":"))
+                data_mask, string_mask = base64.b64encode(mask_json.encode()).decode(), mask_json
+            else:
+                data_mask, string_mask = masked, SOPS_MASK
+            data = {k: data_mask for k in data}
+            string_data = {k: string_mask for k in string_data}
+        else:
+            data = {k: (masked if _sops_document(_b64(v)) else v) for k, v in data.items()}
+            string_data = {k: (masked if _sops_document(str(v)) else v) for k, v in string_data.items()}
+        if "data" in obj:
+            obj["data"] = data
+        if string_data:
+            obj["stringData"] = string_data
+
+
+def _b64(value: Any) -> str:
+    try:
+        return base64.b64decode(str(value)).decode(errors="replace")
+    except ValueError:
+        return ""
+
+
+def _sops_document(text: str) -> bool:
+    return "sops" in text and "ENC[" in text
 
 
 def secret_values(obj: Obj) -> list[str]:

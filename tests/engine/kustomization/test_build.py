@@ -58,7 +58,9 @@ def test_bad_input_is_a_build_error_with_flux_message(tmp_path: Path, files: dic
 
 
 def test_sops_values_are_masked_as_flux_build_does() -> None:
-    objects = [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "sops": {"version": "3"},
+    objects = [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+                "sops": {"mac": "ENC[AES256_GCM,data:x]", "version": "3"},
                 "data": {"password": "ZW5jcnlwdGVk"}, "stringData": {"token": "ENC[...]"}}]
     mask_sops(objects)
     assert objects[0]["data"] == {"password": "KipTT1BTKio="} and objects[0]["stringData"] == {"token": "**SOPS**"}
+    assert "sops" not in objects[0]  # the SOPS metadata is not shown either

@@ -1,0 +1,59 @@
+"""`gitops diff/build kustomization` never print Secret values: diff masks them as fluxcd/pkg/ssa does, build masks
+SOPS data as `flux build` does, and both keep the build's order."""
+
+from __future__ import annotations
+
+import base64
+
+import yaml
+
+from tests.engine import test_cli_cluster
+from tests.engine.test_cli_cluster import CM, Lab
+
+lab = test_cli_cluster.lab  # the CLI tests' fixture
+
+SECRET = ("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: default\ntype: Opaque\n"
+          "data:\n  password: {password}\n  user: {user}\n")
+SOPS = ("apiVersion: v1\nkind: Secret\nmetadata:\n  name: sealed\n  namespace: default\n"
+        "stringData:\n  token: ENC[AES256_GCM,data:abc=,type:str]\n"
+        "sops:\n  mac: ENC[AES256_GCM,data:xyz=,type:str]\n  version: 3.9.0\n")
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def test_diff_masks_secret_values_before_and_after(lab: Lab) -> None:
+    lab.commit({"apps/s.yaml": SECRET.format(password=b64("hunter2-old"), user=b64("admin-user"))})
+    lab.setup()
+    lab.ok("reconcile", "ks", "apps", "--with-source")
+    local = lab.tmp / "local"
+    local.mkdir()
+    (local / "a.yaml").write_text(CM.format(name="a", value="v"))
+    (local / "s.yaml").write_text(SECRET.format(password=b64("hunter2-new"), user=b64("admin-user")))
+    code, out, _ = lab.run("diff", "ks", "apps", "--path", str(local))
+    assert code == 1
+    assert "► Secret/default/db drifted" in out
+    assert ["data.password", "  ± value change", "    - *** (before)", "    + *** (after)"] == \
+        out.splitlines()[out.splitlines().index("data.password"):][:4]
+    for secret in ("hunter2", b64("hunter2-old"), b64("hunter2-new"), b64("admin-user"), "admin-user"):
+        assert secret not in out
+
+
+def test_build_masks_sops_data_and_keeps_kustomize_order(lab: Lab) -> None:
+    lab.setup()
+    local = lab.tmp / "local"
+    local.mkdir()
+    (local / "kustomization.yaml").write_text("resources:\n- z.yaml\n- sealed.yaml\n- a.yaml\n")
+    (local / "z.yaml").write_text(CM.format(name="z", value="v"))
+    (local / "a.yaml").write_text(CM.format(name="a", value="v"))
+    (local / "sealed.yaml").write_text(SOPS)
+    out, _ = lab.ok("build", "ks", "apps", "--path", str(local))
+    docs = list(yaml.safe_load_all(out))
+    assert [d["metadata"]["name"] for d in docs] == ["a", "z", "sealed"]  # kustomize legacy order: kind, then id
+    sealed = docs[2]
+    assert "sops" not in sealed and sealed["stringData"] == {"token": "**SOPS**"}
+    assert "ENC[" not in out
+    # diff: the masked SOPS Secret is compared by its keys only
+    code, out, _ = lab.run("diff", "ks", "apps", "--path", str(local))
+    assert "ENC[" not in out and "**SOPS**" not in out
