@@ -107,13 +107,13 @@ class LabChartRepository:
     """The lab's HTTP chart repository on 127.0.0.1 (optionally behind basic auth), serving `directory`."""
 
     def __init__(self, directory: Path | None = None, *, charts: tuple[LabChart, ...] = LAB_CHARTS,
-                 credentials: tuple[str, str] | None = None) -> None:
+                 credentials: tuple[str, str] | None = None, port: int = 0) -> None:
         self.charts = charts
         self.credentials = credentials
         self.directory = directory
         self.files: dict[str, bytes] = {}
         self.requests: list[str] = []
-        self._server = LoopbackServer(self._handle, name="lab-chart-repository", methods=("GET", "HEAD"))
+        self._server = LoopbackServer(self._handle, port=port, name="lab-chart-repository", methods=("GET", "HEAD"))
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> LabChartRepository:
@@ -195,3 +195,31 @@ class LabChartRepository:
                 config_media_type=OCI_CHART_CONFIG, layers=[(data, OCI_CHART_LAYER)], annotations=annotations)
         return pushed
 
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m workshop.chart_repo [--port N] [--dir DIR]`: serve the lab charts until Ctrl-C (a terminal's
+    chart repository for `gitops create source helm lab --url=<printed url>`)."""
+    import argparse
+    import threading
+
+    parser = argparse.ArgumentParser(prog="python -m workshop.chart_repo", description=main.__doc__)
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--dir", type=Path, default=None, help="also write the repository into this folder")
+    args = parser.parse_args(argv)
+    repo = LabChartRepository(args.dir, port=args.port)
+    repo.start()
+    print(f"lab chart repository: {repo.url}", flush=True)
+    for chart in repo.charts:
+        print(f"  {chart.source} {chart.version}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        repo.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

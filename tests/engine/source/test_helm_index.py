@@ -206,3 +206,23 @@ def test_entries_with_invalid_versions_are_dropped_on_load() -> None:
     assert "not-a-version" not in [e["version"] for e in INDEX.entries["web"]]
     with pytest.raises(ChartReferenceError, match='improper constraint: "not-a-version"'):
         select_version(INDEX, "web", "not-a-version")
+
+
+def test_the_chart_repository_runs_from_a_terminal(tmp_path: pytest.TempPathFactory) -> None:
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    folder = Path(str(tmp_path)) / "repo"
+    proc = subprocess.Popen([sys.executable, "-m", "workshop.chart_repo", "--dir", str(folder)],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().split(": ", 1)[1].strip()
+        with urllib.request.urlopen(url + "index.yaml", timeout=10) as response:
+            assert response.read() == (folder / "index.yaml").read_bytes()
+        assert (folder / "web-0.2.0.tgz").is_file()
+    finally:
+        proc.terminate()
+        proc.wait(10)
