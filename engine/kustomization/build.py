@@ -140,8 +140,8 @@ def mask_sops(objects: list[Obj]) -> None:
     for obj in objects:
         if obj.get("kind") != "Secret":
             continue
-        data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
-        string_data = obj.get("stringData") if isinstance(obj.get("stringData"), dict) else {}
+        data: dict[str, Any] = obj["data"] if isinstance(obj.get("data"), dict) else {}
+        string_data: dict[str, Any] = obj["stringData"] if isinstance(obj.get("stringData"), dict) else {}
         text = yaml.safe_dump(obj, sort_keys=False)
         if "sops:" in text and "mac: ENC[" in text:
             obj.pop("sops", None)
