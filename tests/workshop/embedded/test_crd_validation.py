@@ -111,7 +111,9 @@ def _custom_crd(versions: list[dict[str, Any]]) -> dict[str, Any]:
                      "versions": versions}}
 
 
-WIDGET_SCHEMA = {"type": "object", "properties": {"spec": {
+WIDGET_SCHEMA = {"type": "object", "properties": {
+    "metadata": {"type": "object", "properties": {"name": {"type": "string", "maxLength": 8}}},
+    "spec": {
     "type": "object",
     "x-kubernetes-validations": [
         {"rule": "self.minReplicas <= self.maxReplicas", "message": "minReplicas must not exceed maxReplicas"},
@@ -236,3 +238,8 @@ def test_schema_change_on_crd_update_takes_effect(embedded_cluster: Any, widgets
         v["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["size"]["maxLength"] = 10
     assert requests.put(f"{embedded_cluster.url}{CRDS}/widgets.example.com", json=crd, timeout=5).status_code == 200
     assert requests.post(widgets, json=widget(size="abcdef"), timeout=5).status_code == 201
+
+
+def test_root_metadata_schema_narrows_the_name(widgets: str) -> None:
+    r = requests.post(widgets, json={**widget(), "metadata": {"name": "much-too-long"}}, timeout=5)
+    assert _causes(r)[1:] == [("metadata.name", "Too long: may not be more than 8 bytes")]  # [0]: CEL not run

@@ -437,8 +437,15 @@ def _object(value: Obj, node: Node, path: str, causes: list[Cause], *, root: boo
     if node.max_properties is not None and len(value) > node.max_properties:
         causes.append(_too_many(path, len(value), node.max_properties))
     for key, child in node.properties.items():
-        if key in value and not (root and key == "metadata"):
-            validate(value[key], child, _join(path, key), causes)
+        if key not in value:
+            continue
+        if root and key == "metadata":  # ObjectMeta is validated as such; a schema may only narrow the names
+            md = value[key]
+            for sub in ("name", "generateName"):
+                if isinstance(md, dict) and sub in md and sub in child.properties:
+                    validate(md[sub], child.properties[sub], f"metadata.{sub}", causes)
+            continue
+        validate(value[key], child, _join(path, key), causes)
     if isinstance(node.additional, Node):
         for key, item in value.items():
             if key not in node.properties:
