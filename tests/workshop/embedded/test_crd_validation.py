@@ -133,6 +133,9 @@ WIDGET_SCHEMA = {"type": "object", "properties": {
         "template": {"type": "object", "x-kubernetes-embedded-resource": True,
                      "x-kubernetes-preserve-unknown-fields": True},
         "note": {"type": "string", "nullable": True},
+        "hosts": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
+        "ports": {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+                  "items": {"type": "object", "properties": {"name": {"type": "string"}, "port": {"type": "integer"}}}},
     }}}}
 
 
@@ -243,3 +246,14 @@ def test_schema_change_on_crd_update_takes_effect(embedded_cluster: Any, widgets
 def test_root_metadata_schema_narrows_the_name(widgets: str) -> None:
     r = requests.post(widgets, json={**widget(), "metadata": {"name": "much-too-long"}}, timeout=5)
     assert _causes(r)[1:] == [("metadata.name", "Too long: may not be more than 8 bytes")]  # [0]: CEL not run
+
+
+def test_list_type_set_and_map_refuse_duplicates(widgets: str) -> None:
+    r = requests.post(widgets, json=widget(hosts=["a", "b", "a", "a"],
+                                           ports=[{"name": "http", "port": 80}, {"name": "http", "port": 81}]),
+                      timeout=5)
+    assert r.json()["details"]["causes"] == [
+        {"reason": "FieldValueDuplicate", "message": 'Duplicate value: "a"', "field": "spec.hosts[2]"},
+        {"reason": "FieldValueDuplicate", "message": 'Duplicate value: map[string]interface {}{"name":"http"}',
+         "field": "spec.ports[1]"},
+    ]

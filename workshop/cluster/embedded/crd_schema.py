@@ -175,6 +175,8 @@ class Node:
     min_items: int | None = None
     max_items: int | None = None
     unique_items: bool = False
+    list_type: str = ""
+    map_keys: tuple[str, ...] = ()
     min_properties: int | None = None
     max_properties: int | None = None
     preserve: bool = False
@@ -239,6 +241,9 @@ def compile_node(schema: Any, *, depth: int = 0) -> Node:
         if isinstance(schema.get(key), int) and not isinstance(schema.get(key), bool):
             setattr(node, attr, schema[key])
     node.unique_items = bool(schema.get("uniqueItems"))
+    node.list_type = str(schema.get("x-kubernetes-list-type") or "")
+    if isinstance(schema.get("x-kubernetes-list-map-keys"), list):
+        node.map_keys = tuple(str(k) for k in schema["x-kubernetes-list-map-keys"])
     node.preserve = bool(schema.get("x-kubernetes-preserve-unknown-fields"))
     node.embedded = bool(schema.get("x-kubernetes-embedded-resource"))
     if "default" in schema:
@@ -428,6 +433,35 @@ def _array(value: list[Any], node: Node, path: str, causes: list[Cause]) -> None
     if node.items is not None:
         for i, item in enumerate(value):
             validate(item, node.items, f"{path}[{i}]", causes)
+    if node.list_type in ("set", "map") and len(value) > 1:
+        causes.extend(_list_duplicates(value, node, path))
+
+
+def _go_map(value: dict[str, Any]) -> str:
+    """%#v of a map[string]interface{} (keys sorted, as fmt prints maps)."""
+    inner = ", ".join(f"{go_quote(k)}:{_shown(v)}" for k, v in sorted(value.items()))
+    return "map[string]interface {}{" + inner + "}"
+
+
+def _list_duplicates(value: list[Any], node: Node, path: str) -> list[Cause]:
+    """x-kubernetes-list-type set/map: a Duplicate cause at each second occurrence (listtype validation)."""
+    if node.list_type == "map":
+        for i, item in enumerate(value):
+            if item is not None and not isinstance(item, dict):
+                return [_invalid(f"{path}[{i}]", item, "must be an object for an array of list-type map")]
+        keys: list[Any] = [{k: item[k] for k in node.map_keys if k in item} if item else {} for item in value]
+    else:
+        keys = value
+    counts: dict[str, int] = {}
+    causes: list[Cause] = []
+    for i, key in enumerate(keys):
+        text = json.dumps(key, sort_keys=True)
+        counts[text] = counts.get(text, 0) + 1
+        if counts[text] == 2:
+            shown = _go_map(key) if isinstance(key, dict) else _shown(key)
+            causes.append({"reason": "FieldValueDuplicate", "message": f"Duplicate value: {shown}",
+                           "field": f"{path}[{i}]"})
+    return causes
 
 
 def _object(value: Obj, node: Node, path: str, causes: list[Cause], *, root: bool) -> None:
