@@ -1,4 +1,5 @@
-"""kstatus: is a live object Current, InProgress, Failed, Terminating or Unknown? (Flux's health rules, spec §2.8)."""
+"""kstatus: is a live object Current, InProgress, Failed, Terminating or Unknown? (Flux's health rules, as
+fluxcd/cli-utils' kstatus and kustomize-controller's readers compute them)."""
 
 from __future__ import annotations
 

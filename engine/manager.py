@@ -364,13 +364,15 @@ class Manager:
 
     def sync(self, timeout: float = 60.0, *, sources: bool = True, drift: bool = False) -> SyncReport:
         """Reconcile until nothing is pending. `sources`: also re-check every source and image repository
-        (sees new commits and tags); `drift`: also re-apply every Kustomization (as its interval timer would)."""
+        (sees new commits and tags); `drift`: also re-run every kind that corrects drift (Kustomizations, as their
+        interval timer would)."""
         report = SyncReport()
         with self._sync_lock:
             objs = self._snapshot()
             outside = {k for k, r in self.reconcilers.items() if r.observes_outside_world}
+            drifting = {k for k, r in self.reconcilers.items() if r.corrects_drift}
             queue = [k for k, o in objs.items()
-                     if self.is_pending(o) or (sources and k[0] in outside) or (drift and k[0] == "Kustomization")]
+                     if self.is_pending(o) or (sources and k[0] in outside) or (drift and k[0] in drifting)]
             self._drain(queue, time.monotonic() + timeout, report)
         return report
 

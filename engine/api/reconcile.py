@@ -218,6 +218,9 @@ class PhasedReconciler(Generic[R]):
     #: True for kinds whose truth lives outside the cluster (git remotes, registries): `sync(sources=True)`
     #: re-checks them, as their interval timer would.
     observes_outside_world: ClassVar[bool] = False
+    #: True for kinds that put the cluster back to what they applied (Kustomization): `sync(drift=True)` re-runs
+    #: them, as their interval timer would.
+    corrects_drift: ClassVar[bool] = False
 
     def __init__(self, client: Client, recorder: EventRecorder, logger: Logger) -> None:
         self.client = client

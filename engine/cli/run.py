@@ -88,6 +88,8 @@ def cmd_run(s: Session, args: argparse.Namespace) -> int:
         while not stop.is_set() and (end is None or time.monotonic() < end):
             left = (end - time.monotonic()) if end is not None else LEASE_SECONDS / 3
             stop.wait(min(LEASE_SECONDS / 3, max(0.05, left)))
+            if not manager.alive:  # the loop itself failed: stop holding the lease, say why, exit 1
+                break
             try:
                 renew_lease(s, holder)
             except ApiError:
@@ -99,6 +101,9 @@ def cmd_run(s: Session, args: argparse.Namespace) -> int:
         if receiver is not None:
             receiver.stop()
         release_lease(s)
+    if manager.failure:
+        p.failure(manager.failure)
+        return 1
     p.success("controllers stopped")
     return 0
 

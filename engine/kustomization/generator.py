@@ -1,4 +1,5 @@
-"""Generate or patch `kustomization.yaml` in the extracted artifact with the Kustomization's overrides (spec §2.3)."""
+"""Generate or patch `kustomization.yaml` in the extracted artifact with the Kustomization's overrides, as
+kustomize-controller does before every build (fluxcd/pkg/kustomize's generator)."""
 
 from __future__ import annotations
 

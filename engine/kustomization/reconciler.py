@@ -93,6 +93,7 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
     kind = KUSTOMIZATION
     controller = "kustomize-controller"
     run_type = KustomizationRun
+    corrects_drift = True
 
     def __init__(self, client: Client, recorder: EventRecorder, logger: Logger, *,
                  health_poll: float = HEALTH_POLL, stage_wait_timeout: float = 60.0) -> None:

@@ -226,3 +226,25 @@ def test_the_background_workers_survive_an_exploding_reconciler(story: Story) ->
         assert manager.alive and manager.failure is None
     finally:
         manager.stop()
+
+
+def test_a_loop_that_cannot_work_says_why(story: Story, monkeypatch: pytest.MonkeyPatch) -> None:
+    manager = story.manager
+
+    def broken(pools: Any) -> None:
+        raise RuntimeError("the loop itself is broken")
+
+    monkeypatch.setattr(manager, "_tick", broken)
+    monkeypatch.setattr("threading.excepthook", lambda args: None)  # the thread's traceback is expected here
+    manager.start()
+    wait_until(lambda: not manager.alive)
+    assert manager.failure == "controller manager stopped: RuntimeError: the loop itself is broken"
+
+
+def test_sync_drift_reruns_only_kinds_that_correct_drift(story: Story) -> None:
+    story.commit("Add", {"apps/a.yaml": story.configmap("a")})
+    story.git_repository()
+    story.kustomization("apps", "./apps")
+    story.sync()
+    report = story.sync(sources=False, drift=True)
+    assert [o.key[0] for o in report.outcomes] == ["Kustomization"]
