@@ -135,6 +135,7 @@ class GitRepositoryReconciler(PhasedReconciler[GitRepositoryRun]):
             c.mark_true(run.obj, c.ARTIFACT_OUTDATED, reasons.NEW_REVISION,
                         f"new upstream revision '{resolved.revision}'")
             self.progressing(run, f"building artifact: new upstream revision '{resolved.revision}'")
+        self.patch_status(run)  # a clone can take a while: show Reconciling with what is being built
         run.workdir = Path(tempfile.mkdtemp(prefix="gitrepository-"))
         try:
             run.subject = checkout(repo.url, resolved, run.workdir / "repo", creds, repo.timeout)
