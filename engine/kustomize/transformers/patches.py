@@ -30,7 +30,78 @@ def _apply_smp(
 
     if deletes_object(patch):
         return None
-    return apply_strategic_merge_patch(obj, patch, schema=schema, flavor="kustomize")
+    if schema is None:
+        from ...patch.schema import schema_for
+
+        api_version = obj.get("apiVersion") or patch.get("apiVersion") or ""
+        schema = schema_for(str(api_version), str(obj.get("kind") or patch.get("kind") or ""))
+    deferred: list[tuple[list[tuple[str, ...]], list[Any]]] = []
+    _replace_lists_with_keyless_items(patch, obj, (), schema, [], deferred)
+    merged = apply_strategic_merge_patch(obj, patch, schema=schema, flavor="kustomize")
+    for steps, value in deferred:
+        _set_at(merged, steps, value)
+    return merged
+
+
+def _replace_lists_with_keyless_items(
+    node: Any,
+    original: Any,
+    path: tuple[str, ...],
+    schema: SchemaLookup,
+    steps: list[tuple[str, ...]],
+    deferred: list[tuple[list[tuple[str, ...]], list[Any]]],
+) -> None:
+    """kustomize (kyaml's merge) on a merge-keyed list the object already has, whose patch holds an item
+    without the key: the list becomes the patch's keyed items, in patch order, unmerged (keyless items
+    dropped); rewritten here as a `$patch: replace` list. A list the object lacks becomes the keyless
+    items only: set after the merge (`deferred`, reached through `steps`). Observed with kustomize v5.5.0."""
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if not isinstance(key, str) or not isinstance(value, (dict, list)):
+            continue
+        here = (*path, key)
+        before = original.get(key) if isinstance(original, dict) else None
+        if isinstance(value, dict):
+            _replace_lists_with_keyless_items(value, before, here, schema, [*steps, ("k", key)], deferred)
+            continue
+        strategy = schema(here)
+        merge_key = strategy.merge_key if strategy.smp_merge else None
+        items = [i for i in value if isinstance(i, dict) and "$patch" not in i]
+        if merge_key and any(merge_key not in i for i in items):
+            if isinstance(before, list):
+                node[key] = [{"$patch": "replace"}, *(i for i in items if merge_key in i)]
+            else:
+                keyless = [i for i in items if merge_key not in i]
+                deferred.append(([*steps, ("k", key)], copy.deepcopy(keyless)))
+                node[key] = []
+            continue
+        for item in items:
+            match = None
+            if merge_key and isinstance(before, list) and merge_key in item:
+                match = next(
+                    (b for b in before if isinstance(b, dict) and b.get(merge_key) == item[merge_key]), None
+                )
+            where = (
+                ("item", key, merge_key, item[merge_key]) if merge_key and merge_key in item else ("k", key)
+            )
+            if where[0] == "k":
+                continue  # items of unkeyed lists are replaced whole: nothing to defer inside them
+            _replace_lists_with_keyless_items(item, match, here, schema, [*steps, where], deferred)
+
+
+def _set_at(node: Any, steps: list[tuple[str, ...]], value: Any) -> None:
+    """Set `value` at the place `steps` names in the merged object (maps by key, list items by merge key)."""
+    for step in steps[:-1]:
+        if step[0] == "k":
+            node = node.get(step[1]) if isinstance(node, dict) else None
+        else:
+            items = node.get(step[1]) if isinstance(node, dict) else None
+            node = next((i for i in items or [] if isinstance(i, dict) and i.get(step[2]) == step[3]), None)
+        if node is None:
+            return
+    if isinstance(node, dict):
+        node[steps[-1][1]] = value
 
 
 def config_yaml(entry: dict[str, Any]) -> str:
