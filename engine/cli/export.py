@@ -24,6 +24,50 @@ def _kept(values: dict[str, str] | None, managed: tuple[str, ...]) -> dict[str, 
     return {k: v for k, v in (values or {}).items() if not k.startswith(managed)}
 
 
+# Flux's CRD defaults (kubebuilder:default) for the kinds whose kit CRDs carry no schema defaults: flux export
+# shows them because the API server stored them.
+SPEC_DEFAULTS: dict[str, Obj] = {
+    "GitRepository": {"timeout": "60s"},
+    "HelmRepository": {"provider": "generic"},
+    "Receiver": {"interval": "10m"},
+    "Alert": {"eventSeverity": "info"},
+    "ImageRepository": {"provider": "generic", "exclusionList": ["^.*\\.sig$"]},
+    "ImagePolicy": {"digestReflectionPolicy": "Never"},
+}
+DURATIONS = ("interval", "retryInterval", "timeout")  # metav1.Duration fields of a spec (and of HelmRelease actions)
+HELM_ACTIONS = ("install", "upgrade", "test", "rollback", "uninstall")
+OMITEMPTY_BOOLS = ("force", "suspend", "wait", "recurseSubmodules", "ignoreMissingComponents", "insecure",
+                   "persistentClient")  # Go `bool,omitempty`: false is not printed
+
+
+def _go_durations(spec: Obj) -> None:
+    """metav1.Duration values re-printed as Go does (`5m` → `5m0s`, `60s` → `1m0s`); unparsable ones kept."""
+    from engine.api.duration import DurationError, format_duration, parse_duration
+
+    holders = [spec] + [spec[a] for a in HELM_ACTIONS if isinstance(spec.get(a), dict)]
+    for holder in holders:
+        for key in DURATIONS:
+            value = holder.get(key)
+            if isinstance(value, str):
+                try:
+                    holder[key] = format_duration(parse_duration(value))
+                except DurationError:
+                    pass
+
+
+def exported_spec(kind: str, spec: Obj) -> Obj:
+    """The spec as Flux's typed API prints it: CRD defaults filled in, durations in Go form, false omitempty
+    booleans left out."""
+    import copy
+
+    out = {**copy.deepcopy(SPEC_DEFAULTS.get(kind, {})), **copy.deepcopy(spec)}
+    _go_durations(out)
+    for key in OMITEMPTY_BOOLS:
+        if out.get(key) is False:
+            del out[key]
+    return out
+
+
 def exported(target: Target, obj: Obj) -> Obj:
     """The object as `flux export` shapes it."""
     meta = obj.get("metadata") or {}
@@ -35,7 +79,7 @@ def exported(target: Target, obj: Obj) -> Obj:
     if annotations:
         out_meta["annotations"] = annotations
     return {"apiVersion": target.info.api_version, "kind": target.kind, "metadata": out_meta,
-            "spec": obj.get("spec") or {}}
+            "spec": exported_spec(target.kind, obj.get("spec") or {})}
 
 
 def cmd_export(s: Session, args: argparse.Namespace) -> int:
