@@ -13,7 +13,7 @@ from engine.cli.output import CLIError, export
 from engine.cli.session import Session
 
 FLUX_VERSION = "v2.9.4"
-MIN_KUBERNETES = (1, 28, 0)
+MIN_KUBERNETES = (1, 33, 0)  # flux 2.9's kubernetesConstraints: >=1.33.0-0
 # flux's defaults, in flux's order.
 DEFAULT_COMPONENTS = ("source-controller", "kustomize-controller", "helm-controller", "notification-controller")
 EXTRA_COMPONENTS = ("image-reflector-controller", "image-automation-controller")
@@ -125,12 +125,14 @@ def cmd_check(s: Session, args: argparse.Namespace) -> int:
     version = server_version(s)
     found = _parse_version(version)
     constraint = ">={}.{}.{}-0".format(*MIN_KUBERNETES)
-    shown = version.lstrip("v").split("+")[0].split("-")[0]
-    if found < MIN_KUBERNETES:
-        p.failure(f"Kubernetes version {shown} does not match {constraint}")
-        raise CLIError("prerequisites checks failed")
-    p.success(f"Kubernetes {shown} {constraint}")
+    ok = found >= MIN_KUBERNETES
+    if ok:  # Masterminds' Version.String(): no leading v, pre-release kept
+        p.success(f"Kubernetes {version.removeprefix('v')} {constraint}")
+    else:  # Version.Original(), as the server wrote it
+        p.failure(f"Kubernetes version {version} does not match {constraint}")
     if args.pre:
+        if not ok:
+            return 1  # flux exits 1 without a further line
         p.success("prerequisites checks passed")
         return 0
     from engine.cli.run import lease_is_fresh
@@ -140,7 +142,6 @@ def cmd_check(s: Session, args: argparse.Namespace) -> int:
         p.success("gitops-manager: running (gitops run)")
     else:
         p.warning("gitops-manager: not running, reconcile/create run the controllers in-process")
-    ok = True
     p.action("checking crds")
     for info in installed_kinds(s):
         crd = s.client.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", info.crd_name)

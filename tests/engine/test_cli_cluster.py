@@ -88,7 +88,7 @@ def test_check_install_check(lab: Lab) -> None:
     assert out == ""
     lines = err.splitlines()
     assert lines[0] == "► checking prerequisites"
-    assert re.fullmatch(r"✔ Kubernetes \d+\.\d+\.\d+ >=1\.28\.0-0", lines[1])
+    assert re.fullmatch(r"✔ Kubernetes 1\.33\.\d+-embedded >=1\.33\.0-0", lines[1])  # flux 2.9 requires 1.33
     assert lines[2] == "✔ prerequisites checks passed"
     code, _, err = lab.run("check")
     assert code == 1 and err.splitlines()[-1] == "✗ check failed"

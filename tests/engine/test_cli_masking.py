@@ -57,3 +57,4 @@ def test_build_masks_sops_data_and_keeps_kustomize_order(lab: Lab) -> None:
     # diff: the masked SOPS Secret is compared by its keys only
     code, out, _ = lab.run("diff", "ks", "apps", "--path", str(local))
     assert "ENC[" not in out and "**SOPS**" not in out
+

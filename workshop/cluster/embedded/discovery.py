@@ -8,7 +8,8 @@ from .resources import SUB_VERBS, Registry, ResourceInfo
 
 Obj = dict[str, Any]
 
-SERVER_VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.4-embedded",
+# Reported as 1.33 so that Flux 2.9's `flux check --pre` (>=1.33.0-0) accepts the lab cluster.
+SERVER_VERSION = {"major": "1", "minor": "33", "gitVersion": "v1.33.4-embedded",
                   "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
                   "buildDate": "2025-04-22T00:00:00Z", "goVersion": "go1.23.6", "compiler": "gc",
                   "platform": "linux/amd64"}
