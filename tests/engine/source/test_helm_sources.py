@@ -339,3 +339,26 @@ def test_suspended_chart_is_left_alone(story: Story, chart_repository: LabChartR
     obj = get(story, "HelmChart", "web")
     assert "artifact" not in (obj.get("status") or {})
     assert "finalizers.fluxcd.io" in obj["metadata"]["finalizers"]
+
+
+@pytest.mark.parametrize("auth_mode", ["token", "basic"])
+def test_private_oci_registry_needs_the_secret(story: Story, auth_mode: str) -> None:
+    from workshop.registry import LabRegistry
+
+    with LabRegistry(kind="embedded", credentials=("learner", "s3cret"), auth_mode=auth_mode) as registry:
+        LabChartRepository().push_oci(registry)
+        url = f"oci://{registry.host}/charts"
+        helm_repository(story, "private", url, type="oci", insecure=True, secretRef={"name": "regcred"})
+        helm_repository(story, "anonymous", url, type="oci", insecure=True)
+        helm_chart(story, "web", "web", source="private")
+        helm_chart(story, "anon", "web", source="anonymous")
+        story.client.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "regcred",
+                                                                                "namespace": story.ns},
+                             "stringData": {"username": "learner", "password": "s3cret"}})
+        story.sync()
+        assert ready(story, "HelmChart", "web") == ("True", "ChartPullSucceeded",
+                                                    "pulled 'web' chart with version '0.2.0'")
+        status, reason, message = ready(story, "HelmChart", "anon")
+        assert (status, reason) == ("False", "AuthenticationFailed")
+        assert message.startswith("failed to authenticate with the Helm repository: chart pull error: ")
+        assert "unauthorized" in message
