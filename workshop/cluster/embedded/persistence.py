@@ -165,7 +165,12 @@ class Saver:
                  "uids": self.store.uid_counter, "names": self.store.name_counter}
         if self._file is None:
             return
-        self._file.write(json.dumps(entry, separators=(",", ":")).encode() + b"\n")
+        try:
+            self._file.write(json.dumps(entry, separators=(",", ":")).encode() + b"\n")
+        except OSError:  # the write is committed in memory already; say so loudly rather than fail the request
+            log.exception("journaling a change to %s failed: it is lost if the server dies before the next "
+                          "snapshot", self.state_dir)
+            return
         self._entries += 1
 
     def compact(self) -> None:
