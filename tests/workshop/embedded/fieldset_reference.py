@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine.patch.errors import PatchError
-from workshop.cluster.embedded.fieldpath import ITEM, ListLookup, MapLookup, Path, item_keys, path_string
 from engine.patch.schema import ListStrategy, is_atomic_map, list_strategy
+from workshop.cluster.embedded.fieldpath import ITEM, ListLookup, MapLookup, Path, item_keys, path_string
 from workshop.cluster.embedded.structured import StructuredMerge
 
 

@@ -1,13 +1,14 @@
 import json
 
 import pytest
-from .fieldset_reference import to_fields_v1
 from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.patch import PatchError, list_strategy
 from workshop.cluster.embedded.fieldpath import decode_fields_v1, encode_fields_v1, key_pe, path_string
 from workshop.cluster.embedded.fieldsets import FieldSets
+
+from .fieldset_reference import to_fields_v1
 
 
 def test_path_string_matches_kubernetes_conflict_wording() -> None:

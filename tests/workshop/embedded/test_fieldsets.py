@@ -11,13 +11,14 @@ import random
 from typing import Any
 
 import pytest
-from .fieldset_reference import Merge, Walker, from_fields_v1, to_fields_v1
 
 from engine.patch.errors import PatchError
+from engine.patch.schema import is_atomic_map, list_strategy
 from workshop.cluster.embedded.fieldpath import decode_fields_v1, encode_fields_v1
 from workshop.cluster.embedded.fieldsets import FieldSets, field_sets
-from engine.patch.schema import is_atomic_map, list_strategy
 from workshop.cluster.embedded.structured import StructuredMerge
+
+from .fieldset_reference import Merge, Walker, from_fields_v1, to_fields_v1
 
 
 def _deployment() -> dict:
