@@ -19,7 +19,7 @@ from typing import Any
 from engine import reasons
 from engine.api import conditions as c
 from engine.api.crds import KUSTOMIZATION
-from engine.api.duration import DurationError, format_duration, parse_duration
+from engine.api.duration import format_duration
 from engine.api.reconcile import (
     ArtifactNotFound,
     DependencyNotReady,
@@ -45,14 +45,14 @@ from engine.kustomization.apply import (
 )
 from engine.kustomization.build import BuildError, Generated, build_objects, generate_file, sops_encrypted
 from engine.kustomization.decryption import check_keys, decrypt
+from engine.kustomization.dependencies import dependency_problem, find_cycle
 from engine.kustomization.fields import (
     apply_client,
     health_checks,
-    ready_by_expr,
-    ready_expr_of,
     status_reader,
 )
 from engine.kustomization.history import upsert_history
+from engine.kustomization.spec import validate_spec
 from engine.kustomization.workspace import (
     ArtifactError,
     extract,
@@ -161,7 +161,7 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
             run.suspended = True
             run.did("suspended: nothing applied, nothing pruned")
             return Result()
-        _validate(run.obj)
+        validate_spec(run.obj)
         health_checks(run.obj)  # an invalid CEL expression: Stalled/InvalidCELExpression, before the source
         run.did("finalizer in place, object not being deleted")
         return None
@@ -194,9 +194,9 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
             run.did("no dependsOn: nothing to wait for")
             return None
         for dep in ks.depends_on:
-            problem = self.dependency_problem(ks, dep, run.revision)
+            problem = dependency_problem(self.client, ks, dep, run.revision)
             if problem:
-                cycle = self.find_cycle(ks.key)
+                cycle = find_cycle(self.client, ks.key)
                 if cycle:
                     problem += f" (circular dependency: {' -> '.join(str(k) for k in cycle)})"
                 self.event(run, NORMAL, reasons.DEPENDENCY_NOT_READY,
@@ -206,42 +206,6 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
         run.log.info("All dependencies are ready, proceeding with reconciliation")
         run.did("dependencies ready: " + ", ".join(str(d) for d in ks.depends_on))
         return None
-
-    def dependency_problem(self, ks: Kustomization, dep: NamespacedName, revision: str) -> str | None:
-        """Why a dependency is not ready (Flux's dependsOn rules), or None."""
-        obj = self.client.get(self.kind.api_version, self.kind.kind, dep.name, dep.namespace)
-        if obj is None:
-            return f"dependency '{dep}' not found: kustomizations.{self.kind.group} \"{dep.name}\" not found"
-        expr = ready_expr_of(ks.obj, dep.name, dep.namespace)
-        if expr:  # readyExpr replaces the built-in readiness check
-            return ready_by_expr(expr, ks.obj, obj, str(dep))
-        dks = Kustomization(obj)
-        if not dks.status.get("conditions") or dks.generation != dks.observed_generation or not c.is_ready(obj):
-            return f"dependency '{dep}' is not ready"
-        same_source = all(dks.source_ref.get(k) == ks.source_ref.get(k) for k in ("kind", "name", "namespace"))
-        if same_source and dks.last_applied_revision != revision:
-            return f"dependency '{dep}' revision is not up to date"
-        return None
-
-    def find_cycle(self, start: NamespacedName) -> list[NamespacedName] | None:
-        """A dependsOn cycle through `start`, read from the cluster (for a clearer message)."""
-        path: list[NamespacedName] = []
-
-        def visit(key: NamespacedName) -> list[NamespacedName] | None:
-            if key in path:
-                return path[path.index(key):] + [key]
-            obj = self.client.get(self.kind.api_version, self.kind.kind, key.name, key.namespace)
-            if obj is None:
-                return None
-            path.append(key)
-            for dep in Kustomization(obj).depends_on:
-                found = visit(dep)
-                if found and found[0] == start:
-                    return found
-            path.pop()
-            return None
-
-        return visit(start)
 
     def phase_fetch(self, run: KustomizationRun) -> Result | None:
         """Download the artifact tarball, verify its digest and unpack it into a temporary folder."""
@@ -550,39 +514,6 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
         ref = ks.source_ref
         keys: list[Key] = [(ref.get("kind", ""), ref.get("namespace", ""), ref.get("name", ""))]
         return keys + [(self.kind.kind, d.namespace, d.name) for d in ks.depends_on]
-
-
-def _validate(obj: Obj) -> None:
-    """Fields the API server's schema would have rejected: fail clearly (Stalled) instead of crashing."""
-    spec = obj.get("spec")
-    if not isinstance(spec, dict):
-        raise ReconcileError(reasons.RECONCILIATION_FAILED, "invalid spec: expected an object, got "
-                             f"{type(spec).__name__}", stalled=True)
-    for name in ("interval", "retryInterval", "timeout"):
-        value = spec.get(name)
-        if value is None:
-            continue
-        try:
-            parse_duration(value)
-        except DurationError as err:
-            raise ReconcileError(reasons.RECONCILIATION_FAILED, f"invalid spec.{name}: {err}",
-                                 stalled=True) from None
-    for name in ("path", "targetNamespace", "namePrefix", "nameSuffix", "serviceAccountName"):
-        if spec.get(name) is not None and not isinstance(spec[name], str):
-            raise ReconcileError(reasons.RECONCILIATION_FAILED, f"invalid spec.{name}: expected a string, got "
-                                 f"{type(spec[name]).__name__}", stalled=True)
-    ref = spec.get("sourceRef")
-    if not isinstance(ref, dict) or not isinstance(ref.get("name"), str) or not ref.get("name"):
-        raise ReconcileError(reasons.RECONCILIATION_FAILED, "invalid spec.sourceRef: a kind and a name are "
-                             "required", stalled=True)
-    for dep in spec.get("dependsOn") or []:
-        if not isinstance(dep, dict) or not isinstance(dep.get("name"), str):
-            raise ReconcileError(reasons.RECONCILIATION_FAILED, "invalid spec.dependsOn: every entry needs a name",
-                                 stalled=True)
-    for check in spec.get("healthChecks") or []:
-        if not isinstance(check, dict) or not check.get("kind") or not check.get("name"):
-            raise ReconcileError(reasons.RECONCILIATION_FAILED, "invalid spec.healthChecks: every entry needs a "
-                                 "kind and a name", stalled=True)
 
 
 def _union(old: list[Obj], new: list[Obj]) -> list[Obj]:
