@@ -11,8 +11,9 @@ from functools import lru_cache
 from typing import Any
 
 from engine.patch import PatchError
-from .fieldpath import ITEM, Path, key_pe, path_string, value_pe
 from engine.patch.schema import ListStrategy, is_atomic_map, list_strategy
+
+from .fieldpath import ITEM, Path, key_pe, path_string, value_pe
 
 Names = tuple[str, ...]
 _CONTAINERS = (dict, list)

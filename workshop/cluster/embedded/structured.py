@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from engine.patch import PatchError
-from .fieldpath import ListLookup, MapLookup, Path, key_pe, names, value_pe
 from engine.patch.jsondata import clone
 from engine.patch.schema import ListStrategy
+
+from .fieldpath import ListLookup, MapLookup, Path, key_pe, names, value_pe
 
 
 def drop_nulls(value: Any) -> Any:
