@@ -257,3 +257,24 @@ def test_list_type_set_and_map_refuse_duplicates(widgets: str) -> None:
         {"reason": "FieldValueDuplicate", "message": 'Duplicate value: map[string]interface {}{"name":"http"}',
          "field": "spec.ports[1]"},
     ]
+
+
+def test_kubernetes_cel_library_functions_and_eval_errors(embedded_cluster: Any) -> None:
+    schema = {"type": "object", "properties": {"spec": {
+        "type": "object", "x-kubernetes-preserve-unknown-fields": True,
+        "x-kubernetes-validations": [
+            {"rule": "self.name.lowerAscii() == self.name", "message": "name must be lower case"},
+            {"rule": "self.parts.join('-').split('-').size() == self.parts.size()"},
+            {"rule": "self.sizes.isSorted()", "messageExpression": "'the ' + string(self.sizes.size()) + ' sizes are not sorted'"},
+            {"rule": "self.missing.x == 1"},
+        ]}}}
+    crd = _custom_crd([{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": schema}}])
+    assert requests.post(embedded_cluster.url + CRDS, json=crd, timeout=5).status_code == 201
+    url = f"{embedded_cluster.url}/apis/example.com/v1/namespaces/default/widgets"
+    body = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
+            "spec": {"name": "Web", "parts": ["a", "b"], "sizes": [2, 1]}}
+    assert _causes(requests.post(url, json=body, timeout=5)) == [
+        ("spec", 'Invalid value: "object": name must be lower case'),
+        ("spec", 'Invalid value: "object": no such key: missing evaluating rule: self.missing.x == 1'),
+        ("spec", 'Invalid value: "object": the 2 sizes are not sorted'),
+    ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import celpy
+from celpy import celtypes
 
 from .validation import Cause, go_value
 
@@ -50,10 +51,50 @@ class Rule:
         return self.message or f"failed rule: {self.rule}"
 
 
+def _s(value: Any) -> celtypes.StringType:
+    return celtypes.StringType(str(value))
+
+
+def _index_of(target: Any, item: Any, *start: Any) -> celtypes.IntType:
+    if isinstance(target, list):
+        return celtypes.IntType(target.index(item) if item in target else -1)
+    return celtypes.IntType(str(target).find(str(item), *(int(x) for x in start)))
+
+
+def _last_index_of(target: Any, item: Any) -> celtypes.IntType:
+    if isinstance(target, list):
+        return celtypes.IntType(len(target) - 1 - target[::-1].index(item) if item in target else -1)
+    return celtypes.IntType(str(target).rfind(str(item)))
+
+
+def _split(text: Any, sep: Any, *limit: Any) -> celtypes.ListType:
+    parts = str(text).split(str(sep), int(limit[0]) - 1) if limit and int(limit[0]) > 0 else str(text).split(str(sep))
+    return celtypes.ListType([_s(p) for p in parts])
+
+
+#: The Kubernetes CEL library functions (strings, lists extensions) a CRD rule commonly calls.
+K8S_FUNCTIONS: dict[str, Any] = {
+    "lowerAscii": lambda t: _s(str(t).lower()),
+    "upperAscii": lambda t: _s(str(t).upper()),
+    "trim": lambda t: _s(str(t).strip()),
+    "replace": lambda t, old, new, *n: _s(str(t).replace(str(old), str(new), *(int(x) for x in n))),
+    "split": _split,
+    "join": lambda items, *sep: _s((str(sep[0]) if sep else "").join(str(x) for x in items)),
+    "substring": lambda t, start, *end: _s(str(t)[int(start):int(end[0])] if end else str(t)[int(start):]),
+    "indexOf": _index_of,
+    "lastIndexOf": _last_index_of,
+    "isSorted": lambda items: celtypes.BoolType(list(items) == sorted(items)),
+    "sum": lambda items: sum(items, celtypes.IntType(0)) if all(isinstance(x, int) for x in items)
+    else sum(items, celtypes.DoubleType(0)),
+    "min": lambda items: min(items),
+    "max": lambda items: max(items),
+}
+
+
 def _compile(source: str) -> tuple[Any, str]:
     try:
         env = _env()
-        return env.program(env.compile(source)), ""
+        return env.program(env.compile(source), functions=K8S_FUNCTIONS), ""
     except Exception as e:  # noqa: BLE001 - celpy raises several error types; each becomes a rule error
         return None, str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
 
@@ -97,7 +138,7 @@ def _eval_error(error: Any) -> str:
         return f"no such key: {m.group(1)}"
     if "divide by zero" in text:
         return "division by zero"
-    return text
+    return text.split(" (in activation", 1)[0]
 
 
 def _run(program: Any, activation: dict[str, Any]) -> tuple[Any, str]:
