@@ -118,8 +118,8 @@ def row(obj: Obj, *, prefix: bool, all_ns: bool) -> list[str]:
     return ([meta.get("namespace", "")] if all_ns else []) + cells
 
 
-def list_kind(s: Session, kind: str) -> list[Obj]:
-    items = s.client.list(INFO[kind].api_version, kind, s.list_namespace)
+def list_kind(s: Session, kind: str, label_selector: str | None = None) -> list[Obj]:
+    items = s.client.list(INFO[kind].api_version, kind, s.list_namespace, label_selector=label_selector or None)
     for item in items:
         item["kind"] = kind
     return sorted(items, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
@@ -148,9 +148,28 @@ def select(objs: list[Obj], selector: str | None) -> list[Obj]:
     return [obj for obj in objs if (ready(obj)[0].lower() == want) != (neg == "!=")]
 
 
+def watch_kind(s: Session, args: argparse.Namespace, kind: str) -> int:
+    """`--watch`: a row per object at the start and whenever it changes (engine.cli.watch)."""
+    from engine.cli.watch import watch_rows
+
+    header = None if args.no_header else \
+        (["namespace"] if s.all_namespaces else []) + ["name", *COLUMNS[kind].header, "ready", "message"]
+
+    def poll() -> list[tuple[tuple[str, ...], str, list[str]]]:
+        objs = select([o for o in list_kind(s, kind, args.label_selector)
+                       if not args.name or o["metadata"]["name"] == args.name], args.status_selector)
+        return [((o["metadata"].get("namespace", ""), o["metadata"]["name"]),
+                 str(o["metadata"].get("resourceVersion", "")), row(o, prefix=False, all_ns=s.all_namespaces))
+                for o in objs]
+
+    return watch_rows(poll, header, s.timeout)
+
+
 def get_one_kind(s: Session, args: argparse.Namespace, kind: str) -> int:
+    if getattr(args, "watch", False):
+        return watch_kind(s, args, kind)
     try:
-        objs = list_kind(s, kind)
+        objs = list_kind(s, kind, getattr(args, "label_selector", None))
     except NoMatchError:
         objs = []
     if args.name:
@@ -167,9 +186,11 @@ def get_one_kind(s: Session, args: argparse.Namespace, kind: str) -> int:
 
 def print_kinds(s: Session, args: argparse.Namespace, kinds: tuple[str, ...]) -> int:
     """One table per non-empty kind, names prefixed `<kind>/`, a blank line after each; missing CRDs skipped."""
+    if getattr(args, "watch", False):
+        raise CLIError("expected a single resource type, but found all")
     for kind in kinds:
         try:
-            objs = select(list_kind(s, kind), args.status_selector)
+            objs = select(list_kind(s, kind, getattr(args, "label_selector", None)), args.status_selector)
         except NoMatchError:
             continue
         if objs:
@@ -193,6 +214,10 @@ def add_parsers(get: Any, common: argparse.ArgumentParser) -> None:
             p.add_argument("name", nargs="?")
         p.add_argument("--no-header", action="store_true")
         p.add_argument("--status-selector", default=None)
+        p.add_argument("-w", "--watch", action="store_true",
+                       help="after listing/getting the requested object, watch for changes")
+        p.add_argument("-l", "--label-selector", default="",
+                       help="filter objects by label selector (e.g. -l team=web)")
         p.set_defaults(func=func)
         return p
 

@@ -148,36 +148,55 @@ def last_seen(event: Obj, now: dt.datetime) -> str:
     return text
 
 
-def cmd_events(s: Session, args: argparse.Namespace) -> int:
+def _event_filter(s: Session, selector: str) -> list[tuple[str, str | None]]:
+    """`--for Kind[/name]` as (kind, name or None) pairs; a named Kustomization brings its source's events too."""
+    kind, _, name = selector.partition("/")
+    if not kind:
+        raise CLIError("--for selector must be of format <kind>[/<name>]")
+    wanted: list[tuple[str, str | None]] = [(kind.lower(), name or None)]
+    if name and kind.lower() == "kustomization":
+        ref = (get_object(s, "Kustomization", name).get("spec") or {}).get("sourceRef") or {}
+        wanted.append((str(ref.get("kind", "")).lower(), str(ref.get("name", ""))))
+    return wanted
+
+
+def event_rows(s: Session, args: argparse.Namespace, now: dt.datetime) -> list[tuple[Obj, list[str]]]:
+    """The Flux objects' events (filtered by --for and --types), oldest first, with their table rows."""
     from engine.events import list_events
 
-    wanted: set[tuple[str, str]] | None = None
-    if args.for_:
-        kind, _, name = args.for_.partition("/")
-        if not kind or not name:
-            raise CLIError(f"invalid --for '{args.for_}', must be in format Kind/name")
-        wanted = {(kind, name)}
-        if kind == "Kustomization":
-            ref = (get_object(s, "Kustomization", name).get("spec") or {}).get("sourceRef") or {}
-            wanted.add((ref.get("kind", ""), ref.get("name", "")))
-    events = [e for e in list_events(s.client, s.list_namespace)
-              if (e.get("involvedObject") or {}).get("apiVersion", "").split("/")[0].endswith("toolkit.fluxcd.io")]
-    if wanted is not None:
-        events = [e for e in events if (e["involvedObject"].get("kind"), e["involvedObject"].get("name")) in wanted]
-    if args.types:
-        types = {t.strip() for t in args.types.split(",")}
-        events = [e for e in events if e.get("type") in types]
-    now = dt.datetime.now(dt.UTC)
+    wanted = _event_filter(s, args.for_) if args.for_ else None
+    types = {t.strip().lower() for t in args.types.split(",") if t.strip()} if args.types else None
+    out = []
+    for e in list_events(s.client, s.list_namespace):
+        inv = e.get("involvedObject") or {}
+        if not str(inv.get("apiVersion", "")).split("/")[0].endswith("toolkit.fluxcd.io"):
+            continue
+        kind, name = str(inv.get("kind", "")), str(inv.get("name", ""))
+        if wanted is not None and not any(k == kind.lower() and n in (None, name) for k, n in wanted):
+            continue
+        if types is not None and str(e.get("type", "")).lower() not in types:
+            continue
+        cells = [last_seen(e, now), e.get("type", ""), e.get("reason", ""), f"{kind}/{name}",
+                 " ".join(line.strip() for line in (e.get("message") or "").splitlines() if line.strip())]  # one row each
+        out.append((e, ([e["metadata"].get("namespace", "")] if s.all_namespaces else []) + cells))
+    return out
+
+
+def cmd_events(s: Session, args: argparse.Namespace) -> int:
     header = (["namespace"] if s.all_namespaces else []) + ["last seen", "type", "reason", "object", "message"]
-    rows = []
-    for e in events:
-        inv = e["involvedObject"]
-        cells = [last_seen(e, now), e.get("type", ""), e.get("reason", ""), f"{inv.get('kind')}/{inv.get('name')}",
-                 (e.get("message") or "").strip()]
-        rows.append(([e["metadata"].get("namespace", "")] if s.all_namespaces else []) + cells)
+    if args.watch:
+        from engine.cli.watch import watch_rows
+
+        def poll() -> list[tuple[tuple[str, ...], str, list[str]]]:
+            return [((e["metadata"].get("namespace", ""), e["metadata"]["name"]),
+                     str(e["metadata"].get("resourceVersion", "")), r)
+                    for e, r in event_rows(s, args, dt.datetime.now(dt.UTC))]
+
+        return watch_rows(poll, header, s.timeout)
+    rows = [r for _, r in event_rows(s, args, dt.datetime.now(dt.UTC))]
     if not rows:
-        s.printer.failure(f"no events found in \"{s.namespace}\" namespace" if not s.all_namespaces
-                          else "no events found in any namespace")
+        s.printer.failure(f"No events found in {s.namespace} namespace." if not s.all_namespaces
+                          else "No events found.")
         return 0
     print(table(header, rows), end="")
     return 0
@@ -258,8 +277,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     diff.set_defaults(func=cmd_diff)
 
     ev = sub.add_parser("events", parents=[common], help="display Kubernetes events for Flux resources")
-    ev.add_argument("--for", dest="for_", default="", help="Kind/name of the object")
-    ev.add_argument("--types", default="")
+    ev.add_argument("--for", dest="for_", default="", help="Kind[/name] of the objects whose events to show")
+    ev.add_argument("--types", default="", help="filter events for certain types (Normal, Warning)")
+    ev.add_argument("-w", "--watch", action="store_true", help="indicate if the events should be streamed")
     ev.set_defaults(func=cmd_events)
     kz = sub.add_parser("kustomize", parents=[common], help="kustomize build in pure Python")
     kzsub = kz.add_subparsers(dest="kz_cmd", required=True, metavar="{build}")

@@ -319,7 +319,7 @@ def test_bad_timeout_is_one_line(lab: Lab) -> None:
 
 def test_source_failure_is_quoted_and_events_can_be_empty(lab: Lab) -> None:
     lab.ok("install")
-    assert lab.run("events") == (0, "", "✗ no events found in \"flux-system\" namespace\n")
+    assert lab.run("events") == (0, "", "✗ No events found in flux-system namespace.\n")
     missing = (lab.tmp / "nowhere.git").as_uri()
     code, _, err = lab.run("create", "source", "git", "gone", "--url", missing, "--branch", "main")
     assert code == 1
