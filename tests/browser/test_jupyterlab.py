@@ -72,8 +72,11 @@ class LabServer:
     log: Path
 
     def open(self, page: Page, path: str) -> None:
-        page.goto(f"{self.url}/lab/tree/{path}?token={TOKEN}")
-        page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", timeout=60_000)
+        page.goto(f"{self.url}/lab/tree/{path}?token={TOKEN}&reset")  # reset: only this notebook open
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=60_000)
+        page.locator(".jp-NotebookPanel .jp-Spinner").wait_for(state="detached", timeout=60_000)
+        # the kit's kernel is connected and idle (a cell run before that would not reach it)
+        page.get_by_text("Python 3 (workshop) | Idle").wait_for(timeout=60_000)
 
 
 @pytest.fixture(scope="module")
@@ -171,12 +174,12 @@ def test_stored_graph_and_widgets_render_without_running_anything(server: LabSer
 
 def test_run_all_cells_of_lesson_01(server: LabServer, page: Page) -> None:
     server.open(page, "notebooks/01-kustomize-base-overlay.ipynb")
-    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell").first.click()
+    page.locator(".jp-NotebookPanel .jp-Cell").first.click()
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
     page.wait_for_function(
         """() => {
-            const prompts = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];
+            const prompts = [...document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell .jp-InputPrompt')];
             return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
         }""", timeout=120_000)
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
@@ -187,24 +190,28 @@ def test_run_all_cells_of_lesson_01(server: LabServer, page: Page) -> None:
 
 def test_a_terminal_reaches_lesson_03s_lab(server: LabServer, page: Page) -> None:
     server.open(page, "notebooks/03-flux-internals.ipynb")
-    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .cm-content").first.click()
+    page.locator(".jp-NotebookPanel .jp-CodeCell .cm-content").first.click()
     page.keyboard.press("Shift+Enter")
-    ready = page.get_by_text('terminal: eval "$(workshop env 03)"')
-    ready.wait_for(timeout=90_000)
+    first_output = page.locator(".jp-NotebookPanel .jp-CodeCell").first.locator(".jp-OutputArea-output")
+    try:
+        first_output.get_by_text('terminal: eval "$(workshop env 03)"').wait_for(timeout=90_000)
+    except Exception:
+        page.screenshot(path=os.environ.get("BROWSER_TEST_SHOT", str(server.clone.parent / "lesson-03.png")))
+        pytest.fail(f"lesson 03's first cell did not start its lab: {first_output.all_inner_texts()}")
 
     out, where = server.clone / "kubectl-get-ns.txt", server.clone / "terminal-cwd.txt"
-    page.get_by_role("menuitem", name="File", exact=True).click()
-    page.get_by_role("menuitem", name="New", exact=True).hover()
-    page.get_by_role("menuitem", name="Terminal", exact=True).click()
+    page.locator("[data-command='launcher:create']").first.click()  # the file browser's "+": a Launcher
+    page.locator(".jp-LauncherCard", has_text="Terminal").first.click()
     page.locator(".jp-Terminal .xterm").first.wait_for(timeout=30_000)
     page.locator(".jp-Terminal .xterm").first.click()
     time.sleep(1)  # the shell's prompt
-    page.keyboard.type(f'pwd > {where}; eval "$(workshop env 03)"; kubectl get ns > {out}.tmp 2>&1; '
-                       f"mv {out}.tmp {out}\n")
+    env = server.clone / "workshop-env.txt"
+    page.keyboard.type(f'pwd > {where}; workshop env 03 > {env} 2>&1; eval "$(workshop env 03)"; '
+                       f"kubectl get ns > {out}.tmp 2>&1; mv {out}.tmp {out}\n")
     deadline = time.monotonic() + 45
     while not out.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert out.exists(), "the terminal did not run the command"
     text = out.read_text()
-    assert "flux-system" in text.split() and "kube-system" in text.split(), text
+    assert "flux-system" in text.split() and "kube-system" in text.split(), (text, env.read_text())
     assert Path(where.read_text().strip()).is_relative_to(server.clone)

@@ -11,5 +11,9 @@ c.LabApp.default_url = "/lab/tree/notebooks/00-welcome.ipynb"
 c.LabApp.news_url = None
 c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
 
-# Terminals run bash, so `eval "$(workshop env NN)"` and `source .../env.sh` work as the lessons show.
-c.ServerApp.terminado_settings = {"shell_command": ["/bin/bash", "-l"]}
+# Terminals run bash (not a login shell: /etc/profile would reset PATH and drop the kit's bin folder), so
+# `eval "$(workshop env NN)"` and `source .../env.sh` work as the lessons show.
+import shutil  # noqa: E402
+
+if shutil.which("bash"):
+    c.ServerApp.terminado_settings = {"shell_command": [shutil.which("bash")]}
