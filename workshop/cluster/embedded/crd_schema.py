@@ -568,22 +568,24 @@ def for_info(info: ResourceInfo) -> CompiledSchema:
     return for_crd_version(info.crd or {}, info.crd_version)
 
 
-_CACHE: dict[tuple[str, str, str, str], CompiledSchema] = {}
+_CACHE: dict[tuple[int, str], tuple[Obj, CompiledSchema]] = {}
 _CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 512
 
 
 def for_crd_version(crd: Obj, version: Obj | None) -> CompiledSchema:
-    """The compiled schema of one CRD version, compiled once per CRD resourceVersion."""
-    md = crd.get("metadata") or {}
+    """The compiled schema of one CRD version, compiled once per stored CRD object (a CRD update stores a new
+    object, so its schema is compiled again; the cache holds the object, so its identity cannot be reused)."""
     name = str((version or {}).get("name", ""))
-    key = (str(md.get("name", "")), str(md.get("uid", "")), str(md.get("resourceVersion", "")), name)
-    compiled = _CACHE.get(key)
-    if compiled is not None:
-        return compiled
+    key = (id(crd), name)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is crd:
+        return hit[1]
     schema = ((version or {}).get("schema") or {}).get("openAPIV3Schema")
     compiled = CompiledSchema(schema if isinstance(schema, dict) else None)
     with _CACHE_LOCK:
-        for stale in [k for k in _CACHE if k[0] == key[0] and k[3] == name]:
-            del _CACHE[stale]
-        _CACHE[key] = compiled
+        if len(_CACHE) >= _CACHE_SIZE:
+            for stale in list(_CACHE)[: _CACHE_SIZE // 2]:
+                del _CACHE[stale]
+        _CACHE[key] = (crd, compiled)
     return compiled
