@@ -207,11 +207,13 @@ def test_a_terminal_reaches_lesson_03s_lab(server: LabServer, page: Page) -> Non
     time.sleep(1)  # the shell's prompt
     env = server.clone / "workshop-env.txt"
     page.keyboard.type(f'pwd > {where}; workshop env 03 > {env} 2>&1; eval "$(workshop env 03)"; '
-                       f"kubectl get ns > {out}.tmp 2>&1; mv {out}.tmp {out}\n")
+                       f'echo "$KUBECONFIG" >> {where}; kubectl get ns > {out}.tmp 2>&1; mv {out}.tmp {out}\n')
     deadline = time.monotonic() + 45
     while not out.exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert out.exists(), "the terminal did not run the command"
     text = out.read_text()
-    assert "flux-system" in text.split() and "kube-system" in text.split(), (text, env.read_text())
-    assert Path(where.read_text().strip()).is_relative_to(server.clone)
+    assert {"default", "kube-system"} <= set(text.split()), (text, env.read_text())
+    cwd, kubeconfig = where.read_text().split()
+    assert Path(cwd).is_relative_to(server.clone)
+    assert Path(kubeconfig).is_relative_to(server.clone / "notebooks" / ".labs" / "03-flux-internals")
