@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from engine.api.duration import DurationError, parse_duration
@@ -39,7 +41,12 @@ class Session:
         try:
             api = load_api_client(self.kubeconfig, self.context)
         except Exception as err:  # kubeconfig missing/invalid, unknown context
-            raise CLIError(f"unable to load kubeconfig: {err}") from None
+            hint = ""
+            if not self.kubeconfig and not os.environ.get("KUBECONFIG") and not Path("~/.kube/config").expanduser().exists():
+                hint = ("; KUBECONFIG is not set and ~/.kube/config does not exist: start a lab cluster with "
+                        "`workshop up` and export the KUBECONFIG it prints, or point this shell at a lesson's lab "
+                        "with `eval \"$(workshop env NN)\"`")
+            raise CLIError(f"unable to load kubeconfig: {err}{hint}") from None
         return Client(api)
 
     @cached_property
