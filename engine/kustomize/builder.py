@@ -494,16 +494,17 @@ class KustTarget:
             p = self._configure("PatchJson6902Transformer", entry, partial(self._legacy_json, entry))
             assert p.target is not None
             steps.append(("PatchJson6902Transformer", partial(_apply_json, target=p.target, ops=p.ops or [])))
-        for entry in k.get("replicas", []):
+        # One transformer per entry, as kustomize records them; applied together when nothing records them
+        # (each pass walks every resource).
+        replicas, images = k.get("replicas", []), k.get("images", [])
+        for group in [[e] for e in replicas] if self.track else [replicas] if replicas else []:
             steps.append(
-                ("ReplicaCountTransformer", partial(set_replicas, entries=[entry], specs=cfg.get("replicas")))
+                ("ReplicaCountTransformer", partial(set_replicas, entries=group, specs=cfg.get("replicas")))
             )
-        for entry in k.get("images", []):
+        for group in [[e] for e in images] if self.track else [images] if images else []:
+            updaters = [ImageUpdater(e) for e in group]
             steps.append(
-                (
-                    "ImageTagTransformer",
-                    partial(update_images, updaters=[ImageUpdater(entry)], specs=cfg.get("images")),
-                )
+                ("ImageTagTransformer", partial(update_images, updaters=updaters, specs=cfg.get("images")))
             )
         replacements = k.get("replacements", [])
         if replacements:

@@ -71,7 +71,9 @@ class ResMap:
 
     def get_by_id(self, rid: ResId) -> Resource:
         """The one resource any of whose ids equals `rid` (kustomize's GetById)."""
-        found = self.by_any_id(rid.equals)
+        name = rid.name
+        named = [r for r in self._list if r.name == name or any(p.name == name for p in r.prev_ids)]
+        found = [r for r in named if any(rid.equals(i) for i in r.all_ids())]
         if len(found) == 1:
             return found[0]
         if found:
