@@ -126,6 +126,7 @@ class Manager:
         self._sync_lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        self._shutdown = threading.Event()  # set only while stop() waits: long waits inside reconciles give up
         if register_defaults:
             from engine.kustomization.reconciler import HEALTH_POLL, KustomizationReconciler
             from engine.source.artifact import Storage, default_storage_root
@@ -145,6 +146,7 @@ class Manager:
     # -- registry ---------------------------------------------------------------------------------
     def register(self, reconciler: PhasedReconciler[Any]) -> None:
         """Add a reconciler; kinds are reconciled in registration order (sources first)."""
+        reconciler.cancelled = self._shutdown.is_set
         self.reconcilers[reconciler.kind.kind] = reconciler
 
     def reconciler(self, kind: str) -> PhasedReconciler[Any]:
@@ -307,6 +309,10 @@ class Manager:
     def _record(self, obj: Obj, result: Result, run: Run | None) -> None:
         key = key_of(obj)
         uid = (obj.get("metadata") or {}).get("uid", "")
+        if result.cancelled:  # interrupted by stop(): due again as soon as the manager runs
+            with self._state:
+                self._due[key] = 0.0
+            return
         with self._state:
             if run is not None:
                 self.last_runs[key] = run
@@ -452,10 +458,15 @@ class Manager:
         return self._thread is not None and self._thread.is_alive()
 
     def stop(self, timeout: float = 30.0) -> None:
+        """Stop the background loop; reconciles in a long wait (a health check) stop early, unwritten."""
+        self._shutdown.set()
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
+        try:
+            if self._thread is not None:
+                self._thread.join(timeout)
+                self._thread = None
+        finally:
+            self._shutdown.clear()
 
     def __enter__(self) -> Manager:
         return self

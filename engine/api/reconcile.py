@@ -83,6 +83,7 @@ class Result:
     reason: str = ""
     stalled: bool = False
     unexpected: bool = False
+    cancelled: bool = False  # stopped by a shutdown: nothing was decided, run it again
 
     @property
     def ok(self) -> bool:
@@ -105,6 +106,11 @@ class ReconcileError(Exception):
         self.stalled = stalled
         self.condition = condition
         self.event = event
+
+
+class Cancelled(Exception):
+    """The manager is shutting down: the reconcile stops where it is and writes no final status (the next
+    manager reconciles the object again, as a restarted Flux controller does)."""
 
 
 class ArtifactNotFound(ReconcileError):
@@ -226,6 +232,8 @@ class PhasedReconciler(Generic[R]):
         self.client = client
         self.recorder = recorder
         self.logger = logger
+        #: set by the manager: True while it shuts down, so long waits (health checks) stop early
+        self.cancelled: Callable[[], bool] = lambda: False
 
     # -- what subclasses provide ------------------------------------------------------------------
     def phases(self) -> list[tuple[str, Callable[[R], Result | None]]]:
@@ -285,7 +293,13 @@ class PhasedReconciler(Generic[R]):
         run = self.new_run(obj)
         for name, phase in self.phases():
             run.phase = name
-            run.result = self._run_phase(run, name, phase)
+            try:
+                run.result = self._run_phase(run, name, phase)
+            except Cancelled as stop:
+                run.result = Result(error=str(stop), reason="Cancelled", cancelled=True)
+                run.log.info(f"reconcile stopped: {stop}")
+                yield self._report(run, name, _doc(phase))
+                return
             yield self._report(run, name, _doc(phase))
             if run.result is not None:
                 break
@@ -304,6 +318,8 @@ class PhasedReconciler(Generic[R]):
     def _run_phase(self, run: R, name: str, phase: Callable[[R], Result | None]) -> Result | None:
         try:
             return phase(run)
+        except Cancelled:
+            raise
         except ReconcileError as err:
             return self.fail(run, err)
         except ApiError as exc:

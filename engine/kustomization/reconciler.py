@@ -22,6 +22,7 @@ from engine.api.crds import KUSTOMIZATION
 from engine.api.duration import format_duration
 from engine.api.reconcile import (
     ArtifactNotFound,
+    Cancelled,
     DependencyNotReady,
     Key,
     PhasedReconciler,
@@ -410,7 +411,9 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
 
         start = time.monotonic()
         ok, detail = wait_for(run.target or self.client, metas, timeout, self.health_poll,
-                              status_of=status_reader(health_checks(run.obj)))
+                              status_of=status_reader(health_checks(run.obj)), cancelled=self.cancelled)
+        if self.cancelled():
+            raise Cancelled("the controller is shutting down during the health check")
         return ok, detail, format_duration(round(time.monotonic() - start, 3))
 
     def phase_ready(self, run: KustomizationRun) -> Result | None:

@@ -141,3 +141,25 @@ def test_health_check_uses_the_ready_image(story: Story) -> None:
     story.kustomization("apps", "./apps", wait=True)
     story.sync()
     assert story.ready("Kustomization", "apps")[1] == "ReconciliationSucceeded"
+
+
+def test_stopping_the_manager_interrupts_a_long_health_check(story: Story) -> None:
+    simulation = getattr(story.cluster, "simulation", None)
+    if simulation is None:
+        import pytest
+
+        pytest.skip("needs the embedded cluster's kubelet to hold an image back")
+    simulation.image_available = lambda image: "never-ready" not in image
+    story.commit("Add", {"slow/web.yaml": story.deployment("web", image="registry.local/never-ready:1")})
+    story.git_repository()
+    story.kustomization("slow", "./slow", wait=True, timeout="5m")
+    manager = story.manager
+    manager.start()
+    wait_until(lambda: conditions_of(story, "slow").get("Healthy", {}).get("status") == "Unknown")
+    thread = manager._thread
+    assert thread is not None
+    manager.stop()  # joins for at most 30s: far less than the 5m health check timeout
+    assert not thread.is_alive(), "stop() did not interrupt the health check"
+    # no failure was written: the next manager picks the reconcile up again
+    assert story.ready("Kustomization", "slow")[:2] == ("Unknown", "Progressing")
+    assert manager._due[("Kustomization", story.ns, "slow")] == 0.0
