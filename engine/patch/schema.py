@@ -9,21 +9,19 @@ container). Lists not in the table are atomic: SMP replaces them, SSA owns them 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 ListType = Literal["atomic", "map", "set"]
 
 
-@dataclass(frozen=True)
-class ListStrategy:
+class ListStrategy(NamedTuple):
     """How a list is merged: `type`/`keys` for server-side apply, `merge_key`/`smp_merge` for strategic merge."""
 
     type: ListType = "atomic"
     keys: tuple[str, ...] = ()
     smp_merge: bool = False
     merge_key: str | None = None
-    key_defaults: tuple[tuple[str, object], ...] = field(default=())
+    key_defaults: tuple[tuple[str, object], ...] = ()
 
     @property
     def atomic(self) -> bool:
@@ -52,8 +50,7 @@ SSA_SET = ListStrategy("set", (), False, None)
 _TCP = (("protocol", "TCP"),)
 
 
-@dataclass(frozen=True)
-class L:
+class L(NamedTuple):
     """A list field: its strategy and the type of its items (a struct name or None for scalars)."""
 
     strategy: ListStrategy
