@@ -31,19 +31,28 @@ def git_repository(s: Session, args: argparse.Namespace) -> dict[str, Any]:
         raise CLIError(f"git URL scheme '{args.url.split('://')[0] if '://' in args.url else ''}' not supported, "
                        "can be: ssh, http, https, file")
     ref: dict[str, str] = {}
-    if args.tag_semver:
+    if args.commit:  # flux's precedence: commit (with its branch), ref name, semver, tag, branch
+        ref = {"commit": args.commit, **({"branch": args.branch} if args.branch else {})}
+    elif args.ref_name:
+        ref["name"] = args.ref_name
+    elif args.tag_semver:
         ref["semver"] = args.tag_semver
     elif args.tag:
         ref["tag"] = args.tag
     elif args.branch:
         ref["branch"] = args.branch
     else:
-        raise CLIError("a Git ref is required, use one of the following: --branch, --tag or --tag-semver")
+        raise CLIError("a Git ref is required, use one of the following: --branch, --tag, --commit, --ref-name or "
+                       "--tag-semver")
     spec: dict[str, Any] = {"interval": duration(args.interval, "--interval"), "ref": ref, "url": args.url}
     if args.secret_ref:
         spec["secretRef"] = {"name": args.secret_ref}
-    if args.ignore_paths:
-        spec["ignore"] = "\n".join(p.strip() for p in args.ignore_paths.split(",") if p.strip())
+    if args.ignore_paths:  # flux: a string slice joined by newlines (printed as a literal block)
+        spec["ignore"] = "\n".join(p for item in args.ignore_paths for p in item.split(","))
+    if args.sparse_checkout_paths:
+        spec["sparseCheckout"] = [p for item in args.sparse_checkout_paths for p in item.split(",")]
+    if args.recurse_submodules:
+        spec["recurseSubmodules"] = True
     return {"apiVersion": SOURCE_API, "kind": "GitRepository",
             "metadata": {"name": args.name, "namespace": s.namespace}, "spec": spec}
 
@@ -79,15 +88,8 @@ def kustomization(s: Session, args: argparse.Namespace) -> dict[str, Any]:
         spec["targetNamespace"] = args.target_namespace
     if args.wait:
         spec["wait"] = True
-    if args.health_check:
-        checks = []
-        for item in args.health_check:
-            hkind, _, rest = item.partition("/")
-            hname, _, hns = rest.partition(".")
-            if not hkind or not hname:
-                raise CLIError(f"invalid health check '{item}', must be in format Kind/name.namespace")
-            checks.append({"kind": hkind, "name": hname, "namespace": hns or s.namespace})
-        spec["healthChecks"] = checks
+    if args.health_check and not args.wait:  # flux: --wait checks everything, so --health-check is dropped
+        spec["healthChecks"] = [_health_check(item) for item in args.health_check]
     if args.wait or args.health_check:
         spec["timeout"] = duration(args.health_check_timeout, "--health-check-timeout")
     if args.retry_interval:
@@ -96,6 +98,27 @@ def kustomization(s: Session, args: argparse.Namespace) -> dict[str, Any]:
         spec["serviceAccountName"] = args.service_account
     return {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization",
             "metadata": {"name": args.name, "namespace": s.namespace}, "spec": spec}
+
+
+HEALTH_CHECK_KINDS = ("Deployment", "DaemonSet", "StatefulSet", "HelmRelease")
+
+
+def _health_check(item: str) -> dict[str, str]:
+    """`Kind/name.namespace` as flux create kustomization parses it (same checks, same messages)."""
+    parts = item.split("/")
+    if len(parts) != 2:
+        raise CLIError(f"invalid health check '{item}' must be in the format 'kind/name.namespace' "
+                       f"[{' '.join(parts)}]")
+    kind = parts[0]
+    if kind not in HEALTH_CHECK_KINDS:
+        raise CLIError(f"invalid health check kind '{kind}' can be HelmRelease, Deployment, DaemonSet or StatefulSet")
+    name_ns = parts[1].split(".")
+    if len(name_ns) != 2:
+        raise CLIError(f"invalid health check '{item}' must be in the format 'kind/name.namespace'")
+    check = {"kind": kind, "name": name_ns[0], "namespace": name_ns[1]}
+    if kind == "HelmRelease":
+        check = {"apiVersion": "helm.toolkit.fluxcd.io/v2", **check}
+    return check
 
 
 def comma_list(values: list[str]) -> list[str]:
@@ -163,13 +186,34 @@ def receiver(s: Session, args: argparse.Namespace) -> dict[str, Any]:
             "metadata": {"name": args.name, "namespace": s.namespace}, "spec": spec}
 
 
-def apply_and_wait(s: Session, obj: dict[str, Any], label: str = "", *, quote: bool = False) -> dict[str, Any]:
-    """flux's create flow: generate, apply, wait for Ready (progress lines name `label`, default the kind);
-    the live object. `quote`: a failure's message in quotes, as `flux create source git`."""
+def git_credentials(s: Session, args: argparse.Namespace, obj: dict[str, Any]) -> None:
+    """flux create source git without --secret-ref: store -u/-p or --private-key-file in a Secret named after the
+    source and reference it."""
+    from engine.cli.create_git import git_secret, upsert_secret
+
+    if args.secret_ref or not (args.username or args.password or args.private_key_file):
+        return
+    secret = git_secret(s, args.name, args.url, username=args.username, password=args.password,
+                        private_key_file=args.private_key_file, strict=False)
+    if secret is None:
+        return
+    s.printer.action("applying secret with repository credentials")
+    upsert_secret(s, secret)
+    obj["spec"]["secretRef"] = {"name": args.name}
+    s.printer.success("authentication configured")
+
+
+def apply_and_wait(s: Session, obj: dict[str, Any], label: str = "", *, quote: bool = False,
+                   prepare: Any = None) -> dict[str, Any]:
+    """flux's create flow: generate, (`prepare()`, e.g. a credentials Secret), apply, wait for Ready (progress lines
+    name `label`, default the kind); the live object. `quote`: a failure's message in quotes, as `flux create
+    source git`."""
     kind, name = obj["kind"], obj["metadata"]["name"]
     label = label or kind
     p = s.printer
     p.generate(f"generating {label}")
+    if prepare is not None:
+        prepare()
     p.action(f"applying {label}")
     try:
         created = apply_object(s, obj)
@@ -201,14 +245,17 @@ def applied_revision(s: Session, live: dict[str, Any]) -> None:
     s.printer.success(f"applied revision {live.get('status', {}).get('lastAppliedRevision', '')}")
 
 
-def create_command(build: Any, after: Any = is_ready, label: str = "", *, quote: bool = False) -> Any:
-    """A `create` verb: print the export, or apply, wait and let `after(session, live)` print the last lines."""
+def create_command(build: Any, after: Any = is_ready, label: str = "", *, quote: bool = False,
+                   prepare: Any = None) -> Any:
+    """A `create` verb: print the export, or apply, wait and let `after(session, live)` print the last lines;
+    `prepare(session, args, obj)` runs between generating and applying (not for --export)."""
     def run(s: Session, args: argparse.Namespace) -> int:
         obj = build(s, args)
         if args.export:
             print(export([obj]), end="")
             return 0
-        after(s, apply_and_wait(s, obj, label, quote=quote))
+        ready = (lambda: prepare(s, args, obj)) if prepare is not None else None
+        after(s, apply_and_wait(s, obj, label, quote=quote, prepare=ready))
         return 0
     return run
 
@@ -228,14 +275,25 @@ def add_parsers(create: Any, common: argparse.ArgumentParser) -> None:
     source = sub.add_parser("source", parents=[common], help="create or update a source")
     ssub = source.add_subparsers(dest="source_kind", required=True, metavar="{git,helm,chart}")
     git = create_parser(ssub, "git", common, "create or update a GitRepository source",
-                        create_command(git_repository, fetched_revision, "GitRepository source", quote=True))
+                        create_command(git_repository, fetched_revision, "GitRepository source", quote=True,
+                                       prepare=git_credentials))
     git.add_argument("--url", default="")
     git.add_argument("--branch", default="")
     git.add_argument("--tag", default="")
     git.add_argument("--tag-semver", default="")
     git.add_argument("--secret-ref", default="")
-    git.add_argument("--ignore-paths", default="")
+    git.add_argument("--ignore-paths", action="append", default=[],
+                     help="paths to ignore in the git resource (comma-separated or repeated)")
     git.add_argument("--interval", default="1m")
+    git.add_argument("--commit", default="", help="git commit")
+    git.add_argument("--ref-name", default="", help="git reference name")
+    git.add_argument("--sparse-checkout-paths", action="append", default=[],
+                     help="paths to sparse checkout in the git resource (comma-separated or repeated)")
+    git.add_argument("--recurse-submodules", action="store_true", help="check out submodules too")
+    git.add_argument("-u", "--username", default="", help="basic authentication username")
+    git.add_argument("-p", "--password", default="", help="basic authentication password")
+    git.add_argument("--private-key-file", default="",
+                     help="path to a passwordless private key file used for authenticating to the Git SSH server")
     from engine.cli import helm_sources
 
     helm_sources.add_create_parsers(ssub, common)
@@ -275,8 +333,9 @@ def add_parsers(create: Any, common: argparse.ArgumentParser) -> None:
     rc.add_argument("--resource", action="append", default=[], help="Kind/name to reconcile, repeatable")
     rc.add_argument("--secret-ref", default="", help="name of the secret holding the webhook token")
 
-    from engine.cli import create_helmrelease, create_image
+    from engine.cli import create_git, create_helmrelease, create_image
 
+    create_git.add_secret_parsers(sub, common)
     create_helmrelease.add_parsers(sub, common)
     create_image.add_parsers(sub, common)
 

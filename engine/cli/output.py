@@ -68,9 +68,24 @@ def table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(head)] + [line(r) for r in rows]) + "\n"
 
 
+class _GoYamlDumper(yaml.SafeDumper):
+    """go-yaml's choice of scalar style: multi-line strings as literal blocks (`|`, `|-`)."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if "\n" in value and not any(line != line.rstrip() for line in value.split("\n")):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_str(value)
+
+
+_GoYamlDumper.add_representer(str, _str)
+
+
 def to_yaml(obj: Any) -> str:
-    """sigs.k8s.io/yaml style: keys alphabetical, 2-space indent, lists not indented under their key."""
-    return yaml.safe_dump(obj, sort_keys=True, default_flow_style=False, allow_unicode=True, width=1 << 16)
+    """sigs.k8s.io/yaml style: keys alphabetical, 2-space indent, lists not indented under their key, multi-line
+    strings as literal blocks."""
+    return yaml.dump(obj, Dumper=_GoYamlDumper, sort_keys=True, default_flow_style=False, allow_unicode=True,
+                     width=1 << 16)
 
 
 def export(objs: list[dict[str, Any]]) -> str:

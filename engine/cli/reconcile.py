@@ -195,7 +195,7 @@ def cmd_resume(s: Session, args: argparse.Namespace) -> int:
         p.failure(f"no {kind} objects found in {s.namespace} namespace")
     for name in names:
         if s.client.get(target.info.api_version, kind, name, s.namespace) is None:
-            p.failure(f"no {kind} objects found in {s.namespace} namespace")
+            p.failure(f"{kind} object '{name}' not found in {s.namespace} namespace")  # flux's resume wording
             continue
         p.action(f"resuming {target.human} {name} in {s.namespace} namespace")
         _set_suspend(s, kind, name, False)

@@ -131,7 +131,7 @@ def test_install_export_header_and_objects(capsys: pytest.CaptureFixture[str]) -
 @pytest.mark.parametrize("argv, message", [
     (["create", "ks", "x", "--source=a", "--path=apps", "--export"], "✗ path must begin with ./\n"),
     (["create", "source", "git", "x", "--url=https://h/r", "--export"],
-     "✗ a Git ref is required, use one of the following: --branch, --tag or --tag-semver\n"),
+     "✗ a Git ref is required, use one of the following: --branch, --tag, --commit, --ref-name or --tag-semver\n"),
     (["create", "source", "git", "x", "--url=https://h/r", "--branch=main", "--interval=soon", "--export"],
      '✗ invalid argument "soon" for "--interval" flag: time: invalid duration "soon"\n'),
     (["bogus"], None),

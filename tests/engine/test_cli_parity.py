@@ -77,3 +77,86 @@ def test_events_for_a_kind_and_watch(lab: Lab) -> None:
     assert out.splitlines()[0].split() == ["LAST", "SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"]
     assert len(out.splitlines()) > 1
     assert lab.run("events", "--for", "/x")[2] == "✗ --for selector must be of format <kind>[/<name>]\n"
+
+
+# -- create: source git flags, secret git, ks --wait -----------------------------------------------------
+def test_create_source_git_export_as_flux_golden(lab: Lab) -> None:
+    out, _ = lab.ok("create", "source", "git", "podinfo", "--url=https://github.com/stefanprodan/podinfo",
+                    "--branch=master", "--sparse-checkout-paths", ".cosign,non-existent-dir/", "--ignore-paths",
+                    ".cosign,non-existent-dir/", "-n", "default", "--interval", "1m", "--export")
+    assert out == ("---\napiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n  name: podinfo\n"
+                   "  namespace: default\nspec:\n  ignore: |-\n    .cosign\n    non-existent-dir/\n  interval: 1m0s\n"
+                   "  ref:\n    branch: master\n  sparseCheckout:\n  - .cosign\n  - non-existent-dir/\n"
+                   "  url: https://github.com/stefanprodan/podinfo\n")
+    out, _ = lab.ok("create", "source", "git", "podinfo", "--url=https://github.com/stefanprodan/podinfo",
+                    "--branch=main", "--commit=c88a2f41", "--export")
+    assert "  ref:\n    branch: main\n    commit: c88a2f41\n" in out
+    out, _ = lab.ok("create", "source", "git", "podinfo", "--url=https://github.com/stefanprodan/podinfo",
+                    "--ref-name=refs/heads/main", "--export")
+    assert "  ref:\n    name: refs/heads/main\n" in out
+    assert lab.run("create", "source", "git", "p", "--url=https://x/y")[2] == (
+        "✗ a Git ref is required, use one of the following: --branch, --tag, --commit, --ref-name or --tag-semver\n")
+
+
+def test_create_secret_git_as_flux_golden(lab: Lab) -> None:
+    out, _ = lab.ok("create", "secret", "git", "podinfo-auth", "--url=https://github.com/stefanprodan/podinfo",
+                    "--username=my-username", "--password=my-password", "--namespace=my-namespace", "--export")
+    assert out == ("---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: podinfo-auth\n  namespace: my-namespace\n"
+                   "stringData:\n  password: my-password\n  username: my-username\n\n")
+    assert lab.run("create", "secret", "git", "x", "--url=https://h/r", "-u", "a")[2] == (
+        "✗ for Git over HTTP/S the username and password, or a bearer token is required\n")
+    assert lab.run("create", "secret", "git", "x", "--url=https://h/r", "-u", "a", "-p", "b",
+                   "--bearer-token", "t")[2] == "✗ user credentials and bearer token cannot be used together\n"
+    lab.ok("install")
+    _, err = lab.ok("create", "secret", "git", "auth", "--url=https://h/r", "-u", "a", "-p", "b")
+    assert err == "► git secret 'auth' created in 'flux-system' namespace\n"
+    stored = Session(kubeconfig=lab.kubeconfig).client.get("v1", "Secret", "auth", "flux-system")
+    assert stored is not None and set(stored["data"]) == {"username", "password"}
+
+
+def test_create_secret_git_ssh_private_key(lab: Lab) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,
+                            serialization.NoEncryption())
+    path = lab.tmp / "id_ed25519"
+    path.write_bytes(pem)
+    out, err = lab.ok("create", "secret", "git", "ssh-auth", "--url=ssh://git@github.com/org/repo",
+                      "--private-key-file", str(path), "--export")
+    import yaml
+
+    doc = yaml.safe_load(out)
+    assert doc["stringData"]["identity"] == pem.decode()
+    assert doc["stringData"]["identity.pub"].startswith("ssh-ed25519 ")
+    assert "known_hosts not collected" in err
+    assert lab.run("create", "secret", "git", "x", "--url=ssh://git@h/r")[2].startswith(
+        "✗ generating an SSH deploy key is not supported")
+
+
+def test_create_source_git_with_credentials_stores_a_secret(lab: Lab) -> None:
+    lab.ok("install")
+    code, _, err = lab.run("create", "source", "git", "fleet", "--url", "http://127.0.0.1:9/repo.git", "--branch",
+                           "main", "-u", "git", "-p", "secret", "--timeout", "2s")  # nothing listens: fetch fails
+    assert err.startswith("✚ generating GitRepository source\n"
+                          "⚠️ insecure configuration: credentials configured for an HTTP URL\n"
+                          "► applying secret with repository credentials\n✔ authentication configured\n"
+                          "► applying GitRepository source\n")
+    client = Session(kubeconfig=lab.kubeconfig).client
+    repo = client.get("source.toolkit.fluxcd.io/v1", "GitRepository", "fleet", "flux-system")
+    assert repo is not None and repo["spec"]["secretRef"] == {"name": "fleet"}
+    assert client.get("v1", "Secret", "fleet", "flux-system") is not None
+
+
+def test_create_kustomization_wait_drops_health_checks(lab: Lab) -> None:
+    out, _ = lab.ok("create", "ks", "apps", "--source", "fleet", "--path", "./apps", "--wait",
+                    "--health-check", "Deployment/web.apps", "--export")
+    assert "healthChecks" not in out and "  wait: true\n" in out and "  timeout: 2m0s\n" in out
+    out, _ = lab.ok("create", "ks", "apps", "--source", "fleet", "--path", "./apps",
+                    "--health-check", "HelmRelease/web.apps", "--export")
+    assert "  healthChecks:\n  - apiVersion: helm.toolkit.fluxcd.io/v2\n    kind: HelmRelease\n" in out
+    assert lab.run("create", "ks", "a", "--source", "f", "--health-check", "Deployment/web")[2] == (
+        "✗ invalid health check 'Deployment/web' must be in the format 'kind/name.namespace'\n")
+    assert lab.run("create", "ks", "a", "--source", "f", "--health-check", "Pod/web.apps")[2] == (
+        "✗ invalid health check kind 'Pod' can be HelmRelease, Deployment, DaemonSet or StatefulSet\n")

@@ -153,7 +153,10 @@ def test_notification_failures_and_misses(lab: Lab) -> None:
     assert lab.run("reconcile", "alert", "nope") == (
         1, "", '✗ alerts.notification.toolkit.fluxcd.io "nope" not found\n')
     assert lab.run("suspend", "alert", "nope") == (0, "", "✗ Alert nope not found in flux-system namespace\n")
-    assert lab.run("resume", "receiver", "nope") == (0, "", "✗ no Receiver objects found in flux-system namespace\n")
+    assert lab.run("resume", "receiver", "nope") == (
+        0, "", "✗ Receiver object 'nope' not found in flux-system namespace\n")
+    assert lab.run("resume", "receiver", "nope", "--wait") == (
+        0, "", "✗ Receiver object 'nope' not found in flux-system namespace\n")
     assert lab.run("suspend", "alert") == (1, "", "✗ alert name is required\n")
     assert lab.run("suspend", "alert", "--all") == (1, "", "✗ no objects found\n")
     assert lab.run("resume", "alert", "--all") == (0, "", "✗ no Alert objects found in flux-system namespace\n")

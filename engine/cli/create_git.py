@@ -1,0 +1,120 @@
+"""Git credentials for `gitops create secret git` and `gitops create source git` (flux's sourcesecret.GenerateGit).
+
+- http(s): `username` + `password` (or `bearerToken`) in `stringData`; plain http is warned about.
+- ssh: `identity` (the private key file's content) and `identity.pub` (its public key in OpenSSH form).
+  flux also scans the server's host key into `known_hosts`; the kit works offline and cannot, so the Secret has
+  no `known_hosts` and a warning says so. Generating a new deploy key pair is not supported: pass
+  `--private-key-file`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from engine.cli.output import CLIError, export
+from engine.cli.session import Session
+
+Obj = dict[str, Any]
+
+
+def public_key(private_key: bytes, password: str = "") -> str:
+    """The OpenSSH public key line of a PEM/OpenSSH private key (CLIError when it cannot be read)."""
+    from cryptography.hazmat.primitives import serialization
+
+    secret = password.encode() if password else None
+    try:
+        try:
+            key = serialization.load_ssh_private_key(private_key, password=secret)
+        except ValueError:
+            key = serialization.load_pem_private_key(private_key, password=secret)  # type: ignore[assignment]
+    except (ValueError, TypeError) as err:
+        raise CLIError(f"failed to load private key: {err}") from None
+    line = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+    return line.decode() + "\n"
+
+
+def git_secret(s: Session, name: str, url: str, *, username: str = "", password: str = "", bearer_token: str = "",
+               private_key_file: str = "", strict: bool = True) -> Obj | None:
+    """The credentials Secret for `url`; `strict` (create secret git) requires credentials for http(s). None when
+    there is nothing to store (create source git without credentials)."""
+    scheme = urlsplit(url).scheme
+    data: dict[str, str] = {}
+    if scheme == "ssh":
+        if not private_key_file:
+            raise CLIError("generating an SSH deploy key is not supported by the workshop kit: "
+                           "pass --private-key-file (or use --secret-ref)")
+        try:
+            key = Path(private_key_file).read_bytes()
+        except OSError as err:
+            raise CLIError(f"unable to read private key file: {err.strerror or err}") from None
+        data["identity"] = key.decode()
+        data["identity.pub"] = public_key(key, password)
+        if password:
+            data["password"] = password
+        s.printer.warning("known_hosts not collected: the workshop kit does not scan SSH host keys offline; add "
+                          "the server's key to the Secret's known_hosts")
+    elif scheme in ("http", "https"):
+        if strict and (not username or not password) and not bearer_token:
+            raise CLIError("for Git over HTTP/S the username and password, or a bearer token is required")
+        if username and password and bearer_token:
+            raise CLIError("user credentials and bearer token cannot be used together")
+        if scheme == "http" and not strict and (username or password):
+            s.printer.warning("insecure configuration: credentials configured for an HTTP URL")
+        if username:
+            data["username"] = username
+        if password:
+            data["password"] = password
+        if bearer_token:
+            data["bearerToken"] = bearer_token
+    elif strict:
+        raise CLIError(f"git URL scheme '{scheme}' not supported, can be: ssh, http and https")
+    if not data:
+        return None
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": s.namespace},
+            "stringData": dict(sorted(data.items()))}
+
+
+def upsert_secret(s: Session, secret: Obj) -> None:
+    """Create or replace the Secret's data (flux's upsertSecret)."""
+    meta = secret["metadata"]
+    existing = s.client.get("v1", "Secret", meta["name"], meta["namespace"])
+    if existing is None:
+        s.client.create(secret)
+        return
+    existing.pop("data", None)
+    existing["stringData"] = secret["stringData"]
+    s.client.replace(existing)
+
+
+def cmd_create_secret_git(s: Session, args: argparse.Namespace) -> int:
+    if not args.url:
+        raise CLIError("url is required")
+    secret = git_secret(s, args.name, args.url, username=args.username, password=args.password,
+                        bearer_token=args.bearer_token, private_key_file=args.private_key_file)
+    assert secret is not None
+    if args.export:
+        print(export([secret]))
+        return 0
+    upsert_secret(s, secret)
+    s.printer.action(f"git secret '{args.name}' created in '{s.namespace}' namespace")
+    return 0
+
+
+def add_secret_parsers(create_sub: Any, common: argparse.ArgumentParser) -> Any:
+    """`create secret git`; returns the `secret` sub-command group so other secret kinds can join it."""
+    secret = create_sub.add_parser("secret", parents=[common], help="create or update Kubernetes secrets")
+    ssub = secret.add_subparsers(dest="secret_kind", required=True, metavar="{git}")
+    git = ssub.add_parser("git", parents=[common], help="create or update a Kubernetes secret for Git authentication")
+    git.add_argument("name")
+    git.add_argument("--export", action="store_true")
+    git.add_argument("--url", default="", help="git address, e.g. ssh://git@host/org/repository")
+    git.add_argument("-u", "--username", default="", help="basic authentication username")
+    git.add_argument("-p", "--password", default="", help="basic authentication password")
+    git.add_argument("--bearer-token", default="", help="bearer authentication token")
+    git.add_argument("--private-key-file", default="",
+                     help="path to a passwordless private key file used for authenticating to the Git SSH server")
+    git.set_defaults(func=cmd_create_secret_git)
+    return ssub
