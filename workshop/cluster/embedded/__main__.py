@@ -20,10 +20,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="TCP port (0 = a free one)")
     parser.add_argument("--state", type=Path, default=None, help="directory that keeps the state across restarts")
     parser.add_argument("--kubeconfig", type=Path, default=None, help="where to write the kubeconfig")
+    parser.add_argument("--tls", action=argparse.BooleanOptionalAction, default=None,
+                        help="serve HTTPS with a lab CA and a client-certificate admin, like kind "
+                             "(default: $WORKSHOP_EMBEDDED_TLS, else plain HTTP)")
     args = parser.parse_args(argv)
     workdir = args.kubeconfig.parent if args.kubeconfig else None
     cluster = EmbeddedCluster(args.name, workdir=workdir, state_dir=args.state, port=args.port,
-                              kubeconfig=args.kubeconfig)
+                              kubeconfig=args.kubeconfig, tls=args.tls)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

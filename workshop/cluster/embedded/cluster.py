@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -16,21 +18,36 @@ from .rest import ApiServer
 from .server import HttpServer
 from .simulate import Simulation
 from .store import Store
+from .tls import LabPKI
+
+if TYPE_CHECKING:
+    import requests
 
 
-def kubeconfig_document(name: str, url: str) -> dict:
-    """A kubeconfig with one cluster/context/user named `name`, namespace default, plain http."""
+def kubeconfig_document(name: str, url: str, pki: LabPKI | None = None) -> dict:
+    """A kubeconfig with one cluster/context/user named `name`, namespace default; with a PKI, like kind's (the
+    cluster CA, and the client certificate of kubernetes-admin in system:masters), else plain http."""
+    cluster: dict = {"server": url}
+    user: dict = {}
+    if pki is not None:
+        cluster = {**pki.kubeconfig_cluster(), **cluster}
+        user = pki.kubeconfig_user()
     return {"apiVersion": "v1", "kind": "Config", "preferences": {},
-            "clusters": [{"name": name, "cluster": {"server": url}}],
+            "clusters": [{"name": name, "cluster": cluster}],
             "contexts": [{"name": name, "context": {"cluster": name, "user": name, "namespace": "default"}}],
-            "current-context": name, "users": [{"name": name, "user": {}}]}
+            "current-context": name, "users": [{"name": name, "user": user}]}
 
 
-def write_kubeconfig(path: Path, name: str, url: str) -> None:
+def write_kubeconfig(path: Path, name: str, url: str, pki: LabPKI | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(yaml.safe_dump(kubeconfig_document(name, url), sort_keys=False))
+    tmp.write_text(yaml.safe_dump(kubeconfig_document(name, url, pki), sort_keys=False))
     tmp.replace(path)
+
+
+def tls_default() -> bool:
+    """Whether lab clusters serve HTTPS unless told otherwise ($WORKSHOP_EMBEDDED_TLS=1|0)."""
+    return os.environ.get("WORKSHOP_EMBEDDED_TLS", "0").lower() in ("1", "true", "yes", "on")
 
 
 class EmbeddedCluster(LabCluster):
@@ -40,8 +57,11 @@ class EmbeddedCluster(LabCluster):
 
     def __init__(self, name: str = "lab", *, workdir: Path | None = None, state_dir: Path | None = None,
                  port: int = 0, image_available: Callable[[str], bool] | None = None,
-                 kubeconfig: Path | None = None) -> None:
+                 kubeconfig: Path | None = None, tls: bool | None = None) -> None:
         super().__init__(name)
+        #: serve HTTPS with the lab's CA and a client-certificate admin user (kind's way); plain HTTP otherwise
+        self.tls = tls_default() if tls is None else tls
+        self.pki: LabPKI | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if workdir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix=f"embedded-{name}-")
@@ -76,7 +96,7 @@ class EmbeddedCluster(LabCluster):
     def url(self) -> str:
         if self._http is None:
             raise ClusterError(f"embedded cluster {self.name!r} is not running: call start() first")
-        return f"http://127.0.0.1:{self._http.port}"
+        return f"{'https' if self.pki is not None else 'http'}://127.0.0.1:{self._http.port}"
 
     @property
     def store(self) -> Store:
@@ -101,14 +121,24 @@ class EmbeddedCluster(LabCluster):
                 restored = persistence.load(store, self.state_dir)
             except RuntimeError as e:
                 raise ClusterError(str(e)) from e
+        pki = LabPKI(self.workdir / "pki").ensure() if self.tls else None
         try:
-            http = HttpServer(ApiServer(store), self.port)
+            http = HttpServer(ApiServer(store), self.port, ssl_context=pki.server_context() if pki else None)
         except OSError as e:
             raise ClusterError(f"cannot listen on 127.0.0.1:{self.port} ({e.strerror}): pick another port or "
                                "stop the process that uses it") from e
         http.api.server_address = f"127.0.0.1:{http.port}"
+        if pki is not None:
+            http.api.auth.use_pki(pki)
+        self.pki = pki
         self._store, self._http = store, http
-        simulation = Simulation(store, image_available=self.image_available)
+        controllers = None
+        if pki is not None:
+            from .simulate.controllers import default_controllers
+            from .simulate.csr_signer import CSRSigner
+
+            controllers = [*default_controllers(), CSRSigner(pki)]
+        simulation = Simulation(store, image_available=self.image_available, controllers=controllers)
         self._simulation = simulation
         if not restored:
             bootstrap(store)
@@ -118,7 +148,19 @@ class EmbeddedCluster(LabCluster):
             self._saver = persistence.Saver(store, self.state_dir)
             self._saver.start()
         self.workdir.mkdir(parents=True, exist_ok=True)
-        write_kubeconfig(self._kubeconfig, self.name, self.url)
+        write_kubeconfig(self._kubeconfig, self.name, self.url, pki)
+
+    def http_session(self) -> requests.Session:
+        """A requests Session for raw calls to this cluster: trusts its CA and presents the lab user's
+        certificate when it serves TLS (plain HTTP otherwise)."""
+        import requests
+
+        session = requests.Session()
+        if self.pki is not None:
+            session.trust_env = False  # else $REQUESTS_CA_BUNDLE would replace the lab CA
+            session.verify = str(self.pki.ca_cert)
+            session.cert = (str(self.pki.admin_cert), str(self.pki.admin_key))
+        return session
 
     def wait_settled(self, timeout: float = 30.0) -> None:
         """Wait until every change has reached the simulation and it has nothing left to do now."""

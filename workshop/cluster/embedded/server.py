@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import select
 import socket
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -33,8 +35,40 @@ class _Handler(StatusErrorsMixin, BaseHTTPRequestHandler):
     api: ApiServer
 
     def setup(self) -> None:
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.peer = self._tls_handshake()
+        if self.tls_failed:  # nothing to serve: empty streams so that handle()/finish() have something to close
+            self.rfile, self.wfile = io.BytesIO(), io.BytesIO()
+            return
         super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def _tls_handshake(self) -> object:
+        """Wrap the connection in TLS (in this connection's thread); the client certificate's user, if any."""
+        self.tls_failed = False
+        ctx = getattr(self.server, "ssl_context", None)
+        if ctx is None:
+            return None
+        from .tls import client_user
+
+        try:
+            self.request.settimeout(getattr(self.server, "body_timeout", 10.0))
+            self.request = ctx.wrap_socket(self.request, server_side=True)
+            return client_user(self.request.getpeercert())
+        except (OSError, ValueError) as e:  # ssl.SSLError is an OSError: a failed handshake ends the connection
+            log.debug("TLS handshake with %s failed: %s", self.client_address, e)
+            self.tls_failed = True
+            return None
+
+    def handle(self) -> None:
+        if not self.tls_failed:
+            super().handle()
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            if getattr(self.server, "ssl_context", None) is not None:
+                self.request.close()
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         log.debug("%s - %s", self.address_string(), format % args)
@@ -49,6 +83,7 @@ class _Handler(StatusErrorsMixin, BaseHTTPRequestHandler):
         req = Request.from_target(self.command, self.path, dict(self.headers.items()), body)
         req.multi = {k.lower(): self.headers.get_all(k) or [] for k in set(self.headers.keys())
                      if k.lower().startswith("impersonate-")}
+        req.user = self.peer
         resp = self.server.api.handle(req)  # type: ignore[attr-defined]
         if resp.stream is not None:
             self._stream(resp)
@@ -69,8 +104,8 @@ class _Handler(StatusErrorsMixin, BaseHTTPRequestHandler):
     def _client_gone(self) -> bool:
         try:
             readable, _, _ = select.select([self.connection], [], [], 0)
-            if readable:
-                return self.connection.recv(1, socket.MSG_PEEK) == b""
+            if readable:  # peek at the TCP stream itself (below TLS): b"" is the client's FIN
+                return socket.socket.recv(self.connection, 1, socket.MSG_PEEK) == b""
         except OSError:
             return True
         return False
@@ -105,8 +140,9 @@ class HttpServer(ConnectionCapMixin, ThreadingHTTPServer):
 
     def __init__(self, api: ApiServer, port: int = 0, host: str = "127.0.0.1", *,
                  idle_timeout: float = IDLE_TIMEOUT, body_timeout: float = BODY_TIMEOUT,
-                 max_connections: int = MAX_CONNECTIONS) -> None:
+                 max_connections: int = MAX_CONNECTIONS, ssl_context: ssl.SSLContext | None = None) -> None:
         self.idle_timeout, self.body_timeout, self.max_connections = idle_timeout, body_timeout, max_connections
+        self.ssl_context = ssl_context
         super().__init__((host, port), _Handler)
         self.api = api
         self.stopping = False

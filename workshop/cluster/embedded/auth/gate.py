@@ -23,6 +23,7 @@ from .users import (
 if TYPE_CHECKING:
     from ..rest import Request
     from ..store import Store
+    from ..tls import LabPKI
 
 
 def unauthorized() -> ApiError:
@@ -63,6 +64,11 @@ class AuthGate:
         self.insecure = insecure
         self.issuer = issuer or TokenIssuer()
         self.rbac = RBACAuthorizer(store)
+
+    def use_pki(self, pki: LabPKI) -> None:
+        """Serve behind TLS: requests without credentials are anonymous; tokens signed with the lab's key."""
+        self.insecure = False
+        self.issuer = TokenIssuer(pki.service_account_key.read_bytes())
 
     # ------------------------------------------------------------------ authentication
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .apiservices import APIServiceRegistration
 from .core import Controller
 from .cronjob import CronJobController
 from .daemonset import DaemonSetController
@@ -10,7 +11,6 @@ from .endpoints import EndpointsController
 from .job import JobController
 from .kubelet import Kubelet
 from .namespaces import NamespaceDefaults
-from .apiservices import APIServiceRegistration
 from .rbac import ClusterRoleAggregation
 from .replicaset import ReplicaSetController
 from .statefulset import StatefulSetController
