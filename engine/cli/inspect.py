@@ -203,7 +203,8 @@ def cmd_events(s: Session, args: argparse.Namespace) -> int:
 
 
 # -- build / diff ----------------------------------------------------------------------------------
-def build_objects(s: Session, name: str, path: str) -> tuple[Obj, list[Obj]]:
+def build_objects(s: Session, name: str, path: str, *, ignore_paths: list[str] | None = None,
+                  kustomization_file: str = "") -> tuple[Obj, list[Obj]]:
     """The in-cluster Kustomization's build over a local directory: the reconciler's own pipeline
     (engine.kustomization.build), SOPS-encrypted Secret values masked as `flux build` does."""
     from engine.kustomization.build import BuildError, build_kustomization, mask_sops
@@ -211,12 +212,16 @@ def build_objects(s: Session, name: str, path: str) -> tuple[Obj, list[Obj]]:
     local = Path(path)
     if not local.is_dir():
         raise CLIError(f"invalid resource path '{path}'")
-    ks = get_object(s, "Kustomization", name)
+    from engine.cli.buildflags import read_kustomization_file, remove_ignored
+
+    ks = read_kustomization_file(kustomization_file, name) if kustomization_file else \
+        get_object(s, "Kustomization", name)
     meta = ks.get("metadata") or {}
     work = Path(tempfile.mkdtemp(prefix="gitops-build-"))
     try:
         target = work / "src"
         shutil.copytree(local, target, symlinks=True)
+        remove_ignored(target, ignore_paths or [])
         build = build_kustomization(ks.get("spec") or {}, name, meta.get("namespace") or s.namespace, target,
                                     target, s.client)
     except BuildError as err:
@@ -230,7 +235,8 @@ def build_objects(s: Session, name: str, path: str) -> tuple[Obj, list[Obj]]:
 def cmd_build(s: Session, args: argparse.Namespace) -> int:
     from engine import kustomize
 
-    _, objects = build_objects(s, args.name, args.path)
+    _, objects = build_objects(s, args.name, args.path, ignore_paths=args.ignore_paths,
+                               kustomization_file=args.kustomization_file)
     print(kustomize.render(objects), end="")
     return 0
 
@@ -239,7 +245,8 @@ def cmd_diff(s: Session, args: argparse.Namespace) -> int:
     from engine.cli.diff import diff_objects
 
     try:
-        ks, objects = build_objects(s, args.name, args.path)
+        ks, objects = build_objects(s, args.name, args.path, ignore_paths=args.ignore_paths,
+                                    kustomization_file=args.kustomization_file)
         lines = diff_objects(s, ks, objects)
     except CLIError as err:
         raise CLIError(str(err), code=2) from None
@@ -270,11 +277,14 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     tree.add_argument("-o", "--output", choices=["", "json", "yaml"], default="")
     tree.set_defaults(func=cmd_tree)
     build = ks_parser("build", "build a Kustomization locally")
-    build.add_argument("--path", required=True)
-    build.set_defaults(func=cmd_build)
     diff = ks_parser("diff", "diff a locally built Kustomization against the cluster")
-    diff.add_argument("--path", required=True)
-    diff.set_defaults(func=cmd_diff)
+    for p, func in ((build, cmd_build), (diff, cmd_diff)):
+        p.add_argument("--path", required=True, help="path to the manifests location")
+        p.add_argument("--ignore-paths", action="append", default=[],
+                       help="paths to ignore in .gitignore format (comma-separated or repeated)")
+        p.add_argument("--kustomization-file", default="",
+                       help="path to the Flux Kustomization YAML file (instead of the one in the cluster)")
+        p.set_defaults(func=func)
 
     ev = sub.add_parser("events", parents=[common], help="display Kubernetes events for Flux resources")
     ev.add_argument("--for", dest="for_", default="", help="Kind[/name] of the objects whose events to show")

@@ -58,3 +58,30 @@ def test_build_masks_sops_data_and_keeps_kustomize_order(lab: Lab) -> None:
     code, out, _ = lab.run("diff", "ks", "apps", "--path", str(local))
     assert "ENC[" not in out and "**SOPS**" not in out
 
+
+
+def test_build_and_diff_flags_ignore_paths_and_kustomization_file(lab: Lab) -> None:
+    lab.setup()
+    local = lab.tmp / "local"
+    (local / "drafts").mkdir(parents=True)
+    (local / "a.yaml").write_text(CM.format(name="a", value="v"))
+    (local / "drafts" / "b.yaml").write_text(CM.format(name="b", value="v"))
+    out, _ = lab.ok("build", "ks", "apps", "--path", str(local))
+    assert [d["metadata"]["name"] for d in yaml.safe_load_all(out)] == ["a", "b"]
+    out, _ = lab.ok("build", "ks", "apps", "--path", str(local), "--ignore-paths", "drafts/")
+    assert [d["metadata"]["name"] for d in yaml.safe_load_all(out)] == ["a"]
+    assert (local / "drafts" / "b.yaml").exists()  # the user's tree is untouched
+    code, out, _ = lab.run("diff", "ks", "apps", "--path", str(local), "--ignore-paths", "drafts/")
+    assert code == 0 and out == ""
+
+    ks_file = lab.tmp / "ks.yaml"
+    ks_file.write_text("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n"
+                       "  name: offline\n  namespace: flux-system\nspec:\n  interval: 5m\n  prune: true\n"
+                       "  targetNamespace: shop\n  sourceRef:\n    kind: GitRepository\n    name: fleet\n")
+    out, _ = lab.ok("build", "ks", "offline", "--path", str(local), "--kustomization-file", str(ks_file),
+                    "--ignore-paths", "drafts")
+    doc = yaml.safe_load(out)
+    assert doc["metadata"]["namespace"] == "shop"
+    assert doc["metadata"]["labels"]["kustomize.toolkit.fluxcd.io/name"] == "offline"
+    assert lab.run("build", "ks", "other", "--path", str(local), "--kustomization-file", str(ks_file))[2] == (
+        f"✗ failed find kustomization with name 'other' in file '{ks_file}'\n")
