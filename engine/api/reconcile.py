@@ -451,11 +451,17 @@ class PhasedReconciler(Generic[R]):
         self.recorder.event(run.obj, type_, reason, message, controller=self.controller, metadata=metadata)
 
     def open_reconcile(self, run: R, *, cleanup: Callable[[], None] | None = None,
-                       generation_message: bool = True) -> Result | None:
-        """The opening most controllers share: finish a deletion (after `cleanup`), add the finalizer,
-        stop when suspended, else mark Reconciling (naming a new generation when `generation_message`)."""
+                       finalize: Callable[[], Result] | None = None, reconciling: bool = True,
+                       generation_message: bool = True,
+                       suspended_log: str = "reconciliation is suspended for this object") -> Result | None:
+        """The opening every controller shares: finish a deletion (`finalize` does the whole deletion and
+        returns its Result; or `cleanup` runs before the finalizer is removed), add the finalizer, stop when
+        suspended (logging `suspended_log`), else mark Reconciling when `reconciling` (naming a new generation
+        when `generation_message`)."""
         view = View(run.obj)
         if view.deleting:
+            if finalize is not None:
+                return finalize()
             if cleanup is not None:
                 cleanup()
             self.remove_finalizer(run)
@@ -463,10 +469,13 @@ class PhasedReconciler(Generic[R]):
             return Result()
         self.ensure_finalizer(run)
         if view.suspended:
-            run.log.info("reconciliation is suspended for this object")
+            run.log.info(suspended_log)
             run.suspended = True
             run.did("suspended: nothing to do")
             return Result()
+        if not reconciling:
+            run.did("finalizer in place, object not being deleted")
+            return None
         if generation_message and view.generation != view.observed_generation and view.observed_generation >= 0:
             self.progressing(run, f"processing object: new generation {view.observed_generation} -> "
                                   f"{view.generation}")

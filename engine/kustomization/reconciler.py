@@ -153,18 +153,12 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
     # -- phases -----------------------------------------------------------------------------------
     def phase_finalize(self, run: KustomizationRun) -> Result | None:
         """Finish a deletion (garbage-collect the inventory), add the finalizer, stop if suspended."""
-        ks = Kustomization(run.obj)
-        if ks.deleting:
-            return self.finalize_deletion(run)
-        self.ensure_finalizer(run)
-        if ks.suspended:
-            run.log.info("Reconciliation is suspended for this object")
-            run.suspended = True
-            run.did("suspended: nothing applied, nothing pruned")
-            return Result()
+        opened = self.open_reconcile(run, finalize=lambda: self.finalize_deletion(run), reconciling=False,
+                                     suspended_log="Reconciliation is suspended for this object")
+        if opened is not None:
+            return opened
         validate_spec(run.obj)
         health_checks(run.obj)  # an invalid CEL expression: Stalled/InvalidCELExpression, before the source
-        run.did("finalizer in place, object not being deleted")
         return None
 
     def phase_source(self, run: KustomizationRun) -> Result | None:
