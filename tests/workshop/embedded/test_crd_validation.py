@@ -278,3 +278,23 @@ def test_kubernetes_cel_library_functions_and_eval_errors(embedded_cluster: Any)
         ("spec", 'Invalid value: "object": no such key: missing evaluating rule: self.missing.x == 1'),
         ("spec", 'Invalid value: "object": the 2 sizes are not sorted'),
     ]
+
+
+def test_crd_with_a_non_structural_schema_or_a_broken_rule_is_refused(embedded_cluster: Any) -> None:
+    schema = {"type": "object", "properties": {"spec": {
+        "properties": {"list": {"type": "array"}, "name": {"type": "string", "pattern": "("}},
+        "x-kubernetes-validations": [{"rule": "self.x >"}]}}}
+    crd = _custom_crd([{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": schema}}])
+    r = requests.post(embedded_cluster.url + CRDS, json=crd, timeout=5)
+    root = "spec.versions[0].schema.openAPIV3Schema.properties[spec]"
+    assert [(c["field"], c["reason"]) for c in r.json()["details"]["causes"]] == [
+        (f"{root}.properties[list].items", "FieldValueRequired"),
+        (f"{root}.properties[name].pattern", "FieldValueInvalid"),
+        (f"{root}.type", "FieldValueRequired"),
+        (f"{root}.x-kubernetes-validations[0].rule", "FieldValueInvalid"),
+    ]
+    assert r.json()["message"].startswith(
+        'CustomResourceDefinition.apiextensions.k8s.io "widgets.example.com" is invalid: '
+        f"[{root}.properties[list].items: Required value: must be specified, ")
+    assert "compilation failed: ERROR: <input>:1:9: Syntax error" in r.json()["message"]
+    assert requests.get(f"{embedded_cluster.url}{CRDS}/widgets.example.com", timeout=5).status_code == 404

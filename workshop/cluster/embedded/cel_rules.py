@@ -95,6 +95,9 @@ def _compile(source: str) -> tuple[Any, str]:
     try:
         env = _env()
         return env.program(env.compile(source), functions=K8S_FUNCTIONS), ""
+    except celpy.CELParseError as e:  # worded like cel-go's parser errors
+        where = f"<input>:{getattr(e, 'line', 1) or 1}:{(getattr(e, 'column', 0) or 0) + 1}"
+        return None, f"ERROR: {where}: Syntax error: unexpected input\n | {source}"
     except Exception as e:  # noqa: BLE001 - celpy raises several error types; each becomes a rule error
         return None, str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
 

@@ -239,7 +239,7 @@ class Store:
     def _validate(self, info: ResourceInfo, obj: Obj, old: Obj | None) -> None:
         causes = validation.validate(info.gvr, obj, old)
         if info.group_resource == crds.CRD_GROUP_RESOURCE:
-            causes = causes + crds.crd_causes(obj)
+            causes = causes + crds.crd_causes(obj) + crd_schema.crd_schema_causes(obj)
         elif info.crd is not None:
             causes = causes + crd_schema.for_info(info).validate(obj, old)
         if causes:
