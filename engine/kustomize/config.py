@@ -309,6 +309,9 @@ def merge_into(into: list[FieldSpec], extra: list[FieldSpec]) -> None:
             seen.add(fs)
 
 
+_BUILTIN: TransformerConfig | None = None  # the builtin specs, merged and sorted once per process
+
+
 class TransformerConfig:
     """Field specs per transformer; `name_reference` maps a referenced kind to the fields that name it."""
 
@@ -353,26 +356,44 @@ class TransformerConfig:
         from .fieldspec import merge_specs
 
         for k, v in other.specs.items():
+            current = self.specs.get(k) or []
+            if current == v and current:
+                continue  # merging a list into itself changes nothing (the common case: builtin specs)
             try:
-                self.specs[k] = sorted(merge_specs(self.specs.get(k, []), v), key=_spec_order)
+                self.specs[k] = sorted(merge_specs(current, v), key=_spec_order)
             except KustomizeError as e:
                 raise KustomizeError(f"failed to merge {_GO_FIELD.get(k, k)} fieldSpec: {e}") from None
         refs = self.name_reference
+        changed = False
         for gvk, v in other.name_reference.items():
+            current = refs.get(gvk)
+            if current == v:
+                continue
+            changed = changed or current is None
             try:
-                refs[gvk] = merge_specs(refs.get(gvk, []), v)
+                refs[gvk] = merge_specs(current or [], v)
             except KustomizeError as e:
                 raise KustomizeError(f"failed to merge NameReference fieldSpec: {e}") from None
-        self.name_reference = {g: refs[g] for g in sorted(refs, key=_gvk_order)}
+        if changed:
+            self.name_reference = {g: refs[g] for g in sorted(refs, key=_gvk_order)}
+
+    def copy(self) -> TransformerConfig:
+        return TransformerConfig(
+            {k: list(v) for k, v in self.specs.items()}, {g: list(v) for g, v in self.name_reference.items()}
+        )
 
     @classmethod
     def for_kustomization(cls, configs: list[TransformerConfig]) -> TransformerConfig:
         """The builtin configuration merged with a kustomization's `configurations:` files (in order)."""
-        user = cls.empty()
-        for c in configs:
-            user.merge(c)
-        result = cls.default()
+        global _BUILTIN
+        if _BUILTIN is None:
+            _BUILTIN = cls.empty()
+            _BUILTIN.merge(cls.default())
+        result = _BUILTIN.copy()
         if configs:
+            user = cls.empty()
+            for c in configs:
+                user.merge(c)
             result.merge(user)
         return result
 

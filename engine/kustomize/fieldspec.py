@@ -72,14 +72,15 @@ def merge_specs(specs: list[FieldSpec], incoming: list[FieldSpec]) -> list[Field
     """kustomize's FsSlice.MergeAll: add each spec unless one with the same path whose gvk it selects is
     present; a present one that differs in `create` is an error ("conflicting fieldspecs")."""
     out = list(specs)
-    exact = set(out)
+    by_path: dict[str, list[FieldSpec]] = {}
+    for s in out:
+        by_path.setdefault(s.path, []).append(s)
     for x in incoming:
-        if x in exact:
-            continue
-        same = next((s for s in out if s.path == x.path and s.gvk.is_selected_by(x.gvk)), None)
+        same_path = by_path.setdefault(x.path, [])
+        same = next((s for s in same_path if s.gvk.is_selected_by(x.gvk)), None)
         if same is None:
             out.append(x)
-            exact.add(x)
+            same_path.append(x)
         elif same.create != x.create:
             raise KustomizeError("conflicting fieldspecs")
     return out
