@@ -8,7 +8,8 @@ import pytest
 
 from engine.kustomize import KustomizeError
 from engine.kustomize.loader import Loader
-from engine.kustomize.openapi import CustomSchema, OpenApiState
+from engine.kustomize.openapi import OpenApiState
+from engine.kustomize.openapi_schema import CustomSchema
 
 SCHEMA = {
     "definitions": {
