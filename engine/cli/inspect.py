@@ -223,7 +223,7 @@ def build_objects(s: Session, name: str, path: str, *, ignore_paths: list[str] |
         shutil.copytree(local, target, symlinks=True)
         remove_ignored(target, ignore_paths or [])
         build = build_kustomization(ks.get("spec") or {}, name, meta.get("namespace") or s.namespace, target,
-                                    target, s.client)
+                                    target, s.client, reorder="none")  # flux build/diff: kustomize input order
     except BuildError as err:
         raise CLIError(err.message) from None
     finally:

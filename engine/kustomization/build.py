@@ -77,14 +77,14 @@ def generate_file(spec: Obj, directory: Path, root: Path) -> Generated:
 
 
 def build_objects(spec: Obj, name: str, namespace: str, directory: Path, root: Path, client: Client | None,
-                  generated: Generated) -> Build:
+                  generated: Generated, *, reorder: str = "unspecified") -> Build:
     """kustomize build, commonMetadata, postBuild substitution, decode check and owner labels (Flux steps
     10-11) over a directory whose kustomization file `generate_file` wrote. `client` reads
     postBuild.substituteFrom ConfigMaps/Secrets (None: only inline variables)."""
     from engine import kustomize
 
     try:
-        objects: list[Obj] = [] if generated.empty else kustomize.build(str(directory))
+        objects: list[Obj] = [] if generated.empty else kustomize.build(str(directory), reorder=reorder)
     except Exception as err:  # KustomizeError and anything the builder raises on bad input
         base = str(root.resolve())
         text = str(err).replace(base + "/", "").replace(base, ".")
@@ -109,10 +109,11 @@ def build_objects(spec: Obj, name: str, namespace: str, directory: Path, root: P
 
 
 def build_kustomization(spec: Obj, name: str, namespace: str, directory: Path, root: Path,
-                        client: Client | None) -> Build:
+                        client: Client | None, *, reorder: str = "unspecified") -> Build:
     """The whole pipeline over `directory` inside the artifact `root`: what the reconciler's generate and build
-    phases do, for `gitops build/diff kustomization`."""
-    return build_objects(spec, name, namespace, directory, root, client, generate_file(spec, directory, root))
+    phases do, for `gitops build/diff kustomization` (which keep kustomize's input order: `reorder="none"`)."""
+    return build_objects(spec, name, namespace, directory, root, client, generate_file(spec, directory, root),
+                         reorder=reorder)
 
 
 def _check_decodable(objects: list[Any]) -> None:

@@ -570,10 +570,13 @@ class KustTarget:
         return p
 
 
-def _sort(target: KustTarget, resources: list[Resource]) -> list[Resource]:
-    """The top kustomization's sortOptions (kustomize's SortOrderTransformer); none means legacy order."""
+def _sort(target: KustTarget, resources: list[Resource], reorder: str = "unspecified") -> list[Resource]:
+    """The top kustomization's sortOptions (kustomize's SortOrderTransformer); none means legacy order, unless
+    the caller asked for krusty's `reorder="none"` (input order, as fluxcd/pkg/kustomize builds)."""
     opts = target.kust.data.get("sortOptions")
     if opts is None:
+        if reorder == "none":
+            return resources
         return legacy_sort(resources, ORDER_FIRST, ORDER_LAST)
     order = opts.get("order") or ""
     legacy = opts.get("legacySortOptions")
@@ -594,8 +597,10 @@ def _sort(target: KustTarget, resources: list[Resource]) -> list[Resource]:
     return legacy_sort(resources, legacy.get("orderFirst") or [], legacy.get("orderLast") or [])
 
 
-def build_result(path: str | Path, *, warn: Callable[[str], None] | None = None) -> BuildResult:
-    """Build the kustomization in directory `path`; deprecation warnings go to `warn` and the result."""
+def build_result(path: str | Path, *, warn: Callable[[str], None] | None = None,
+                 reorder: str = "unspecified") -> BuildResult:
+    """Build the kustomization in directory `path`; deprecation warnings go to `warn` and the result.
+    `reorder`: krusty's option — "unspecified"/"legacy" (kustomize build's default) or "none" (Flux's builds)."""
     warnings: list[str] = []
 
     def _warn(msg: str) -> None:
@@ -623,7 +628,7 @@ def build_result(path: str | Path, *, warn: Callable[[str], None] | None = None)
         for r in ra.resmap.resources()
         if str(r.annotations().get(LOCAL_CONFIG_ANNOTATION, "")).lower() != "true"
     ]
-    resources = _sort(target, resources)
+    resources = _sort(target, resources, reorder)
     metadata = target.kust.get("buildMetadata", [])
     for r in resources:
         if "originAnnotations" in metadata and r.origin:
@@ -644,6 +649,6 @@ def build_result(path: str | Path, *, warn: Callable[[str], None] | None = None)
     return BuildResult([r.obj for r in resources], warnings)
 
 
-def build(path: str | Path) -> list[dict[str, Any]]:
-    """The objects `kustomize build path` prints, in its output order."""
-    return build_result(path).objects
+def build(path: str | Path, *, reorder: str = "unspecified") -> list[dict[str, Any]]:
+    """The objects `kustomize build path` prints, in its output order (`reorder` as in build_result)."""
+    return build_result(path, reorder=reorder).objects

@@ -50,8 +50,8 @@ def test_build_masks_sops_data_and_keeps_kustomize_order(lab: Lab) -> None:
     (local / "sealed.yaml").write_text(SOPS)
     out, _ = lab.ok("build", "ks", "apps", "--path", str(local))
     docs = list(yaml.safe_load_all(out))
-    assert [d["metadata"]["name"] for d in docs] == ["a", "z", "sealed"]  # kustomize legacy order: kind, then id
-    sealed = docs[2]
+    assert [d["metadata"]["name"] for d in docs] == ["z", "sealed", "a"]  # flux build: the kustomization's order
+    sealed = docs[1]
     assert "sops" not in sealed and sealed["stringData"] == {"token": "**SOPS**"}
     assert "ENC[" not in out
     # diff: the masked SOPS Secret is compared by its keys only
