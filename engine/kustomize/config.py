@@ -366,12 +366,12 @@ class TransformerConfig:
         refs = self.name_reference
         changed = False
         for gvk, v in other.name_reference.items():
-            current = refs.get(gvk)
-            if current == v:
+            existing = refs.get(gvk)
+            if existing == v:
                 continue
-            changed = changed or current is None
+            changed = changed or existing is None
             try:
-                refs[gvk] = merge_specs(current or [], v)
+                refs[gvk] = merge_specs(existing or [], v)
             except KustomizeError as e:
                 raise KustomizeError(f"failed to merge NameReference fieldSpec: {e}") from None
         if changed:
