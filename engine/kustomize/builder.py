@@ -597,8 +597,9 @@ def _sort(target: KustTarget, resources: list[Resource], reorder: str = "unspeci
     return legacy_sort(resources, legacy.get("orderFirst") or [], legacy.get("orderLast") or [])
 
 
-def build_result(path: str | Path, *, warn: Callable[[str], None] | None = None,
-                 reorder: str = "unspecified") -> BuildResult:
+def build_result(
+    path: str | Path, *, warn: Callable[[str], None] | None = None, reorder: str = "unspecified"
+) -> BuildResult:
     """Build the kustomization in directory `path`; deprecation warnings go to `warn` and the result.
     `reorder`: krusty's option — "unspecified"/"legacy" (kustomize build's default) or "none" (Flux's builds)."""
     warnings: list[str] = []
