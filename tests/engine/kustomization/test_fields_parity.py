@@ -230,3 +230,20 @@ def test_decryption_fails_as_flux_and_says_what_the_kit_supports(story: Story) -
     assert message.startswith(f"decryption failed for 'Secret.v1.[noGrp]/db': failed to decrypt and format "
                               f"'{story.apps}/db' Secret data: the workshop kit cannot decrypt SOPS data")
     assert story.get("ConfigMap", "web") is None and story.get("Secret", "db") is None
+
+
+# -- older Flux API versions -------------------------------------------------------------------------
+def test_manifest_with_an_old_flux_api_version_names_the_current_one(story: Story) -> None:
+    child = (f"apiVersion: kustomize.toolkit.fluxcd.io/v1beta2\nkind: Kustomization\nmetadata:\n  name: child\n"
+             f"  namespace: {story.ns}\nspec:\n  interval: 5m\n  prune: true\n  sourceRef:\n"
+             f"    kind: GitRepository\n    name: fleet\n")
+    story.commit("app", {"app/child.yaml": child})
+    story.git_repository()
+    story.kustomization("app", "./app")
+    story.sync()
+    status, reason, message = story.ready("Kustomization", "app")
+    assert (status, reason) == ("False", "ReconciliationFailed")
+    assert message.startswith(f"Kustomization/{story.ns}/child dry-run failed: no matches for kind \"Kustomization\" "
+                              "in version \"kustomize.toolkit.fluxcd.io/v1beta2\"")
+    assert "the current version of Kustomization is kustomize.toolkit.fluxcd.io/v1" in message
+    assert "gitops migrate -f PATH" in message
