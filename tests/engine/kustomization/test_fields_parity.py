@@ -247,3 +247,24 @@ def test_manifest_with_an_old_flux_api_version_names_the_current_one(story: Stor
                               "in version \"kustomize.toolkit.fluxcd.io/v1beta2\"")
     assert "the current version of Kustomization is kustomize.toolkit.fluxcd.io/v1" in message
     assert "gitops migrate -f PATH" in message
+
+
+def test_deleting_a_kustomization_whose_account_is_gone_leaves_the_objects_with_flux_event(story: Story) -> None:
+    story.client.create({"apiVersion": "v1", "kind": "ServiceAccount",
+                         "metadata": {"name": "deployer", "namespace": story.ns}})
+    story.client.create({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                         "metadata": {"name": "deployer-edit", "namespace": story.apps},
+                         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
+                         "subjects": [{"kind": "ServiceAccount", "name": "deployer", "namespace": story.ns}]})
+    story.commit("app", {"app/cm.yaml": story.configmap("web")})
+    story.git_repository()
+    story.kustomization("app", "./app", serviceAccountName="deployer")
+    story.sync()
+    assert story.ready("Kustomization", "app")[:2] == ("True", "ReconciliationSucceeded")
+    story.client.delete("v1", "ServiceAccount", "deployer", story.ns)
+    story.delete("Kustomization", "app")
+    story.sync()
+    assert not story.exists("Kustomization", "app")
+    assert story.get("ConfigMap", "web") is not None  # nobody may delete it: left in place
+    assert ("Warning", "ReconciliationSucceeded", f"unable to prune objects: \nConfigMap/{story.apps}/web\n") in \
+        story.events("Kustomization", "app")
