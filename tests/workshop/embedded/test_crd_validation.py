@@ -298,3 +298,18 @@ def test_crd_with_a_non_structural_schema_or_a_broken_rule_is_refused(embedded_c
         f"[{root}.properties[list].items: Required value: must be specified, ")
     assert "compilation failed: ERROR: <input>:1:9: Syntax error" in r.json()["message"]
     assert requests.get(f"{embedded_cluster.url}{CRDS}/widgets.example.com", timeout=5).status_code == 404
+
+
+def test_tightened_schema_does_not_lock_existing_objects(embedded_cluster: Any, widgets: str) -> None:
+    made = requests.post(widgets, json=widget(size="abc"), timeout=5).json()
+    crd = requests.get(f"{embedded_cluster.url}{CRDS}/widgets.example.com", timeout=5).json()
+    for v in crd["spec"]["versions"]:
+        v["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["size"]["maxLength"] = 2
+    assert requests.put(f"{embedded_cluster.url}{CRDS}/widgets.example.com", json=crd, timeout=5).status_code == 200
+    patch = {"metadata": {"labels": {"touched": "yes"}}}
+    r = requests.patch(f"{widgets}/w", json=patch, headers={"Content-Type": "application/merge-patch+json"}, timeout=5)
+    assert r.status_code == 200, r.text  # the old, now too long, size is ratcheted
+    r = requests.patch(f"{widgets}/w", json={"spec": {"size": "abcd"}},
+                       headers={"Content-Type": "application/merge-patch+json"}, timeout=5)
+    assert _causes(r)[-1] == ("spec.size", "Too long: may not be more than 2 bytes")
+    assert made["spec"]["size"] == "abc"

@@ -13,7 +13,7 @@ from celpy import celtypes
 from .validation import Cause, go_value
 
 if TYPE_CHECKING:
-    from .crd_schema import Node
+    from .crd_node import Node
 
 _ENV: celpy.Environment | None = None
 _OLD_SELF = re.compile(r"\boldSelf\b")
