@@ -23,9 +23,10 @@ class ApiError(StoreError):
 
 def status_body(code: int, reason: str, message: str, details: Obj | None = None) -> Obj:
     body: Obj = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                 "message": message, "reason": reason, "code": code}
+                 "message": message, "reason": reason}
     if details:
         body["details"] = details
+    body["code"] = code  # a real server writes details before code (metav1.Status field order)
     return body
 
 

@@ -292,7 +292,7 @@ class ResourceHandlers:
                 raise conflict(info.plural, info.group, t.name or "")
             new = write_scale(info, clone(live), wanted)
             obj = self.store.update_object(info, new, dry_run=dry_run(req), manager=field_manager(req),
-                                           subresource=None)
+                                           subresource="scale")
             return Response(200, read_scale(info, obj))
 
 

@@ -83,7 +83,7 @@ class Response:
     def payload(self) -> bytes:
         if isinstance(self.body, bytes):
             return self.body
-        return json.dumps(self.body, separators=(",", ":")).encode()
+        return json.dumps(self.body, separators=(",", ":")).encode() + b"\n"  # as Go's json.Encoder writes it
 
 
 @dataclass

@@ -20,6 +20,7 @@ from .transport import (
     StatusErrorsMixin,
     read_body,
 )
+from .watch_order import holds_for
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +85,22 @@ class _Handler(StatusErrorsMixin, BaseHTTPRequestHandler):
         req.multi = {k.lower(): self.headers.get_all(k) or [] for k in set(self.headers.keys())
                      if k.lower().startswith("impersonate-")}
         req.user = self.peer
-        resp = self.server.api.handle(req)  # type: ignore[attr-defined]
-        if resp.stream is not None:
-            self._stream(resp)
-        else:
-            self._send(resp, head_only=self.command == "HEAD")
+        api: ApiServer = self.server.api  # type: ignore[attr-defined]
+        holds = hold = None
+        if self.command in ("POST", "PUT", "PATCH", "DELETE"):  # its watch events wait for its response
+            holds = holds_for(api.store)
+            hold = holds.begin(api.store.resource_version)
+        try:
+            resp = api.handle(req)
+            if holds is not None and hold is not None:
+                holds.narrow(hold, api.store.resource_version)
+            if resp.stream is not None:
+                self._stream(resp)
+            else:
+                self._send(resp, head_only=self.command == "HEAD")
+        finally:
+            if holds is not None and hold is not None:
+                holds.end(hold)
 
     def _head(self, resp: Response, extra: list[tuple[str, str]]) -> bytes:
         lines = [f"HTTP/1.1 {resp.code} {_REASONS.get(resp.code, 'OK')}", f"Content-Type: {resp.content_type}",
@@ -111,9 +123,11 @@ class _Handler(StatusErrorsMixin, BaseHTTPRequestHandler):
         return False
 
     def _stream(self, resp: Response) -> None:
+        """A chunked watch stream; the connection stays open for the next request when it ends normally (no
+        `Connection: close`, as a real server), and is closed when the client went away or the server stops."""
         self.close_connection = True
         try:
-            self.wfile.write(self._head(resp, [("Transfer-Encoding", "chunked"), ("Connection", "close")]))
+            self.wfile.write(self._head(resp, [("Transfer-Encoding", "chunked")]))
             assert resp.stream is not None
             for chunk in resp.stream:
                 if getattr(self.server, "stopping", False) or self._client_gone():
@@ -122,6 +136,7 @@ class _Handler(StatusErrorsMixin, BaseHTTPRequestHandler):
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             else:
                 self.wfile.write(b"0\r\n\r\n")
+                self.close_connection = False
         except (BrokenPipeError, ConnectionResetError, OSError):
             pass
         finally:

@@ -14,6 +14,7 @@ from .resources import ResourceInfo
 from .selectors import Predicate
 from .store import Change, Store, Watcher
 from .views import storage_of
+from .watch_order import holds_for
 
 Obj = dict[str, Any]
 TICK = 0.5
@@ -37,6 +38,7 @@ class WatchStream:
         self.query = query
         self.initial_events = initial_events
         self._watcher: Watcher | None = None
+        self.holds = holds_for(store)
         self._sent_columns = False
         self._closed = False
 
@@ -133,6 +135,7 @@ class WatchStream:
             if change is None:
                 return
             last_rv = change.rv
+            self.holds.wait_released(change.rv)  # never ahead of the response of the write that made it
             line = self._translate(change)
             if line:
                 last_sent = time.monotonic()
