@@ -204,7 +204,7 @@ def cmd_events(s: Session, args: argparse.Namespace) -> int:
 
 # -- build / diff ----------------------------------------------------------------------------------
 def build_objects(s: Session, name: str, path: str, *, ignore_paths: list[str] | None = None,
-                  kustomization_file: str = "") -> tuple[Obj, list[Obj]]:
+                  kustomization_file: str = "", strict_substitute: bool = False) -> tuple[Obj, list[Obj]]:
     """The in-cluster Kustomization's build over a local directory: the reconciler's own pipeline
     (engine.kustomization.build), SOPS-encrypted Secret values masked as `flux build` does."""
     from engine.kustomization.build import BuildError, build_kustomization, mask_sops
@@ -223,7 +223,8 @@ def build_objects(s: Session, name: str, path: str, *, ignore_paths: list[str] |
         shutil.copytree(local, target, symlinks=True)
         remove_ignored(target, ignore_paths or [])
         build = build_kustomization(ks.get("spec") or {}, name, meta.get("namespace") or s.namespace, target,
-                                    target, s.client, reorder="none")  # flux build/diff: kustomize input order
+                                    target, s.client, reorder="none",  # flux build/diff: kustomize input order
+                                    strict=strict_substitute)
     except BuildError as err:
         raise CLIError(err.message) from None
     finally:
@@ -236,7 +237,7 @@ def cmd_build(s: Session, args: argparse.Namespace) -> int:
     from engine import kustomize
 
     _, objects = build_objects(s, args.name, args.path, ignore_paths=args.ignore_paths,
-                               kustomization_file=args.kustomization_file)
+                               kustomization_file=args.kustomization_file, strict_substitute=args.strict_substitute)
     print(kustomize.render(objects), end="")
     return 0
 
@@ -246,7 +247,8 @@ def cmd_diff(s: Session, args: argparse.Namespace) -> int:
 
     try:
         ks, objects = build_objects(s, args.name, args.path, ignore_paths=args.ignore_paths,
-                                    kustomization_file=args.kustomization_file)
+                                    kustomization_file=args.kustomization_file,
+                                    strict_substitute=args.strict_substitute)
         lines = diff_objects(s, ks, objects)
     except CLIError as err:
         raise CLIError(str(err), code=2) from None
@@ -284,6 +286,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
                        help="paths to ignore in .gitignore format (comma-separated or repeated)")
         p.add_argument("--kustomization-file", default="",
                        help="path to the Flux Kustomization YAML file (instead of the one in the cluster)")
+        p.add_argument("--strict-substitute", action="store_true",
+                       help="fail when a variable without a default value is missing from the input vars")
         p.set_defaults(func=func)
 
     ev = sub.add_parser("events", parents=[common], help="display Kubernetes events for Flux resources")

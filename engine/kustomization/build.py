@@ -77,7 +77,7 @@ def generate_file(spec: Obj, directory: Path, root: Path) -> Generated:
 
 
 def build_objects(spec: Obj, name: str, namespace: str, directory: Path, root: Path, client: Client | None,
-                  generated: Generated, *, reorder: str = "unspecified") -> Build:
+                  generated: Generated, *, reorder: str = "unspecified", strict: bool = True) -> Build:
     """kustomize build, commonMetadata, postBuild substitution, decode check and owner labels (Flux steps
     10-11) over a directory whose kustomization file `generate_file` wrote. `client` reads
     postBuild.substituteFrom ConfigMaps/Secrets (None: only inline variables)."""
@@ -97,7 +97,7 @@ def build_objects(spec: Obj, name: str, namespace: str, directory: Path, root: P
             if not isinstance(post, dict):
                 raise PostBuildError("spec.postBuild: expected an object")
             variables = load_variables(client, post, namespace)
-            objects = substitute_objects(objects, variables,
+            objects = substitute_objects(objects, variables, strict=strict,
                                          strategy=post.get("substituteStrategy") or "WithVariables")
     except PostBuildError as err:
         raise BuildError(str(err)) from None
@@ -109,11 +109,11 @@ def build_objects(spec: Obj, name: str, namespace: str, directory: Path, root: P
 
 
 def build_kustomization(spec: Obj, name: str, namespace: str, directory: Path, root: Path,
-                        client: Client | None, *, reorder: str = "unspecified") -> Build:
+                        client: Client | None, *, reorder: str = "unspecified", strict: bool = True) -> Build:
     """The whole pipeline over `directory` inside the artifact `root`: what the reconciler's generate and build
     phases do, for `gitops build/diff kustomization` (which keep kustomize's input order: `reorder="none"`)."""
     return build_objects(spec, name, namespace, directory, root, client, generate_file(spec, directory, root),
-                         reorder=reorder)
+                         reorder=reorder, strict=strict)
 
 
 def _check_decodable(objects: list[Any]) -> None:

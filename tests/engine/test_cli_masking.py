@@ -7,6 +7,7 @@ import base64
 
 import yaml
 
+from engine.cli.session import Session
 from tests.engine import test_cli_cluster
 from tests.engine.test_cli_cluster import CM, Lab
 
@@ -85,3 +86,17 @@ def test_build_and_diff_flags_ignore_paths_and_kustomization_file(lab: Lab) -> N
     assert doc["metadata"]["labels"]["kustomize.toolkit.fluxcd.io/name"] == "offline"
     assert lab.run("build", "ks", "other", "--path", str(local), "--kustomization-file", str(ks_file))[2] == (
         f"✗ failed find kustomization with name 'other' in file '{ks_file}'\n")
+
+
+def test_build_substitutes_leniently_unless_strict_substitute(lab: Lab) -> None:
+    lab.setup()
+    client = Session(kubeconfig=lab.kubeconfig).client
+    client.merge_patch("kustomize.toolkit.fluxcd.io/v1", "Kustomization", "apps", "flux-system",
+                       {"spec": {"postBuild": {"substitute": {"known": "yes"}}}})
+    local = lab.tmp / "local"
+    local.mkdir()
+    (local / "a.yaml").write_text(CM.format(name="a", value="${known}-${unknown}"))
+    out, _ = lab.ok("build", "ks", "apps", "--path", str(local))
+    assert yaml.safe_load(out)["data"]["k"] == "yes-"  # flux build: missing variables become empty
+    code, _, err = lab.run("build", "ks", "apps", "--path", str(local), "--strict-substitute")
+    assert code == 1 and "variable not set (strict mode): \"unknown\"" in err
