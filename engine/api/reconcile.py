@@ -28,11 +28,14 @@ How to write a reconciler for a new kind (read this first)
 
 4. **Long steps.** Before something slow (a fetch, a health check, a Helm install) call
    `self.progressing(run, "…")` then `self.patch_status(run)`: status is patched as it goes, so `kubectl get -w`
-   shows `Reconciling=True` with the current step. Wait with `engine.api.poll.poll_until` only.
+   shows `Reconciling=True` with the current step. Wait with `engine.api.poll.poll_until` only, passing
+   `cancelled=self.cancelled` and raising `Cancelled` when it is set: `Manager.stop()` then does not wait for you.
 
 5. **What triggers you, what you wait for.** Override `triggered_by(obj, changed)` (e.g. my source has a new
    revision) and `waits_for(obj)` (keys of objects that must be reconciled first, e.g. my source and my
-   dependsOn). The manager knows no kinds: it only asks these two questions.
+   dependsOn). Set `observes_outside_world` (a remote is the truth: `sync(sources=True)` re-checks you) or
+   `corrects_drift` (`sync(drift=True)` re-runs you). The manager knows no kinds: it only asks these questions.
+   Start the first phase with `self.open_reconcile(run, …)` (deletion, finalizer, suspend, Reconciling).
 
 6. **Finishing.** `finish_status(run)` summarises conditions before the status is written once more at the end
    (default: Ready=True or Stalled → drop Reconciling and record observedGeneration; a failure leaves
