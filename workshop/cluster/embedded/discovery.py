@@ -49,6 +49,9 @@ def api_group_list(registry: Registry) -> Obj:
 #: subresources whose verbs and kind differ from the parent's: (verbs, kind)
 SUBRESOURCE_KINDS: dict[str, tuple[list[str], Obj]] = {
     "token": (["create"], {"group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest"}),
+    "exec": (["create", "get"], {"group": "", "version": "v1", "kind": "PodExecOptions"}),
+    "attach": (["create", "get"], {"group": "", "version": "v1", "kind": "PodAttachOptions"}),
+    "portforward": (["create", "get"], {"group": "", "version": "v1", "kind": "PodPortForwardOptions"}),
 }
 
 

@@ -192,6 +192,10 @@ class ApiServer:
 
         if reviews.handles(target):
             return reviews.serve(self.auth, req, target)
+        from . import streaming
+
+        if streaming.handles(target):
+            return streaming.serve(self.store, req, target)
         from .auth import csr
 
         if csr.stamps(target, req):
