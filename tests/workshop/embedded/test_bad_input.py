@@ -114,3 +114,34 @@ def test_deeply_nested_json_is_a_bad_request(embedded_cluster: Any, opener: str)
     assert body["message"] == ("the object provided is unrecognized (must be of type ConfigMap): couldn't get "
                                f"version/kind; json parse error: invalid character '{opener[0]}' exceeded max depth")
     assert json.loads(requests.get(embedded_cluster.url + CM + "/z", timeout=5).text)["code"] == 404
+
+
+def test_every_object_the_cluster_writes_passes_the_typed_decoding(embedded_cluster: Any) -> None:
+    """No false refusals: what bootstrap and the simulated controllers store decodes as its Go type."""
+    import copy
+
+    from workshop.cluster.embedded import typecheck
+
+    url = embedded_cluster.url
+    pod_spec = {"securityContext": {"runAsUser": 65534, "fsGroup": 2000},
+                "containers": [{"name": "c", "image": "nginx:1.27", "ports": [{"containerPort": 80, "name": "http"}],
+                                "resources": {"limits": {"cpu": 1, "memory": "64Mi"}},
+                                "readinessProbe": {"httpGet": {"path": "/", "port": "http"}}}]}
+    body = deployment(2)
+    body["spec"]["template"]["spec"] = pod_spec
+    assert requests.post(url + DEPLOY, json=body, timeout=5).status_code == 201
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"},
+           "spec": {"template": {"spec": {"restartPolicy": "Never",
+                                          "containers": [{"name": "c", "image": "busybox:1.36"}]}}}}
+    assert requests.post(f"{url}/apis/batch/v1/namespaces/default/jobs", json=job, timeout=5).status_code == 201
+    svc = {"metadata": {"name": "svc"}, "spec": {"selector": {"a": "b"}, "ports": [{"port": 80, "targetPort": 8080}]}}
+    assert requests.post(f"{url}/api/v1/namespaces/default/services", json=svc, timeout=5).status_code == 201
+    embedded_cluster.wait_settled()
+    store = embedded_cluster.store
+    kinds = set()
+    for gr, obj in store.all_objects():
+        info = store.registry.find(gr[0], store.registry.storage_version(*gr) or "", gr[1])
+        assert info is not None
+        typecheck.check(info, copy.deepcopy(store.render(info, obj)))
+        kinds.add(info.kind)
+    assert {"Deployment", "ReplicaSet", "Pod", "Job", "Service", "EndpointSlice", "Namespace"} <= kinds
