@@ -46,11 +46,28 @@ def template_hash(template: dict[str, Any], collision_count: int | None = None) 
 
 
 def _strip_hash(template: dict[str, Any]) -> dict[str, Any]:
-    copy = deep(template)
+    """The template without the hash label, compared the way EqualIgnoreHash compares Go structs (Semantic
+    DeepEqual): a null field (`creationTimestamp: null`, as `kubectl rollout undo` sends) or an empty list/map
+    equals a missing one."""
+    copy = _semantic(deep(template))
     labels = (copy.get("metadata") or {}).get("labels")
     if labels:
         labels.pop(HASH_LABEL, None)
     return copy
+
+
+def _semantic(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            v = _semantic(v)
+            if v is None or v == [] or (v == {} and k in ("labels", "annotations", "nodeSelector")):
+                continue
+            out[k] = v
+        return out
+    if isinstance(value, list):
+        return [_semantic(v) for v in value]
+    return value
 
 
 def resolve_fenceposts(d: Obj) -> tuple[int, int]:
