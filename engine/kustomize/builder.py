@@ -105,6 +105,12 @@ def expand_lists(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _resource(obj: dict[str, Any], origin: str, deferred_error: str | None) -> Resource:
+    res = Resource(obj, origin=origin)
+    res.deferred_error = deferred_error
+    return res
+
+
 def _yaml_dump(value: Any, **options: Any) -> str:
     import yaml
 
@@ -250,7 +256,8 @@ class KustTarget:
                 text = data.decode("utf-8")
             except UnicodeDecodeError:
                 raise KustomizeError(f"'{path}' is not UTF-8 text") from None
-            objs = expand_lists(load_documents(text, source=path))
+            duplicates: dict[int, str] = {}
+            objs = expand_lists(load_documents(text, source=path, duplicates=duplicates))
             for obj in objs:
                 _check_object(obj)
             self.openapi.note_objects(objs)
@@ -258,7 +265,7 @@ class KustTarget:
             raise KustomizeError(f"accumulating resources from '{path}': {e}", path=e.path or path) from None
         origin = _join_origin(self.origin_dir, path)
         try:
-            ra.resmap.append_all(Resource(o, origin=f"path: {origin}\n") for o in objs)
+            ra.resmap.append_all(_resource(o, f"path: {origin}\n", duplicates.get(id(o))) for o in objs)
         except KustomizeError as e:
             raise KustomizeError(f"merging resources from '{path}': {e}", path=path) from None
 
@@ -624,6 +631,9 @@ def build_result(
         from .vars import resolve_vars
 
         resolve_vars(ra.resmap, ra.variables, ra.config.get("varReference"))
+    for r in ra.resmap.resources():
+        if r.deferred_error:  # kustomize fails when it turns this object into a map for output
+            raise KustomizeError(r.deferred_error)
     resources = [
         r
         for r in ra.resmap.resources()

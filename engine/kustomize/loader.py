@@ -59,8 +59,11 @@ class Loader:
         p = os.path.abspath(str(path))
         if not os.path.isdir(p):
             if os.path.exists(p):
-                raise KustomizeError(f"'{p}' is not a directory: kustomize build needs a directory", path=p)
-            raise KustomizeError(f"'{p}' does not exist: kustomize build needs a directory", path=p)
+                raise KustomizeError(f"must build at directory: '{p}': file is not directory", path=p)
+            try:
+                _eval_symlinks(p)
+            except KustomizeError as e:
+                raise KustomizeError(f"must build at directory: not a valid directory: {e}", path=p) from None
         return cls(os.path.realpath(p))
 
     def join(self, rel: str) -> str:

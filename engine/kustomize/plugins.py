@@ -120,11 +120,16 @@ class PluginConfig:
 
 
 def _plain_field_spec(f: Any) -> Any:
-    """A field spec map with canonical key names (group/version/kind/path/create)."""
+    """A field spec map with canonical key names (group/version/kind/path/create), others dropped."""
     if not isinstance(f, dict):
         return f
     fields = {"group": None, "version": None, "kind": None, "path": None, "create": None}
-    return {canonical_field(fields, str(k)) or str(k): v for k, v in f.items()}
+    out = {}
+    for k in sorted(f, key=str):  # decoded loosely: unknown keys ignored, the last of equal keys wins
+        name = canonical_field(fields, str(k))
+        if name is not None:
+            out[name] = f[k]
+    return out
 
 
 def _configure_error(cfg: PluginConfig, err: KustomizeError) -> KustomizeError:

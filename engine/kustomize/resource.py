@@ -21,6 +21,7 @@ class Resource:
         "origin",
         "transformations",
         "ref_vars",
+        "deferred_error",
     )
 
     def __init__(self, obj: dict[str, Any], *, origin: str | None = None) -> None:
@@ -33,6 +34,7 @@ class Resource:
         self.origin = origin
         self.transformations: list[str] = []  # origins of transformers that saw it (buildMetadata)
         self.ref_vars: list[str] = []  # vars a kustomization declared on this object
+        self.deferred_error: str | None = None  # an error kustomize only reports at output (duplicate keys)
 
     # -- identity -------------------------------------------------------------------------------------
     @property
@@ -110,6 +112,7 @@ class Resource:
         other.needs_hash = self.needs_hash
         other.transformations = list(self.transformations)
         other.ref_vars = list(self.ref_vars)
+        other.deferred_error = self.deferred_error
         return other
 
     def __repr__(self) -> str:

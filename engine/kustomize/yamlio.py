@@ -158,10 +158,11 @@ class _Composer11(_Composer):
 class _DecodeError(Exception):
     """A document composed fine but cannot be turned into JSON-like data."""
 
-    def __init__(self, message: str, node: yaml.Node) -> None:
+    def __init__(self, message: str, node: yaml.Node, duplicate: tuple[str, int, int] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.line = node.start_mark.line + 1
+        self.duplicate = duplicate  # (key, line, first line) of a key given twice in one mapping
 
 
 def _scalar_value(node: yaml.ScalarNode) -> Any:
@@ -252,6 +253,7 @@ def _build_mapping(node: yaml.MappingNode, active: set[int], last_key_wins: bool
                 f"yaml: unmarshal errors:\n  line {key_node.start_mark.line + 1}: "
                 f'mapping key "{key}" already defined at line {first.start_mark.line + 1}',
                 key_node,
+                (key, key_node.start_mark.line, first.start_mark.line),
             )
         if type(value_node) is scalar and value_node.tag == _STR:
             out[key] = value_node.value
@@ -312,7 +314,12 @@ def _check_aliasing(node: yaml.Node) -> None:
 
 
 def _parse(
-    text: str, *, objects: bool = False, kustomization: bool = False, yaml11: bool = False
+    text: str,
+    *,
+    objects: bool = False,
+    kustomization: bool = False,
+    yaml11: bool = False,
+    duplicates: dict[int, str] | None = None,
 ) -> list[Any]:
     """Documents of a YAML stream; with `objects`, top-level annotations are kept as their source text.
 
@@ -326,7 +333,20 @@ def _parse(
             node = loader.get_node()
             if node is not None and may_alias:
                 _check_aliasing(node)
-            doc = None if node is None else _build(node, set(), kustomization)
+            try:
+                doc = None if node is None else _build(node, set(), kustomization)
+            except _DecodeError as err:
+                if err.duplicate is None or duplicates is None or node is None:
+                    raise
+                # kustomize loads it (its YAML nodes keep both keys) and fails when it turns the object
+                # into a map, with lines counted from the document's start.
+                doc = _build(node, set(), True)
+                key, line, first = err.duplicate
+                root = node.start_mark.line
+                duplicates[id(doc)] = (
+                    f"map[string]interface {{}}(nil): yaml: unmarshal errors:\n  line {line - root + 1}: "
+                    f'mapping key "{key}" already defined at line {first - root + 1}'
+                )
             if objects and node is not None and isinstance(doc, dict):
                 _annotations_as_text(node, doc)
             docs.append(doc)
@@ -370,10 +390,12 @@ def _annotations_as_text(node: yaml.Node, doc: dict) -> None:
                 _annotations_as_text(item_node, item)
 
 
-def _parse_file(text: str, source: str, *, objects: bool = False) -> list[Any]:
+def _parse_file(
+    text: str, source: str, *, objects: bool = False, duplicates: dict[int, str] | None = None
+) -> list[Any]:
     """_parse, with every YAML error as kustomize's `MalformedYAMLError: ... in File: <source>`."""
     try:
-        return _parse(text, objects=objects)
+        return _parse(text, objects=objects, duplicates=duplicates)
     except _DecodeError as err:
         raise KustomizeError(
             f"MalformedYAMLError: {_decode_text(err)} in File: {source}", path=source
@@ -386,9 +408,13 @@ def _parse_file(text: str, source: str, *, objects: bool = False) -> list[Any]:
         raise KustomizeError(f"MalformedYAMLError: yaml: {err} in File: {source}", path=source) from None
 
 
-def load_documents(text: str, *, source: str) -> list[dict]:
-    """All non-empty documents of a multi-document YAML (or JSON) file; a non-mapping document is an error."""
-    docs = _parse_file(text, source, objects=True)
+def load_documents(text: str, *, source: str, duplicates: dict[int, str] | None = None) -> list[dict]:
+    """All non-empty documents of a multi-document YAML (or JSON) file; a non-mapping document is an error.
+
+    A key given twice in one mapping is an error, unless `duplicates` is given: then the last value is kept
+    and kustomize's later error message is recorded under the document's id().
+    """
+    docs = _parse_file(text, source, objects=True, duplicates=duplicates)
     out: list[dict] = []
     for index, doc in enumerate(docs):
         if doc is None:

@@ -84,8 +84,19 @@ class _Referrer:
             return None
         if len({(c.name, c.namespace if with_namespace else "") for c in cands}) == 1:
             return cands[0]
+        from ..output import render
+        from ..resource import with_build_annotations
+
         ids = ", ".join(str(c.cur_id()) for c in cands)
-        raise KustomizeError(f"found multiple possible referrals: [{ids}] for {fs.path} in {self.cur}")
+        details = "\n**** Too many possible referral targets to referrer:\n"
+        details += render([with_build_annotations(self.referrer)]) + "\n"
+        for i, c in enumerate(cands):
+            details += f"--- possible referral {i}:\n{render([with_build_annotations(c)])}\n"
+        cur = self.referrer.cur_id()
+        raise KustomizeError(
+            f"updating name reference in '{fs.path}' field of '{cur}': considering field '{fs.path}' of object "
+            f"{cur}: found multiple possible referrals: {ids}\n{details}"
+        )
 
     def set_field(self, parent: Any, key: Any, target: Gvk, fs: FieldSpec) -> None:
         value = parent[key]
