@@ -24,16 +24,20 @@ class Polled(Generic[T]):
 
 
 def poll_until(probe: Callable[[], T], done: Callable[[T], bool], *, timeout: float, interval: float = 0.25,
-               clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-               cancelled: Callable[[], bool] | None = None) -> Polled[T]:
+               max_interval: float | None = None, clock: Callable[[], float] = time.monotonic,
+               sleep: Callable[[float], None] = time.sleep, cancelled: Callable[[], bool] | None = None) -> Polled[T]:
     """Call `probe()` until `done(value)` is true (met) or `timeout` seconds pass or `cancelled()` says stop.
 
-    The probe runs at least once, so a zero timeout is a single check."""
+    The probe runs at least once, so a zero timeout is a single check. With `max_interval` the pause grows by
+    half each time up to it: quick answers stay quick, long waits (health checks) cost the API server less."""
     start = clock()
+    pause = interval
     while True:
         value = probe()
         if done(value):
             return Polled(True, value, clock() - start)
         if clock() - start >= timeout or (cancelled is not None and cancelled()):
             return Polled(False, value, clock() - start)
-        sleep(interval)
+        sleep(pause)
+        if max_interval is not None:
+            pause = min(pause * 1.5, max_interval)

@@ -22,6 +22,7 @@ from engine.kustomization.unchanged import already_applied
 
 Obj = dict[str, Any]
 FIELD_MANAGER = "kustomize-controller"
+HEALTH_POLL_MAX = 0.25  # a health check polls quickly at first, then at most every quarter second
 GROUP = "kustomize.toolkit.fluxcd.io"
 NAME_LABEL = f"{GROUP}/name"
 NAMESPACE_LABEL = f"{GROUP}/namespace"
@@ -437,7 +438,8 @@ def wait_for(client: Client, metas: list[ObjMeta], timeout: float, poll: float =
         return all(st.status == kstatus.CURRENT for _, st in results) or \
             any(st.status == kstatus.FAILED for _, st in results)
 
-    polled = poll_until(probe, settled, timeout=timeout, interval=poll, clock=clock, cancelled=cancelled)
+    polled = poll_until(probe, settled, timeout=timeout, interval=poll, max_interval=max(poll, HEALTH_POLL_MAX),
+                        clock=clock, cancelled=cancelled)
     results = polled.value
     failed = [(m, st) for m, st in results if st.status == kstatus.FAILED]
     if failed:

@@ -37,3 +37,14 @@ def test_probes_once_with_a_zero_timeout_and_stops_when_cancelled() -> None:
     polled = poll_until(lambda: 0, lambda _: False, timeout=100, interval=1, clock=clock, sleep=clock.sleep,
                         cancelled=lambda: clock.now >= clock.now)
     assert not polled.met and polled.elapsed == 0.0
+
+
+def test_the_pause_grows_up_to_max_interval() -> None:
+    clock, pauses = FakeClock(), []
+
+    def sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        clock.sleep(seconds)
+
+    poll_until(lambda: 0, lambda _: False, timeout=5, interval=0.1, max_interval=0.3, clock=clock, sleep=sleep)
+    assert pauses[:4] == [0.1, 0.15000000000000002, 0.22500000000000003, 0.3] and set(pauses[4:]) == {0.3}
