@@ -235,6 +235,22 @@ def _replicaset(obj: Obj) -> None:
     _zero_status(obj, "replicas")
 
 
+def _replication_controller(obj: Obj) -> None:
+    """SetDefaults_ReplicationController: selector and labels from the template's labels, one replica."""
+    spec = obj.setdefault("spec", {})
+    template = spec.get("template")
+    labels = ((template or {}).get("metadata") or {}).get("labels") if isinstance(template, dict) else None
+    if isinstance(labels, dict) and labels:
+        if not spec.get("selector"):
+            spec["selector"] = dict(labels)
+        meta = obj.setdefault("metadata", {})
+        if not meta.get("labels"):
+            meta["labels"] = dict(labels)
+    _setdefault(spec, "replicas", 1)
+    _template(spec)
+    _zero_status(obj, "replicas")
+
+
 def _pvc_spec(spec: dict[str, Any]) -> None:
     _setdefault(spec, "volumeMode", "Filesystem")
 
@@ -393,6 +409,7 @@ def _pod_template(obj: Obj) -> None:
 _DEFAULTERS: dict[tuple[str, str], Callable[[Obj], None]] = {
     ("apps", "deployments"): _deployment,
     ("apps", "replicasets"): _replicaset,
+    ("", "replicationcontrollers"): _replication_controller,
     ("apps", "statefulsets"): _statefulset,
     ("apps", "daemonsets"): _daemonset,
     ("batch", "jobs"): _job,

@@ -13,6 +13,7 @@ from .kubelet import Kubelet
 from .namespaces import NamespaceDefaults
 from .rbac import ClusterRoleAggregation
 from .replicaset import ReplicaSetController
+from .replicationcontroller import ReplicationControllerController
 from .statefulset import StatefulSetController
 from .volumes import VolumeController
 
@@ -21,4 +22,4 @@ def default_controllers() -> list[Controller]:
     """kube-controller-manager loops, the scheduler and the kubelet."""
     return [NamespaceDefaults(), DeploymentController(), ReplicaSetController(), StatefulSetController(),
             DaemonSetController(), JobController(), CronJobController(), VolumeController(), EndpointsController(), Kubelet(),
-            ClusterRoleAggregation(), APIServiceRegistration()]
+            ClusterRoleAggregation(), APIServiceRegistration(), ReplicationControllerController()]

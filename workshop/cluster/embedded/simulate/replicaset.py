@@ -120,6 +120,9 @@ def write_status(ctx: Context, gvr: Any, obj: Obj, status: dict[str, Any]) -> Ob
 
 class ReplicaSetController:
     name = "replicaset"
+    gvr = REPLICASETS
+    kind = "ReplicaSet"
+    component = "replicaset-controller"
 
     def __init__(self) -> None:
         self._created: dict[str, int] = {}
@@ -127,19 +130,19 @@ class ReplicaSetController:
 
     def keys_for(self, event: WatchEvent) -> Iterable[tuple[str | None, str]]:
         meta = event.obj.get("metadata") or {}
-        if event.gvr == REPLICASETS:
+        if event.gvr == self.gvr:
             yield meta.get("namespace"), meta.get("name", "")
         elif event.gvr == PODS:
             ref = controller_of(event.obj)
-            if ref and ref.get("kind") == "ReplicaSet":
+            if ref and ref.get("kind") == self.kind:
                 yield meta.get("namespace"), ref["name"]
 
     def resync(self, store: ObjectStore) -> Iterable[tuple[str | None, str]]:
-        for rs in store.list(REPLICASETS):
+        for rs in store.list(self.gvr):
             yield rs["metadata"]["namespace"], rs["metadata"]["name"]
 
     def reconcile(self, ctx: Context, namespace: str | None, name: str) -> None:
-        rs = ctx.store.get(REPLICASETS, namespace, name)
+        rs = ctx.store.get(self.gvr, namespace, name)
         if rs is None or deleting(rs):
             return
         spec = rs.get("spec") or {}
@@ -149,17 +152,17 @@ class ReplicaSetController:
             for _ in range(want - len(pods)):
                 pod_name = self._namer.name(ctx, rs, f"{name}-")
                 pod = pod_from_template(rs, spec.get("template") or {}, pod_name, f"{name}-")
-                created = create_pod(ctx, rs, pod, "replicaset-controller")
+                created = create_pod(ctx, rs, pod, self.component)
                 if created is None:
                     break
                 self._created[created["metadata"]["uid"]] = len(self._created)
-                ctx.event(rs, "SuccessfulCreate", f"Created pod: {pod_name}", component="replicaset-controller")
+                ctx.event(rs, "SuccessfulCreate", f"Created pod: {pod_name}", component=self.component)
             return
         if len(pods) > want:
             for pod in sorted(pods, key=lambda p: deletion_rank(p, self._created))[: len(pods) - want]:
                 ctx.store.delete(PODS, namespace, pod["metadata"]["name"])
                 ctx.event(rs, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
-                          component="replicaset-controller")
+                          component=self.component)
             return
         self._status(ctx, rs, pods)
 
@@ -178,4 +181,4 @@ class ReplicaSetController:
         failure = condition(rs, "ReplicaFailure")
         if failure is not None:
             status["conditions"] = [failure]
-        write_status(ctx, REPLICASETS, rs, compact_status(status, ("replicas",)))
+        write_status(ctx, self.gvr, rs, compact_status(status, ("replicas",)))
