@@ -95,7 +95,7 @@ class _Referrer:
         cur = self.referrer.cur_id()
         raise KustomizeError(
             f"updating name reference in '{fs.path}' field of '{cur}': considering field '{fs.path}' of object "
-            f"{cur}: found multiple possible referrals: {ids}\n{details}"
+            f"{cur}: found multiple possible referrals: {ids}\n{details}".rstrip("\n")
         )
 
     def set_field(self, parent: Any, key: Any, target: Gvk, fs: FieldSpec) -> None:
