@@ -10,7 +10,7 @@ import pytest
 
 from workshop.checks_04 import check_04
 from workshop.lab import Lab
-from workshop.monorepo import PODINFO_IMAGE, write_layout
+from workshop.monorepo import PODINFO_IMAGE, apply_cluster_vars, write_layout
 
 SOLUTION = Path(__file__).resolve().parents[2] / "notebooks" / "solutions" / "04_promote_podinfo.py"
 OVERLAY = "apps/production/kustomization.yaml"
@@ -25,17 +25,22 @@ def set_tag(lab: Lab, env: str, tag: str) -> None:
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[Lab]:
     """Two clusters on the lesson's layout, staging already on podinfo 6.5.1 (the lesson's section 5)."""
-    the_lab = Lab.start("test-04", root=tmp_path / "lab", clusters=("staging", "production"), quiet=True)
+    the_lab = Lab.start("test-04", root=tmp_path / "lab", clusters=("staging", "production"), quiet=True,
+                        helm=True)
     try:
         for prefix in ("clusters/", "infrastructure/", "apps/"):
             write_layout(the_lab.repo, prefix)
         the_lab.commit("Scaffold the fleet")
+        assert the_lab.charts is not None
         for site in the_lab.sites.values():
+            apply_cluster_vars(site, the_lab.charts.url)
             site.apply_flux("flux-system", f"./clusters/{site.name}")
         set_tag(the_lab, "staging", "6.5.1")
         the_lab.commit("staging: podinfo 6.5.1")
         for site in the_lab.sites.values():
-            assert site.sync().ok
+            site.sync()  # the HelmRelease's first run finds its new HelmChart not ready yet, the next one installs
+            assert [site.ready(n)[0] for n in ("infra-controllers", "infra-configs", "apps")] == ["True"] * 3
+            assert site.ready("ingress-nginx", "HelmRelease", "ingress-nginx")[0] == "True"
         yield the_lab
     finally:
         the_lab.stop()
