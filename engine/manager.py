@@ -24,6 +24,7 @@ import builtins
 import datetime as dt
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -256,7 +257,7 @@ class Manager:
             raise KeyError(f"{kind} {namespace}/{name} not found")
         return self._run(obj)
 
-    def step(self, kind: str, name: str, namespace: str = "default") -> Any:
+    def step(self, kind: str, name: str, namespace: str = "default") -> Iterator[PhaseReport[Any]]:
         """Reconcile one object a phase at a time: yields each `PhaseReport` (see PhasedReconciler.step) and
         keeps the finished run record in `last_runs`."""
         obj = self.get(kind, name, namespace)
@@ -264,7 +265,7 @@ class Manager:
             raise KeyError(f"{kind} {namespace}/{name} not found")
         return self._step(obj)
 
-    def _step(self, obj: Obj) -> Any:
+    def _step(self, obj: Obj) -> Iterator[PhaseReport[Any]]:
         key = key_of(obj)
         self._claim(key)
         try:

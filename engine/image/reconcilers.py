@@ -63,6 +63,7 @@ class ImageRepositoryReconciler(_ImageReconciler):
         return [("start", self.phase_start), ("scan", self.phase_scan)]
 
     def phase_scan(self, run: Run) -> Result | None:
+        """List the image's tags in the registry (minus exclusionList) and record the scan in status."""
         spec, meta = run.obj.get("spec") or {}, run.obj["metadata"]
         interval = spec_interval(run.obj)
         secret = None
@@ -107,6 +108,7 @@ class ImagePolicyReconciler(_ImageReconciler):
         return ref.get("name") == changed["metadata"]["name"] and ns == changed["metadata"].get("namespace")
 
     def phase_policy(self, run: Run) -> Result | None:
+        """Pick the latest tag of the ImageRepository's scan by the policy (semver, alphabetical, numerical)."""
         spec, meta = run.obj.get("spec") or {}, run.obj["metadata"]
         ref = spec.get("imageRepositoryRef") or {}
         ns = ref.get("namespace") or meta.get("namespace", "default")
@@ -173,6 +175,7 @@ class ImageUpdateAutomationReconciler(_ImageReconciler):
             changed["metadata"].get("namespace") == obj["metadata"].get("namespace")
 
     def phase_update(self, run: Run) -> Result | None:
+        """Clone the source, write the policies' images into the setter-marked fields, commit and push."""
         spec, meta = run.obj.get("spec") or {}, run.obj["metadata"]
         namespace = meta.get("namespace", "default")
         run.status["lastAutomationRunTime"] = c.now_rfc3339()

@@ -77,6 +77,7 @@ class ProviderReconciler(_NotifyReconciler):
         return [("start", self.phase_start), ("validate", self.phase_validate)]
 
     def phase_validate(self, run: Run) -> Result | None:
+        """Check the provider type, its Secret and its address (only generic/generic-hmac deliver offline)."""
         ptype = str((run.obj.get("spec") or {}).get("type") or "")
         if ptype not in PROVIDER_TYPES:
             raise self.error(VALIDATION_FAILED, f"unsupported provider type '{ptype}'", stalled=True)
@@ -108,6 +109,7 @@ class AlertReconciler(_NotifyReconciler):
         return [("start", self.phase_start), ("validate", self.phase_validate)]
 
     def phase_validate(self, run: Run) -> Result | None:
+        """Check that the referenced Provider exists in the Alert's namespace."""
         ref = ((run.obj.get("spec") or {}).get("providerRef") or {}).get("name", "")
         ns = run.obj["metadata"].get("namespace", "default")
         provider = self.client.get(PROVIDER.api_version, PROVIDER.kind, ref, ns)
@@ -133,6 +135,7 @@ class ReceiverReconciler(_NotifyReconciler):
         return [("start", self.phase_start), ("token", self.phase_token)]
 
     def phase_token(self, run: Run) -> Result | None:
+        """Read the token Secret and publish status.webhookPath (sha256 of token, name and namespace)."""
         spec, meta = run.obj.get("spec") or {}, run.obj["metadata"]
         ns, name = meta.get("namespace", "default"), meta["name"]
         interval = spec_interval(run.obj, 600.0)
