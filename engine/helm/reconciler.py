@@ -311,6 +311,14 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
                 hr.status.pop(key, None)
             run.did(f"release target changed: uninstalled {old}")
             return Result(requeue_after=0.0)
+        if hr.spec.get("storageNamespace") and hr.storage_namespace != hr.release_namespace:
+            raise ReconcileError(
+                r.STORAGE_NAMESPACE_UNSUPPORTED,
+                f"storageNamespace '{hr.storage_namespace}' differs from the release namespace "
+                f"'{hr.release_namespace}': the kit's Helm SDK keeps a release's Secrets in the release's own "
+                f"namespace; remove spec.storageNamespace or set it to '{hr.release_namespace}'", stalled=True)
+        # Helm's SDK stores a release where its objects go, so that is the storage namespace (Flux's default
+        # would be the HelmRelease's namespace when targetNamespace is set).
         hr.status["storageNamespace"] = hr.release_namespace
         reset = hr.reset_requested
         if reset or hr.status.get("lastAttemptedGeneration") != hr.generation or \

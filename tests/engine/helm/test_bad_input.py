@@ -207,3 +207,51 @@ def test_deleting_a_release_uninstalls_it(helm: HelmLab) -> None:
     assert helm.secrets() == []
     assert helm.live("ConfigMap", "web-config") is None
     assert helm.live("Deployment", "web", "apps/v1") is None
+
+
+def test_storage_namespace_apart_from_the_release_namespace_is_refused_clearly(helm: HelmLab) -> None:
+    helm.publish()
+    helm.release(targetNamespace="apps", storageNamespace="default")
+    helm.reconcile()
+    status, reason, message = helm.ready()
+    assert (status, reason) == ("False", "StorageNamespaceUnsupported")
+    assert message.startswith("storageNamespace 'default' differs from the release namespace 'apps'")
+    assert helm.condition("Stalled")["reason"] == "StorageNamespaceUnsupported"
+    helm.edit("web", {"storageNamespace": "apps"})
+    helm.reconcile()
+    assert helm.ready()[0] == "True"
+
+
+def test_depends_on_waits_for_the_other_release(helm: HelmLab) -> None:
+    helm.publish()
+    helm.release("frontend", dependsOn=[{"name": "backend"}])
+    helm.reconcile("frontend")
+    assert helm.ready("frontend") == ("False", "DependencyNotReady",
+                                      "unable to get 'apps/backend' dependency: helmreleases.helm.toolkit.fluxcd.io "
+                                      "\"backend\" not found")
+    helm.release("backend")
+    helm.reconcile("backend")
+    helm.reconcile("frontend")
+    assert helm.ready("frontend")[:2] == ("True", "InstallSucceeded")
+    assert [name for name, _ in helm.secrets("frontend")] == ["sh.helm.release.v1.frontend.v1"]
+
+
+def test_chart_template_generates_a_helmchart(helm: HelmLab) -> None:
+    helm.client.apply({"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "HelmRepository",
+                       "metadata": {"name": "charts", "namespace": "apps"},
+                       "spec": {"interval": "1h", "url": "http://127.0.0.1:9/"}}, field_manager="test")
+    helm.client.apply({"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+                       "metadata": {"name": "web", "namespace": "apps"},
+                       "spec": {"interval": "5m", "chart": {"spec": {
+                           "chart": "web", "version": "1.x", "sourceRef": {"kind": "HelmRepository", "name": "charts"}},
+                           "metadata": {"labels": {"team": "a"}}}}}, field_manager="test")
+    obj = helm.reconcile()
+    chart = helm.client.get("source.toolkit.fluxcd.io/v1", "HelmChart", "apps-web", "apps")
+    assert chart is not None
+    assert chart["spec"] == {"chart": "web", "version": "1.x", "interval": "5m", "reconcileStrategy": "ChartVersion",
+                             "sourceRef": {"kind": "HelmRepository", "name": "charts"}}
+    assert chart["metadata"]["labels"] == {"team": "a", "helm.toolkit.fluxcd.io/name": "web",
+                                           "helm.toolkit.fluxcd.io/namespace": "apps"}
+    assert obj["status"]["helmChart"] == "apps/apps-web"
+    assert helm.ready() == ("False", "SourceNotReady", "HelmChart 'apps/apps-web' is not ready: latest generation "
+                                                       "of object has not been reconciled")

@@ -72,6 +72,15 @@ def test_helmrelease_from_the_cli(lab: Lab, chart_repository: Any, tmp_path: Any
         "◎ waiting for HelmRelease reconciliation", "✔ applied revision 0.1.0"]
     assert client.get("v1", "Secret", "sh.helm.release.v1.default-web.v2", "default") is not None  # forced upgrade
 
+    out, err = lab.ok("reconcile", "hr", "web", "--with-source")
+    lines = err.splitlines()
+    assert lines[0] == "► annotating HelmRepository lab in flux-system namespace"
+    assert lines[4:8] == ["► annotating HelmChart flux-system-web in flux-system namespace", "✔ HelmChart annotated",
+                          "◎ waiting for HelmChart reconciliation", "✔ fetched revision 0.1.0"]
+    assert lines[-1] == "✔ applied revision 0.1.0"
+    assert lab.run("reconcile", "hr", "web", "--force", "--reset") == (
+        1, "", "✗ --force and --reset cannot be used together\n")
+
     assert lab.run("suspend", "helmrelease", "web") == (0, "", (
         "► suspending helmrelease web in flux-system namespace\n✔ helmrelease suspended\n"))
     assert lab.run("reconcile", "hr", "web") == (1, "", "✗ resource is suspended\n")
