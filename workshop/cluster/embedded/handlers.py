@@ -248,21 +248,10 @@ class ResourceHandlers:
     # ------------------------------------------------------------------ pods/log
 
     def log(self, req: Request, t: Target) -> Response:
-        """Pods here run in a simulated kubelet with no container runtime, so there is no output to stream."""
-        if req.method != "GET":
-            raise method_not_allowed()
-        with self.store.lock:
-            pod = self.store.read(t.info, t.namespace, t.name or "")
-        names = [c.get("name") for c in (pod.get("spec") or {}).get("containers") or []]
-        container = req.query.get("container") or (names[0] if len(names) == 1 else None)
-        if container is None:
-            raise bad_request(f"a container name must be specified for pod {t.name}, choose one of: "
-                              f"[{' '.join(str(n) for n in names)}]")
-        if container not in names:
-            raise bad_request(f"container {container} is not valid for pod {t.name}")
-        raise bad_request(f'container "{container}" in pod "{t.name}" has no logs: the embedded lab cluster '
-                          "simulates pods without running containers; use a kind cluster (workshop up --cluster "
-                          "kind) to read real container logs")
+        """The simulated containers' output (see podlogs)."""
+        from .podlogs import serve
+
+        return serve(self.store, req, t)
 
     # ------------------------------------------------------------------ /scale
 
