@@ -288,10 +288,12 @@ def _apply_target(objects: list[dict], value: Any, target: dict, ids: IdsOf) -> 
             continue
         if any(_matches_meta_selectors(obj, r) for r in meta_rejects):
             continue
-        for rid in ids(obj):
-            if _id_selected_by(rid, select_id) and not any(_id_selected_by(rid, r) for r in reject_ids):
-                _copy_to_target(obj, value, field_paths, options)
-                break
+        obj_ids = list(ids(obj))
+        # kustomize's containsRejectId: any id the object had (current or earlier name) may be rejected
+        if any(_id_selected_by(rid, r) for rid in obj_ids for r in reject_ids):
+            continue
+        if any(_id_selected_by(rid, select_id) for rid in obj_ids):
+            _copy_to_target(obj, value, field_paths, options)
 
 
 def _copy_to_target(obj: dict, value: Any, field_paths: list[str], options: dict) -> None:
