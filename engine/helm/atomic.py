@@ -5,6 +5,7 @@ remediation ran. The outcome says whether and when the manager should come back.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -241,6 +242,10 @@ class AtomicRelease:
                 if c.is_ready(obj):
                     c.mark_false(obj, c.READY, r.RECONCILE_ERROR, str(err))
                 return LoopResult(Outcome.ERROR, str(err), steps=tuple(names))
+            if step.type == actions.RELEASE:
+                # the release now carries the current post-renderers/common metadata (Flux records their
+                # observed digests when it summarizes)
+                self.desired = dataclasses.replace(self.desired, post_render_changed=False)
             if step.type in (actions.RELEASE, actions.TEST, actions.REMEDIATE, actions.UNLOCK):
                 summarize(obj)
             if step.type == actions.REMEDIATE:

@@ -366,6 +366,7 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
                     break
                 self.patch_status(run)
                 force = False
+                desired = atomic.desired
         run.loop = loop
         self._record_digests(hr, post_digest, meta_digest)
         self._record_inventory(req)

@@ -255,3 +255,32 @@ def test_chart_template_generates_a_helmchart(helm: HelmLab) -> None:
     assert obj["status"]["helmChart"] == "apps/apps-web"
     assert helm.ready() == ("False", "SourceNotReady", "HelmChart 'apps/apps-web' is not ready: latest generation "
                                                        "of object has not been reconciled")
+
+
+def test_install_remediation_uninstalls_then_retries(helm: HelmLab) -> None:
+    helm.cluster.image_available = lambda image: "broken" not in image
+    helm.publish()
+    helm.release(values={"image": {"repository": "broken"}}, timeout="1s", install={"remediation": {"retries": 1}})
+    obj = helm.reconcile()
+    uninstalled = [m for _, reason, m in helm.events() if reason == "UninstallSucceeded"]
+    assert uninstalled == ["Helm uninstall remediation for release apps/web.v1 with chart web@0.1.0 succeeded"]
+    assert helm.condition("Stalled")["message"] == "Failed to install after 2 attempt(s)"
+    assert obj["status"]["installFailures"] == 2
+    assert helm.secrets() == [("sh.helm.release.v1.web.v1", "failed")]  # the second install's, kept: retries ran out
+
+
+def test_post_renderers_and_common_metadata(helm: HelmLab) -> None:
+    helm.publish()
+    patch = "- op: add\n  path: /metadata/annotations\n  value: {owner: team-a}\n"
+    helm.release(postRenderers=[{"kustomize": {"patches": [{"patch": patch, "target": {"kind": "ConfigMap"}}]}}],
+                 commonMetadata={"labels": {"tier": "web"}})
+    obj = helm.reconcile()
+    live = helm.live("ConfigMap", "web-config")
+    assert live["metadata"]["annotations"]["owner"] == "team-a"
+    assert live["metadata"]["labels"]["tier"] == "web"
+    assert live["metadata"]["labels"]["helm.toolkit.fluxcd.io/name"] == "web"
+    assert obj["status"]["observedPostRenderersDigest"].startswith("sha256:")
+    helm.edit("web", {"commonMetadata": {"labels": {"tier": "frontend"}}})
+    helm.reconcile()
+    assert helm.live("ConfigMap", "web-config")["metadata"]["labels"]["tier"] == "frontend"
+    assert len(helm.secrets()) == 2  # a post-rendering change is an upgrade
