@@ -82,15 +82,31 @@ def exit_code(container: dict[str, Any]) -> int | None:
     return None
 
 
+_SERVES = re.compile(r"sleep\s+infinity|tail\s+-f|while\s+(true|:)|http\.server|\bnginx\b|\bhttpd\b|"
+                     r"redis-server|\bpostgres\b|\bserve\b|--port\b|--listen\b|daemon off|\bnc\s+-l")
+
+
+def serves(container: dict[str, Any]) -> bool:
+    """Whether a container's command runs a server or waits forever (so it never completes on its own)."""
+    if exit_code(container) is not None:
+        return False
+    return bool(_SERVES.search(" ".join(str(w) for w in (container.get("command") or []) +
+                                        (container.get("args") or []))))
+
+
 def runs_to_completion(pod: Obj) -> bool:
-    """Job pods and restartPolicy Never/OnFailure pods with a command finish; servers keep running."""
+    """Job pods and restartPolicy Never/OnFailure pods with a command finish, unless the command runs a server
+    (`nginx -g 'daemon off;'`, `python -m http.server`, `sleep infinity` …); servers keep running."""
     spec = pod.get("spec") or {}
     if spec.get("restartPolicy", "Always") == "Always":
+        return False
+    containers = [c for c in spec.get("containers") or [] if isinstance(c, dict)]
+    if any(serves(c) for c in containers):
         return False
     refs = (pod.get("metadata") or {}).get("ownerReferences") or []
     if any(r.get("kind") == "Job" for r in refs):
         return True
-    return any(c.get("command") or c.get("args") for c in spec.get("containers") or [])
+    return any(c.get("command") or c.get("args") for c in containers)
 
 
 def _cond(type_: str, status: str, now: str, reason: str | None = None, message: str | None = None,
