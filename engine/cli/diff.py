@@ -115,7 +115,40 @@ def _keys_only(obj: Obj) -> Obj:
     return {**obj, "data": {k: SOPS_KEYS_MASK for k in sorted(obj.get("data") or {})}}
 
 
-def diff_objects(s: Session, ks: Obj, objects: list[Obj]) -> list[str]:
+def local_sources(values: list[str]) -> dict[str, str]:
+    """`--local-sources Kind/namespace/name=path[,…]` as a map."""
+    out: dict[str, str] = {}
+    for value in values:
+        for item in value.split(","):
+            key, sep, path = item.partition("=")
+            if not sep or not key or not path:
+                raise ValueError(f"invalid --local-sources '{item}': must be Kind/namespace/name=path")
+            out[key] = path
+    return out
+
+
+def _child_lines(s: Session, ks: Obj, obj: Obj, sources: dict[str, str], build_child: Any) -> list[str]:
+    """flux diff -r for one Kustomization of the build: its own diff under `📁 … changed`, or why not."""
+    import os
+
+    meta, parent = obj.get("metadata") or {}, ks.get("metadata") or {}
+    if (meta.get("name"), meta.get("namespace")) == (parent.get("name"), parent.get("namespace")):
+        return []
+    if (obj.get("spec") or {}).get("kubeConfig") is not None:
+        return [f"⚠️ {_subject(obj)} skipped: diff not supported for remote clusters"]
+    ref = (obj.get("spec") or {}).get("sourceRef") or {}
+    key = f"{ref.get('kind', '')}/{ref.get('namespace') or meta.get('namespace', '')}/{ref.get('name', '')}"
+    if key not in sources:
+        raise ValueError(f"cannot get local path for {key} of kustomization {meta.get('name', '')}")
+    child_ks, child_objects = build_child(obj, os.path.join(sources[key], (obj.get("spec") or {}).get("path", "")))
+    sub = diff_objects(s, child_ks, child_objects, recursive=True, sources=sources, build_child=build_child)
+    return [f"📁 {_subject(obj)} changed"] + sub if sub else []
+
+
+def diff_objects(s: Session, ks: Obj, objects: list[Obj], *, recursive: bool = False,
+                 sources: dict[str, str] | None = None, build_child: Any = None) -> list[str]:
+    """flux diff kustomization's lines for the built `objects` against the cluster (with `recursive`, the child
+    Kustomizations' diffs too, each built from its source's local path in `sources` by `build_child(obj, path)`)."""
     from engine.kustomization.apply import FIELD_MANAGER, _comparable
     from engine.kustomization.inventory import ObjMeta
 
@@ -138,9 +171,15 @@ def diff_objects(s: Session, ks: Obj, objects: list[Obj]) -> list[str]:
         if existing is None:
             lines.append(f"► {_subject(obj)} created")
             continue
+        if recursive and build_child is not None and obj.get("kind") == "Kustomization" and \
+                str(obj.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/"):
+            child = _child_lines(s, ks, obj, sources or {}, build_child)
+        else:
+            child = []
         dry = s.client.apply(obj, field_manager=FIELD_MANAGER, dry_run=True)
         before, after = _comparable(existing), _comparable(dry)
         if before == after:
+            lines += child
             continue
         if obj.get("kind") == "Secret":
             if _sops_masked(obj):  # values unknown: drifted only when the keys differ
@@ -149,7 +188,7 @@ def diff_objects(s: Session, ks: Obj, objects: list[Obj]) -> list[str]:
                     continue
             else:
                 sanitize_secret_data(before, after)
-        lines += [f"► {_subject(obj)} drifted", ""] + changes(before, after) + [""]
+        lines += [f"► {_subject(obj)} drifted", ""] + changes(before, after) + [""] + child
     if (ks.get("spec") or {}).get("prune"):
         for entry in ((ks.get("status") or {}).get("inventory") or {}).get("entries") or []:
             if entry["id"] not in built:

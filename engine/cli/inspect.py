@@ -204,7 +204,8 @@ def cmd_events(s: Session, args: argparse.Namespace) -> int:
 
 # -- build / diff ----------------------------------------------------------------------------------
 def build_objects(s: Session, name: str, path: str, *, ignore_paths: list[str] | None = None,
-                  kustomization_file: str = "", strict_substitute: bool = False) -> tuple[Obj, list[Obj]]:
+                  kustomization_file: str = "", strict_substitute: bool = False,
+                  fallback: Obj | None = None, namespace: str | None = None) -> tuple[Obj, list[Obj]]:
     """The in-cluster Kustomization's build over a local directory: the reconciler's own pipeline
     (engine.kustomization.build), SOPS-encrypted Secret values masked as `flux build` does."""
     from engine.kustomization.build import BuildError, build_kustomization, mask_sops
@@ -214,8 +215,12 @@ def build_objects(s: Session, name: str, path: str, *, ignore_paths: list[str] |
         raise CLIError(f"invalid resource path '{path}'")
     from engine.cli.buildflags import read_kustomization_file, remove_ignored
 
-    ks = read_kustomization_file(kustomization_file, name) if kustomization_file else \
-        get_object(s, "Kustomization", name)
+    if kustomization_file:
+        ks = read_kustomization_file(kustomization_file, name)
+    elif fallback is not None:  # a child of --recursive: the live object if there is one, else the built one
+        ks = s.client.get(f"{KS_GROUP}/v1", "Kustomization", name, namespace or s.namespace) or fallback
+    else:
+        ks = get_object(s, "Kustomization", name)
     meta = ks.get("metadata") or {}
     work = Path(tempfile.mkdtemp(prefix="gitops-build-"))
     try:
@@ -243,13 +248,21 @@ def cmd_build(s: Session, args: argparse.Namespace) -> int:
 
 
 def cmd_diff(s: Session, args: argparse.Namespace) -> int:
-    from engine.cli.diff import diff_objects
+    from engine.cli.diff import diff_objects, local_sources
 
     try:
         ks, objects = build_objects(s, args.name, args.path, ignore_paths=args.ignore_paths,
                                     kustomization_file=args.kustomization_file,
                                     strict_substitute=args.strict_substitute)
-        lines = diff_objects(s, ks, objects)
+
+        def child(obj: Obj, child_path: str) -> tuple[Obj, list[Obj]]:
+            meta = obj.get("metadata") or {}
+            return build_objects(s, str(meta.get("name", "")), child_path, ignore_paths=args.ignore_paths,
+                                 strict_substitute=args.strict_substitute, fallback=obj,
+                                 namespace=meta.get("namespace"))
+
+        lines = diff_objects(s, ks, objects, recursive=args.recursive, sources=local_sources(args.local_sources),
+                             build_child=child)
     except CLIError as err:
         raise CLIError(str(err), code=2) from None
     except Exception as err:
@@ -289,6 +302,10 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         p.add_argument("--strict-substitute", action="store_true",
                        help="fail when a variable without a default value is missing from the input vars")
         p.set_defaults(func=func)
+    diff.add_argument("-r", "--recursive", action="store_true",
+                      help="recursively diff the Kustomizations the build contains (needs --local-sources)")
+    diff.add_argument("--local-sources", action="append", default=[],
+                      help="local paths of the sources of child Kustomizations: Kind/namespace/name=path (repeatable)")
 
     ev = sub.add_parser("events", parents=[common], help="display Kubernetes events for Flux resources")
     ev.add_argument("--for", dest="for_", default="", help="Kind[/name] of the objects whose events to show")

@@ -100,3 +100,30 @@ def test_build_substitutes_leniently_unless_strict_substitute(lab: Lab) -> None:
     assert yaml.safe_load(out)["data"]["k"] == "yes-"  # flux build: missing variables become empty
     code, _, err = lab.run("build", "ks", "apps", "--path", str(local), "--strict-substitute")
     assert code == 1 and "variable not set (strict mode): \"unknown\"" in err
+
+
+CHILD_KS = ("apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: child\n"
+            "  namespace: flux-system\nspec:\n  interval: 5m\n  path: ./child\n  prune: true\n  sourceRef:\n"
+            "    kind: GitRepository\n    name: fleet\n")
+
+
+def test_diff_recursive_with_local_sources(lab: Lab) -> None:
+    lab.commit({"apps/child.yaml": CHILD_KS, "child/c.yaml": CM.format(name="c", value="v")})
+    lab.setup()
+    lab.ok("reconcile", "ks", "apps", "--with-source")
+    lab.ok("reconcile", "ks", "child")
+    local = lab.tmp / "local"
+    (local / "apps").mkdir(parents=True)
+    (local / "child").mkdir()
+    (local / "apps" / "a.yaml").write_text(CM.format(name="a", value="v"))
+    (local / "apps" / "child.yaml").write_text(CHILD_KS)
+    (local / "child" / "c.yaml").write_text(CM.format(name="c", value="w"))
+    assert lab.run("diff", "ks", "apps", "--path", str(local / "apps"))[0] == 0  # not recursive: nothing changed
+    code, out, _ = lab.run("diff", "ks", "apps", "--path", str(local / "apps"), "--recursive",
+                           "--local-sources", f"GitRepository/flux-system/fleet={local}")
+    assert code == 1
+    assert out.splitlines()[:5] == ["📁 Kustomization/flux-system/child changed", "► ConfigMap/default/c drifted", "",
+                                    "data.k", "  ± value change"]
+    code, _, err = lab.run("diff", "ks", "apps", "--path", str(local / "apps"), "-r")
+    assert code == 2 and err == ("✗ cannot get local path for GitRepository/flux-system/fleet of kustomization "
+                                 "child\n")
