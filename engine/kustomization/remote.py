@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import threading
 from typing import Any
 
 from engine.client import ApiError, Client, client_from_kubeconfig, service_account_user
@@ -56,6 +58,27 @@ def kubeconfig_from_secret(client: Client, ref: Obj, namespace: str) -> bytes:
         raise TargetClientError(f"KubeConfig secret '{where}' holds data that is not base64") from None
 
 
+_REMOTE: dict[str, Client] = {}  # one client (connection pool, discovery cache) per kubeconfig document
+_REMOTE_LOCK = threading.Lock()
+_REMOTE_MAX = 16
+
+
+def _remote_client(kubeconfig: bytes, request_timeout: float) -> Client:
+    key = hashlib.sha256(kubeconfig).hexdigest()
+    with _REMOTE_LOCK:
+        cached = _REMOTE.get(key)
+    if cached is not None:
+        return cached
+    try:
+        made = client_from_kubeconfig(kubeconfig, request_timeout=request_timeout)
+    except ValueError as err:
+        raise TargetClientError(str(err)) from None
+    with _REMOTE_LOCK:
+        if len(_REMOTE) >= _REMOTE_MAX:
+            _REMOTE.pop(next(iter(_REMOTE)))
+        return _REMOTE.setdefault(key, made)
+
+
 def target_client(client: Client, ks: Obj) -> Client:
     """The client to apply, prune and health-check with: `client` itself unless the Kustomization names a
     kubeConfig or a serviceAccountName."""
@@ -74,11 +97,7 @@ def target_client(client: Client, ks: Obj) -> Client:
         if not isinstance(ref, dict):
             raise TargetClientError("invalid .spec.kubeConfig, neither .spec.kubeConfig.provider nor "
                                     ".spec.kubeConfig.secretRef is set")
-        data = kubeconfig_from_secret(client, ref, namespace)
-        try:
-            target = client_from_kubeconfig(data, request_timeout=client.request_timeout)
-        except ValueError as err:
-            raise TargetClientError(str(err)) from None
+        target = _remote_client(kubeconfig_from_secret(client, ref, namespace), client.request_timeout)
     account = spec.get("serviceAccountName")
     if account:
         target = target.impersonating(service_account_user(namespace, str(account)))
