@@ -95,11 +95,12 @@ class AtomicRelease:
     """Drive one HelmRelease's release to its desired state with at most one action of each type per run."""
 
     def __init__(self, req: actions.Request, desired: Desired, *, force: bool = False,
-                 on_progress: Callable[[], None] | None = None) -> None:
+                 on_progress: Callable[[], None] | None = None, log: Callable[[str], None] | None = None) -> None:
         self.req = req
         self.desired = desired
         self.force = force
         self.on_progress = on_progress or (lambda: None)
+        self.log = log or (lambda message: None)
         self.last_observed: Observed | None = None
 
     # -- the other half of the state machine: state -> action -----------------------------------------
@@ -209,6 +210,7 @@ class AtomicRelease:
                 c.mark_false(obj, c.READY, r.STATE_ERROR, f"Could not determine release state: {err}")
                 return LoopResult(Outcome.ERROR, str(err), steps=tuple(names))
             self.last_observed = seen
+            self.log(f"release state: {seen}")
             try:
                 step = self.next_step(seen)
             except ExhaustedError as err:
@@ -228,6 +230,7 @@ class AtomicRelease:
             if step.type == actions.RELEASE:
                 c.mark_unknown(obj, c.READY, c.PROGRESSING, message)
             self.on_progress()
+            self.log(f"running '{step.name}' action with timeout of {format_duration(step.timeout)}")
             names.append(step.name)
             try:
                 step.run()

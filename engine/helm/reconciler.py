@@ -356,7 +356,8 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
             # helm-controller requeues at once after a remediation or a retry; the kit runs that next pass
             # here, so a synchronous `sync()` ends where Flux's requeues would.
             for _ in range(MAX_PASSES):
-                atomic = AtomicRelease(req, desired, force=force, on_progress=lambda: self.patch_status(run))
+                atomic = AtomicRelease(req, desired, force=force, on_progress=lambda: self.patch_status(run),
+                                       log=run.log.info)
                 loop = atomic.run()
                 if atomic.last_observed is not None:
                     run.did(f"release state: {atomic.last_observed}")

@@ -89,6 +89,11 @@ def test_helmrelease_from_the_cli(lab: Lab, chart_repository: Any, tmp_path: Any
     assert err.splitlines()[-3:] == ["◎ waiting for HelmRelease reconciliation",
                                      "✔ HelmRelease web reconciliation completed", "✔ applied revision 0.1.0"]
 
+    out, _ = lab.ok("events", "--for", "HelmRelease/web")
+    assert "InstallSucceeded" in out and "HelmRelease/web" in out
+    out, _ = lab.ok("logs", "--kind", "HelmRelease")
+    assert "running 'install' action with timeout of 5m0s" in out
+
     out, _ = lab.ok("export", "helmrelease", "web")
     assert out.startswith("---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n")
     assert "status" not in out and "chartVersion" not in out
