@@ -284,3 +284,22 @@ def test_post_renderers_and_common_metadata(helm: HelmLab) -> None:
     helm.reconcile()
     assert helm.live("ConfigMap", "web-config")["metadata"]["labels"]["tier"] == "frontend"
     assert len(helm.secrets()) == 2  # a post-rendering change is an upgrade
+
+
+def test_retry_on_failure_retries_without_remediation(helm: HelmLab) -> None:
+    helm.cluster.image_available = lambda image: "broken" not in image
+    helm.publish()
+    helm.release(values={"image": {"repository": "broken"}}, timeout="1s",
+                 install={"strategy": {"name": "RetryOnFailure", "retryInterval": "1m"}})
+    helm.reconcile()
+    assert helm.runs[-1].requeue_after == 60.0
+    assert helm.condition("Reconciling")["reason"] == "ProgressingWithRetry"
+    assert helm.condition("Reconciling")["message"] == "retrying after 1m0s"
+    assert "Stalled" not in [c["type"] for c in helm.get()["status"]["conditions"]]
+    assert helm.secrets() == [("sh.helm.release.v1.web.v1", "failed")]  # kept: no uninstall remediation
+    helm.reconcile()  # the retry: an upgrade of the failed release
+    assert [s for _, s in helm.secrets()] == ["failed", "failed"]
+    helm.edit("web", {"values": {"image": {"repository": "nginx"}}, "timeout": "30s"})
+    helm.reconcile()
+    assert helm.ready()[:2] == ("True", "UpgradeSucceeded")
+    assert "installFailures" not in helm.get()["status"]  # cleared on success
