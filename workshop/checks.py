@@ -8,17 +8,20 @@ notebook output stays the same from run to run.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import git
 import yaml
 
 from engine.kustomize import KustomizeError, build
+from workshop.labfolder import LabStoppedError
 from workshop.repo import LabRepo
 
-__all__ = ["CheckResult", "check_00", "check_01", "check_06", "CACHE_APP", "PROD_EXPECTED"]
+__all__ = ["CheckResult", "check_00", "check_01", "check_06", "needs_running_lab", "CACHE_APP", "PROD_EXPECTED"]
 
 
 @dataclass
@@ -48,6 +51,35 @@ class CheckResult:
     def print(self) -> CheckResult:
         print(self)
         return self
+
+
+F = TypeVar("F", bound=Callable[..., CheckResult])
+
+
+def stopped_lab_advice(lab: Any) -> str:
+    """What to do when a check runs on a lab whose clean-up cell already ran."""
+    lesson = getattr(lab, "lesson", "of this lesson")
+    return (f"lab {lesson} is stopped (its clean-up cell, lab.stop(), ran), so there is nothing to check: run the "
+            f"set-up cell at the top of the notebook again (Lab.start({lesson!r}, ...)) and the lesson's cells from "
+            "there, then this check")
+
+
+def needs_running_lab(exercise: str) -> Callable[[F], F]:
+    """Make a check of `lab` say the lab is stopped, and how to start it again, instead of failing on it."""
+
+    def decorate(check: F) -> F:
+        @functools.wraps(check)
+        def run(lab: Any, *args: Any, **kwargs: Any) -> CheckResult:
+            if not getattr(lab, "running", True):
+                return CheckResult(exercise, "", [stopped_lab_advice(lab)])
+            try:
+                return check(lab, *args, **kwargs)
+            except LabStoppedError:
+                return CheckResult(exercise, "", [stopped_lab_advice(lab)])
+
+        return run  # type: ignore[return-value]
+
+    return decorate
 
 
 #: What lesson 00's exercise wants in apps.yaml on the remote branch: cache added, api removed, webserver kept.
@@ -191,8 +223,14 @@ def check_01(overlay: str | Path, base: str | Path | None = None) -> CheckResult
     uses_base = any(
         isinstance(r, str) and (folder / r).resolve() == base_dir.resolve() for r in resources
     )
-    if not uses_base:
-        problems.append("list the base under resources: (resources: [../base]) instead of copying it")
+    inherited = _overlays_of_base(folder, resources, base_dir)
+    base_ref = Path(_relpath(base_dir, folder)).as_posix()
+    for ref, changes in inherited.items():
+        what = f": production inherits its {', '.join(changes)}" if changes else ""
+        problems.append(f"resources: lists {ref}, another overlay of the base, not the base itself{what}. "
+                        f"Build on the base: resources: [{base_ref}]")
+    if not uses_base and not inherited:
+        problems.append(f"list the base under resources: (resources: [{base_ref}]) instead of copying it")
 
     try:
         objects = build(folder)
@@ -208,7 +246,7 @@ def check_01(overlay: str | Path, base: str | Path | None = None) -> CheckResult
     dep = next((d for d in deployments if d.get("metadata", {}).get("name") == name), deployments[0])
     got_name = dep.get("metadata", {}).get("name")
     if got_name != name:
-        problems.append(f"the Deployment is called {got_name}; add nameSuffix: -prod to get {name}")
+        problems.append(_name_problem(str(got_name), doc, bool(inherited)))
     spec: dict[str, Any] = dep.get("spec") or {}
     got_replicas = spec.get("replicas", 1)
     if got_replicas != replicas:
@@ -219,9 +257,68 @@ def check_01(overlay: str | Path, base: str | Path | None = None) -> CheckResult
         got = ", ".join(str(i) for i in images) or "no image"
         problems.append(f"the nginx container uses {got}; set the image to {image} (images: newTag)")
     labels = (dep.get("metadata") or {}).get("labels") or {}
-    if labels.get(label_key) != label_value:
+    got_label = labels.get(label_key)
+    if got_label is None:
         problems.append(f"the Deployment has no label {label_key}: {label_value} (labels: or commonLabels:)")
+    elif got_label != label_value:
+        problems.append(f"the Deployment's label is {label_key}: {got_label}; the exercise wants "
+                        f"{label_key}: {label_value}, spelled out")
     return result
+
+
+#: Fields of a kustomization that change what its resources build into (what an overlay of an overlay inherits).
+_OVERLAY_FIELDS = ("namePrefix", "nameSuffix", "namespace", "images", "replicas", "labels", "commonLabels",
+                   "commonAnnotations", "patches", "patchesStrategicMerge", "patchesJson6902")
+
+
+def _relpath(target: Path, start: Path) -> str:
+    import os
+
+    return os.path.relpath(target.resolve(), start.resolve())
+
+
+def _overlays_of_base(folder: Path, resources: list[Any], base_dir: Path) -> dict[str, list[str]]:
+    """resources: entries that are other overlays of the base -> what they change (`nameSuffix: -dev`, ...)."""
+    found: dict[str, list[str]] = {}
+    for ref in resources:
+        if not isinstance(ref, str):
+            continue
+        other = (folder / ref).resolve()
+        if other == base_dir.resolve() or not other.is_dir():
+            continue
+        kfile = _kustomization_file(other)
+        try:
+            other_doc = yaml.safe_load(kfile.read_text()) if kfile else None
+        except yaml.YAMLError:
+            continue
+        if not isinstance(other_doc, dict):
+            continue
+        listed = other_doc.get("resources") or []
+        if not isinstance(listed, list) or not any(
+                isinstance(r, str) and (other / r).resolve() == base_dir.resolve() for r in listed):
+            continue
+        changes = []
+        for key in _OVERLAY_FIELDS:
+            value = other_doc.get(key)
+            if value in (None, "", [], {}):
+                continue
+            changes.append(f"{key}: {value}" if isinstance(value, str) else key)
+        found[ref] = changes
+    return found
+
+
+def _name_problem(got_name: str, doc: dict[str, Any], inherited: bool) -> str:
+    """Why the Deployment is not called webserver-prod, as precisely as the kustomization says."""
+    want = PROD_NAME
+    suffix, prefix = doc.get("nameSuffix"), doc.get("namePrefix")
+    if inherited:
+        return (f"the Deployment is called {got_name}, not {want}: the name changes of the overlay under resources: "
+                "add up with yours; build on the base and keep nameSuffix: -prod")
+    if prefix:
+        return f"the Deployment is called {got_name}: drop namePrefix: {prefix} and use nameSuffix: -prod to get {want}"
+    if suffix and suffix != "-prod":
+        return f"the Deployment is called {got_name}: nameSuffix is {suffix}; make it -prod to get {want}"
+    return f"the Deployment is called {got_name}; add nameSuffix: -prod to get {want}"
 
 
 def _relative(message: str, folder: Path) -> str:
@@ -235,6 +332,7 @@ def _relative(message: str, folder: Path) -> str:
 NANOMON_DEPLOYMENTS = ("nanomon-api", "nanomon-frontend", "nanomon-runner")
 
 
+@needs_running_lab("06 disable nanomon")
 def check_06(lab: Any, kustomization: str = "apps") -> CheckResult:
     """Lesson 06 exercise: nanomon disabled through Git.
 

@@ -11,7 +11,7 @@ import yaml
 
 from engine.api.types import Kustomization
 from engine.kustomization.inventory import ObjMeta
-from workshop.checks import CheckResult
+from workshop.checks import CheckResult, needs_running_lab
 
 __all__ = ["APP", "CLUSTER_PATH", "DEPENDENCY", "SOURCE", "check_02"]
 
@@ -141,6 +141,7 @@ def _missing_objects(lab: Any, app: str) -> tuple[list[str], list[str]]:
     return problems, sorted(subjects)
 
 
+@needs_running_lab("02 second app with dependsOn")
 def check_02(lab: Any, app: str = APP, dependency: str = DEPENDENCY, source: str = SOURCE,
              folder: str = CLUSTER_PATH) -> CheckResult:
     """Lesson 02 exercise.

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from workshop.checks import CheckResult
+from workshop.checks import CheckResult, needs_running_lab
 
 __all__ = ["CONFIGMAP", "check_03"]
 
@@ -42,6 +42,7 @@ def _event_lines(lab: Any, kustomization: str, namespace: str) -> list[str]:
     return lines
 
 
+@needs_running_lab("03 configmap owned by Git")
 def check_03(lab: Any, kustomization: str = "web", name: str = CONFIGMAP, namespace: str = "default",
              folder: str = "apps/web") -> CheckResult:
     """Lesson 03 exercise.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from workshop.checks import CheckResult
+from workshop.checks import CheckResult, needs_running_lab
 from workshop.monorepo import PODINFO_IMAGE, PODINFO_TAG, REPLICAS
 
 __all__ = ["check_04"]
@@ -25,6 +25,7 @@ def _uncommitted(lab: Any) -> list[str]:
     return [p for p in paths if p.startswith(("apps/", "clusters/", "infrastructure/"))]
 
 
+@needs_running_lab("04 promote to production")
 def check_04(lab: Any, staging: str = "staging", production: str = "production") -> CheckResult:
     """Lesson 04 exercise.
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.image import PolicyError, select_latest
-from workshop.checks import CheckResult
+from workshop.checks import CheckResult, needs_running_lab
 
 __all__ = ["PIN_EXPECTED_TAG", "PIN_PROBE", "check_05"]
 
@@ -28,6 +28,7 @@ def _tag_of(image: str) -> str:
     return name[colon + 1:] if colon > name.rfind("/") else "latest"
 
 
+@needs_running_lab("05 pin production to patch releases")
 def check_05(lab: Any, policy: str = "web", deployment: str = "web", namespace: str = "flux-system",
              expected_tag: str = PIN_EXPECTED_TAG) -> CheckResult:
     """Lesson 05 exercise: the policy pins 1.1 patches; its latest tag and the Deployment's image are `expected_tag`."""

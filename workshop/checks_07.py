@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from workshop.checks import CheckResult
+from workshop.checks import CheckResult, needs_running_lab
 
 __all__ = ["WANT_MESSAGE", "WANT_REPLICAS", "check_07"]
 
@@ -51,6 +51,7 @@ def _values_in_git(lab: Any) -> dict[str, Any]:
     return merged
 
 
+@needs_running_lab("07 production values")
 def check_07(lab: Any, name: str = "web", namespace: str = "web") -> CheckResult:
     """Lesson 07 exercise: the release runs 3 replicas with the message `Hello, production`, from Git."""
     result = CheckResult("07 production values",

@@ -122,6 +122,41 @@ def test_a_copy_of_the_base_is_not_an_overlay(lesson: Path) -> None:
     assert result.problems == ["list the base under resources: (resources: [../base]) instead of copying it"]
 
 
+DEV_OVERLAY = "resources:\n- ../base\nnameSuffix: -dev\nimages:\n- name: nginx\n  newTag: 1.25-alpine\n"
+
+
+def test_building_on_the_dev_overlay_names_the_inherited_suffix(lesson: Path) -> None:
+    (lesson / "overlay").mkdir()
+    (lesson / "overlay" / "kustomization.yaml").write_text(DEV_OVERLAY)
+    folder = write_overlay(
+        lesson, "resources:\n- ../overlay\nnameSuffix: -prod\nlabels:\n- pairs:\n    env: production\n"
+                "replicas:\n- name: webserver-dev\n  count: 3\nimages:\n- name: nginx\n  newTag: 1.25.4\n")
+    result = check_01(folder)
+    assert result.problems == [
+        "resources: lists ../overlay, another overlay of the base, not the base itself: production inherits its "
+        "nameSuffix: -dev, images. Build on the base: resources: [../base]",
+        "the Deployment is called webserver-dev-prod, not webserver-prod: the name changes of the overlay under "
+        "resources: add up with yours; build on the base and keep nameSuffix: -prod",
+    ]
+    assert not any("instead of copying it" in p or "add nameSuffix" in p for p in result.problems)
+
+
+def test_a_wrong_label_value_is_named(lesson: Path) -> None:
+    folder = write_overlay(
+        lesson, "resources:\n- ../base\nnameSuffix: -prod\nlabels:\n- pairs:\n    env: prod\n"
+                "replicas:\n- name: webserver\n  count: 3\nimages:\n- name: nginx\n  newTag: 1.25.4\n")
+    assert check_01(folder).problems == [
+        "the Deployment's label is env: prod; the exercise wants env: production, spelled out"]
+
+
+def test_a_wrong_suffix_is_named(lesson: Path) -> None:
+    folder = write_overlay(
+        lesson, "resources:\n- ../base\nnameSuffix: -production\nlabels:\n- pairs:\n    env: production\n"
+                "replicas:\n- name: webserver\n  count: 3\nimages:\n- name: nginx\n  newTag: 1.25.4\n")
+    assert check_01(folder).problems == [
+        "the Deployment is called webserver-production: nameSuffix is -production; make it -prod to get webserver-prod"]
+
+
 def test_invalid_yaml_names_the_line(lesson: Path) -> None:
     result = check_01(write_overlay(lesson, "resources:\n- ../base\nnameSuffix: [-prod\n"))
     assert len(result.problems) == 1
