@@ -34,3 +34,17 @@ def test_install_then_values_change_upgrades(helm: HelmLab) -> None:
 
     helm.reconcile()
     assert len(helm.secrets()) == 2  # in sync: no new revision
+
+
+def test_upgrade_after_a_hand_made_change_takes_the_fields_back(helm: HelmLab) -> None:
+    """Helm's SDK applies without force; a field another manager took (kubectl scale) would conflict. The kit takes
+    the fields back first, as Flux's forced server-side apply does."""
+    helm.publish()
+    helm.release()
+    helm.reconcile()
+    helm.client.merge_patch("apps/v1", "Deployment", "web", "apps", {"spec": {"replicas": 4}},
+                            field_manager="kubectl")
+    helm.edit("web", {"values": {"replicaCount": 2}})
+    helm.reconcile()
+    assert helm.ready()[:2] == ("True", "UpgradeSucceeded")
+    assert helm.live("Deployment", "web", "apps/v1")["spec"]["replicas"] == 2
