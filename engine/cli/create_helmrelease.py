@@ -88,7 +88,7 @@ def helmrelease(s: Session, args: argparse.Namespace) -> dict[str, Any]:
         if args.crds not in CRD_POLICIES:
             raise CLIError(f"invalid argument \"{args.crds}\" for \"--crds\" flag: crds policy '{args.crds}' is "
                            f"not supported, can be: {', '.join(CRD_POLICIES)}")
-        spec.setdefault("install", {})["crds"] = "Create" if args.crds == "CreateReplace" else args.crds
+        spec.setdefault("install", {})["crds"] = "Create"  # flux: install always Create, upgrade as asked
         spec["upgrade"] = {"crds": args.crds}
     deps = []
     for entry in args.depends_on:
