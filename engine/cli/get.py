@@ -177,9 +177,8 @@ def get_one_kind(s: Session, args: argparse.Namespace, kind: str) -> int:
         if not objs:
             raise CLIError(f"{kind} object '{args.name}' not found in \"{s.namespace}\" namespace")
     objs = select(objs, args.status_selector)
-    if not objs:
-        s.printer.failure(f"no {kind} objects found in {where(s)}")
-        return 0
+    if not objs:  # flux get returns an error (exit 1); `get all` and the source/image groups stay silent
+        raise CLIError(f"no {kind} objects found in {where(s)}")
     print(render(s, kind, objs, prefix=False, no_header=args.no_header), end="")
     return 0
 

@@ -197,7 +197,7 @@ def test_suspend_resume_and_misses(lab: Lab) -> None:
     assert lab.run("get", "ks", "nope") == (
         1, "", "✗ Kustomization object 'nope' not found in \"flux-system\" namespace\n")
     assert lab.run("get", "sources", "git", "-n", "default") == (
-        0, "", "✗ no GitRepository objects found in \"default\" namespace\n")
+        1, "", "✗ no GitRepository objects found in \"default\" namespace\n")
     assert lab.run("reconcile", "source", "git", "nope") == (
         1, "", '✗ gitrepositories.source.toolkit.fluxcd.io "nope" not found\n')
 

@@ -131,7 +131,7 @@ def test_create_image_bad_input(capsys: pytest.CaptureFixture[str], argv: list[s
 
 
 def test_image_automation_through_the_cli(lab: Lab) -> None:
-    assert lab.run("get", "images", "policy") == (0, "", '✗ no ImagePolicy objects found in "flux-system" namespace\n')
+    assert lab.run("get", "images", "policy") == (1, "", '✗ no ImagePolicy objects found in "flux-system" namespace\n')
     with LabRegistry(kind="embedded") as registry:
         lab.cluster.image_available = registry.image_available
         registry.publish("team/web", "1.0.0")

@@ -110,7 +110,7 @@ def test_create_notification_bad_input(capsys: pytest.CaptureFixture[str], argv:
 
 def test_create_and_get_notification_kinds(lab: Lab) -> None:
     assert lab.run("get", "alert-providers") == (
-        0, "", '✗ no Provider objects found in "flux-system" namespace\n')
+        1, "", '✗ no Provider objects found in "flux-system" namespace\n')
     lab.ok("install")
     _, err = lab.ok("create", "alert-provider", "hook", "--type=generic", "--address=http://127.0.0.1:9/hook")
     assert err.splitlines() == ["✚ generating Provider", "► applying Provider", "✔ Provider created",
