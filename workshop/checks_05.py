@@ -51,7 +51,8 @@ def check_05(lab: Any, policy: str = "web", deployment: str = "web", namespace: 
     latest = ((pol.get("status") or {}).get("latestRef") or {}).get("tag")
     if latest != expected_tag:
         problems.append(f"the policy's latest tag is {latest or 'not resolved yet'}, not {expected_tag}: "
-                        "patch the policy, then lab.sync()")
+                        "write the new range to apps/web-policy.yaml (gitops create image policy web --image-ref=web "
+                        "--select-semver=... --export), commit it with lab.commit(...), then lab.sync()")
     dep = lab.get("apps/v1", "Deployment", deployment, "default")
     if dep is None:
         problems.append(f"there is no Deployment {deployment} in default: commit apps/web.yaml and lab.sync()")

@@ -84,7 +84,8 @@ class Lab(LabSite):
         charts served on http://127.0.0.1:<port>/) and the same charts are in `lab.registry` as OCI charts
         (`oci://<registry>/charts/<chart>`). With clusters (names, e.g. ("staging", "production")), the lab
         runs one cluster per name, the Lab being the first, and `!kubectl --context <name>` reaches each.
-        KUBECONFIG is set so `!kubectl` cells reach the (first) cluster, and the kit's bin folder (`gitops`,
+        KUBECONFIG is set so `!kubectl` cells reach the (first) cluster, FLEET names the repo's working clone,
+        and the kit's bin folder (`gitops`,
         and `kubectl` when `make setup` installed it there) is put on PATH; `<folder>/env.sh` does the same
         for a terminal, and the ready line says how to use it. The backend is `cluster`, else
         $WORKSHOP_CLUSTER, else the embedded API server.
@@ -159,6 +160,7 @@ class Lab(LabSite):
         lab.charts = charts
         lab._set_env("KUBECONFIG", str(lab_cluster.kubeconfig_path))
         lab._set_env("GITOPS_DATA_DIR", str(root))  # `!gitops` cells share the lab engine's artifacts and logs
+        lab._set_env("FLEET", str(repo.path))  # shell cells and terminals: "$FLEET" is the lab repo's clone
         try:
             for name in names[1:]:
                 lab.add_cluster(name)
