@@ -12,6 +12,7 @@ apart), built from a kubeconfig text the engine derives from its own `ApiClient`
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,12 +54,6 @@ def _sdk_errors() -> Iterator[None]:
         yield
     except _hp.HelmError as exc:
         raise _translate(exc) from None
-
-
-def versions() -> tuple[str, str]:
-    """(helm-c binding version, Helm SDK version) of the loaded library."""
-    with _sdk_errors():
-        return _hp.helm_c_version(), _hp.helm_sdk_version()
 
 
 # --- charts ------------------------------------------------------------------------------------------
@@ -114,24 +109,6 @@ def package(chart_dir: str | os.PathLike[str], destination: str | os.PathLike[st
     """`helm package`: the chart directory as `<destination>/<name>-<version>.tgz` (deterministic)."""
     with _sdk_errors():
         return Path(_hp.package(os.fspath(chart_dir), destination=os.fspath(destination), version=version))
-
-
-def archive_digest(archive: str | os.PathLike[str]) -> str:
-    """`sha256:<hex>` of a chart archive, as Helm computes it."""
-    with _sdk_errors():
-        return str(_hp.digest(os.fspath(archive)))
-
-
-def repo_index(directory: str | os.PathLike[str], base_url: str | None = None) -> Values:
-    """`helm repo index`: write `<directory>/index.yaml` for the archives there; returns the index."""
-    with _sdk_errors():
-        return dict(_hp.repo_index_generate(os.fspath(directory), base_url=base_url))
-
-
-def push_oci(archive: str | os.PathLike[str], reference: str, *, plain_http: bool = True) -> None:
-    """`helm push <archive> oci://host/path` to a registry (plain HTTP for loopback registries)."""
-    with _sdk_errors(), _hp.RegistryClient(plain_http=plain_http) as registry:
-        registry.push(os.fspath(archive), reference)
 
 
 # --- releases ----------------------------------------------------------------------------------------
@@ -191,19 +168,6 @@ class Session:
             return dict(cfg.test(name, timeout=timeout, include_names=include or None,
                                  exclude_names=exclude or None))
 
-    def history(self, name: str) -> list[Values]:
-        """Release summaries, oldest first ([] when there is none)."""
-        with self._config() as cfg:
-            try:
-                return [dict(r) for r in cfg.history(name)]
-            except _hp.HelmNotFoundError:
-                return []
-
-    def list(self, *, all_states: bool = True) -> list[Values]:
-        """`helm list [--all]` in this namespace."""
-        with self._config() as cfg:
-            return [dict(r) for r in cfg.list(all_states=all_states)]
-
 
 def field_manager() -> str:
     """The field manager the SDK's server-side applies use: the basename of this process's argv[0] (Go's
@@ -212,8 +176,6 @@ def field_manager() -> str:
     try:
         argv0 = Path("/proc/self/cmdline").read_bytes().split(b"\0", 1)[0].decode()
     except OSError:
-        import sys
-
         argv0 = sys.executable or "python"
     return os.path.basename(argv0) or "python"
 
@@ -227,8 +189,3 @@ def set_value(path: str, raw: str, *, literal: bool = False) -> Values:
             return dict(_hp.parse_set_string_values(f"{path}={raw[1:-1]}"))
         return dict(_hp.parse_set_string(f"{path}={raw}"))
 
-
-def validate_release_name(name: str) -> None:
-    """Helm's release-name rule (DNS label, at most 53 characters); HelmSdkError(kind='invalid_arg')."""
-    with _sdk_errors():
-        _hp.validate_release_name(name)
