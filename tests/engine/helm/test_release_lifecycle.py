@@ -48,3 +48,43 @@ def test_upgrade_after_a_hand_made_change_takes_the_fields_back(helm: HelmLab) -
     helm.reconcile()
     assert helm.ready()[:2] == ("True", "UpgradeSucceeded")
     assert helm.live("Deployment", "web", "apps/v1")["spec"]["replicas"] == 2
+
+
+def test_drift_ignore_rules_leave_a_field_alone(helm: HelmLab) -> None:
+    helm.publish()
+    helm.release(driftDetection={"mode": "enabled", "ignore": [
+        {"paths": ["/spec/replicas"], "target": {"kind": "Deployment"}}]})
+    helm.reconcile()
+    helm.client.merge_patch("apps/v1", "Deployment", "web", "apps", {"spec": {"replicas": 3}}, field_manager="hpa")
+    helm.edit("web", {"interval": "5m"})
+    helm.reconcile()
+    assert helm.live("Deployment", "web", "apps/v1")["spec"]["replicas"] == 3  # ignored, as an autoscaler's field
+    assert helm.condition("Drifted")["reason"] == "NoDriftDetected"
+
+
+def test_a_new_release_name_uninstalls_the_old_release(helm: HelmLab) -> None:
+    helm.publish()
+    helm.release()
+    helm.reconcile()
+    helm.edit("web", {"releaseName": "web2"})
+    obj = helm.reconcile()
+    assert helm.secrets("web") == []
+    assert helm.secrets("web2") == [("sh.helm.release.v1.web2.v1", "deployed")]
+    assert helm.ready() == ("True", "InstallSucceeded",
+                            "Helm install succeeded for release apps/web2.v1 with chart web@0.1.0")
+    assert [s["name"] for s in obj["status"]["history"]] == ["web2"]
+
+
+def test_a_release_installed_by_hand_is_adopted_by_an_upgrade(helm: HelmLab) -> None:
+    from engine.helm import sdk
+    from engine.helm.kubeconfig import kubeconfig_for
+
+    chart = helm.publish()
+    archive = open(chart["status"]["artifact"]["url"].removeprefix("file://"), "rb").read()
+    sdk.Session(kubeconfig_for(helm.client.api_client), "apps").install(archive, "web", {}, timeout=30,
+                                                                        wait="watcher")
+    helm.release(values={"message": "managed now"})
+    helm.reconcile()
+    assert helm.ready()[:2] == ("True", "UpgradeSucceeded")
+    assert [s for _, s in helm.secrets()] == ["superseded", "deployed"]
+    assert helm.live("ConfigMap", "web-config")["data"] == {"message": "managed now"}
