@@ -13,9 +13,23 @@ from ..resmap import ResMap
 from ..resource import Resource
 
 
-def _ends_alike(a: list[str], b: list[str]) -> bool:
-    n = min(len(a), len(b))
-    return n == 0 or a[-n:] == b[-n:]
+def _same_ending(a: list[str], b: list[str]) -> bool:
+    """kustomize's SameEndingSubSlice: the shorter list ends the longer one; two empty lists match."""
+    shortest, longest = (a, b) if len(a) <= len(b) else (b, a)
+    if not shortest:
+        return not longest
+    return longest[len(longest) - len(shortest) :] == shortest
+
+
+def _affixes_match(c: Resource, referrer: Resource, *, allow_empty: bool) -> bool:
+    """kustomize's PrefixesSuffixesEquals (allow_empty: an empty side matches anything)."""
+    prefixes = (allow_empty and (not c.prefixes or not referrer.prefixes)) or _same_ending(
+        c.prefixes, referrer.prefixes
+    )
+    suffixes = (allow_empty and (not c.suffixes or not referrer.suffixes)) or _same_ending(
+        c.suffixes, referrer.suffixes
+    )
+    return prefixes and suffixes
 
 
 def _rolebinding_namespaces(r: Resource) -> set[str]:
@@ -72,12 +86,9 @@ class _Referrer:
         cands = [c for c in cands if self._same_namespace(c)]
         if len(cands) == 1:
             return cands[0]
-        cands = [
-            c
-            for c in cands
-            if _ends_alike(c.prefixes, self.referrer.prefixes)
-            and _ends_alike(c.suffixes, self.referrer.suffixes)
-        ]
+        cands = [c for c in cands if _affixes_match(c, self.referrer, allow_empty=True)]
+        if len(cands) > 1:
+            cands = [c for c in cands if _affixes_match(c, self.referrer, allow_empty=False)]
         if len(cands) == 1:
             return cands[0]
         if not cands:

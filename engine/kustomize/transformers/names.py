@@ -30,9 +30,9 @@ def add_affix(resmap: ResMap, affix: str, specs: list[FieldSpec], *, suffix: boo
         for fs in specs:
             if not org.is_selected_by(fs.gvk):
                 continue
-            if fs.path == "metadata/name":
+            if fs.path == "metadata/name" and affix:
+                # kustomize records non-empty affixes only (appendCsvAnnotation skips "")
                 (r.suffixes if suffix else r.prefixes).append(affix)
-                if affix:
-                    r.store_previous_id()
+                r.store_previous_id()
             if affix:
                 visit(r.obj, fs.parts, setter, create=fs.create, create_leaf=str)
