@@ -42,8 +42,6 @@ HELM_CHART_CONFIGURED = "HelmChartConfigured"
 HELM_CHART_DELETED = "HelmChartDeleted"
 INVALID_CHART_REFERENCE = "InvalidChartReference"
 POST_RENDERER_FAILED = "PostRendererError"
-#: The kit's own: a storageNamespace apart from the release namespace (the Helm SDK cannot split them).
-STORAGE_NAMESPACE_UNSUPPORTED = "StorageNamespaceUnsupported"
 
 # Event annotations.
 REVISION_KEY = f"{GROUP}/revision"

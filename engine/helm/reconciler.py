@@ -146,7 +146,8 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
             snap = hr.history[0]
             req = self._request(run, snap.get("namespace") or hr.release_namespace)
             try:
-                with sdk.release_lock(req.namespace, req.release_name):
+                with sdk.release_lock(req.namespace, req.release_name), \
+                        storage.staged(self.client, hr.status["storageNamespace"], req.namespace, req.release_name):
                     actions.uninstall(req)
             except actions.ActionError as err:
                 raise ReconcileError(r.UNINSTALL_FAILED, str(err), event=False) from None
@@ -299,9 +300,11 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
                      (snap.get("chartName") != run.chart.name and
                       (hr.upgrade.raw.get("chartNameChangeStrategy") or "Reinstall") == "Reinstall")):
             old = f"{snap.get('namespace')}/{snap.get('name')}"
+            old_namespace = snap.get("namespace") or hr.release_namespace
             try:
-                self._session(snap.get("namespace") or hr.release_namespace).uninstall(
-                    snap.get("name", ""), timeout=int(hr.uninstall.timeout))
+                with storage.staged(self.client, hr.status.get("storageNamespace") or old_namespace, old_namespace,
+                                    snap.get("name", "")):
+                    self._session(old_namespace).uninstall(snap.get("name", ""), timeout=int(hr.uninstall.timeout))
             except sdk.HelmSdkError as err:
                 if not err.not_found:
                     raise ReconcileError(r.UNINSTALL_FAILED, f"Helm uninstall failed for release {old} with chart "
@@ -311,15 +314,7 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
                 hr.status.pop(key, None)
             run.did(f"release target changed: uninstalled {old}")
             return Result(requeue_after=0.0)
-        if hr.spec.get("storageNamespace") and hr.storage_namespace != hr.release_namespace:
-            raise ReconcileError(
-                r.STORAGE_NAMESPACE_UNSUPPORTED,
-                f"storageNamespace '{hr.storage_namespace}' differs from the release namespace "
-                f"'{hr.release_namespace}': the kit's Helm SDK keeps a release's Secrets in the release's own "
-                f"namespace; remove spec.storageNamespace or set it to '{hr.release_namespace}'", stalled=True)
-        # Helm's SDK stores a release where its objects go, so that is the storage namespace (Flux's default
-        # would be the HelmRelease's namespace when targetNamespace is set).
-        hr.status["storageNamespace"] = hr.release_namespace
+        hr.status["storageNamespace"] = hr.storage_namespace
         reset = hr.reset_requested
         if reset or hr.status.get("lastAttemptedGeneration") != hr.generation or \
                 hr.status.get("lastAttemptedRevision") != run.chart.version or \
@@ -352,7 +347,8 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
                           test_enabled=hr.test_enabled, ignore_test_failures=ignore_tests,
                           drift_mode=hr.drift_detection_mode)
         req = self._request(run, hr.release_namespace)
-        with sdk.release_lock(hr.release_namespace, hr.release_name):
+        with sdk.release_lock(hr.release_namespace, hr.release_name), \
+                storage.staged(self.client, hr.storage_namespace, hr.release_namespace, hr.release_name):
             # helm-controller requeues at once after a remediation or a retry; the kit runs that next pass
             # here, so a synchronous `sync()` ends where Flux's requeues would.
             for _ in range(MAX_PASSES):
@@ -368,9 +364,9 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
                 self.patch_status(run)
                 force = False
                 desired = atomic.desired
+            self._record_inventory(req)
         run.loop = loop
         self._record_digests(hr, post_digest, meta_digest)
-        self._record_inventory(req)
         ready = c.get_condition(run.obj, c.READY) or {}
         if loop.outcome is Outcome.DONE:
             run.observed = True

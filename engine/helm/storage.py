@@ -10,6 +10,8 @@ import base64
 import gzip
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -161,3 +163,49 @@ def config_digest(values: Obj | None) -> str:
     """`sha256:` of the values as YAML with keys sorted recursively (Flux's chartutil.DigestValues)."""
     text = yaml.safe_dump(values, sort_keys=True, default_flow_style=False) if values else ""
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _copy(secret: Obj, namespace: str) -> Obj:
+    meta = secret.get("metadata") or {}
+    return {"apiVersion": "v1", "kind": "Secret", "type": secret.get("type", SECRET_TYPE),
+            "metadata": {"name": meta.get("name", ""), "namespace": namespace, "labels": dict(meta.get("labels") or {})},
+            "data": dict(secret.get("data") or {})}
+
+
+def _secrets(client: Client, namespace: str, release: str) -> dict[str, Obj]:
+    found = client.list("v1", "Secret", namespace, label_selector=f"name={release},owner=helm")
+    return {s["metadata"]["name"]: s for s in found}
+
+
+@contextmanager
+def staged(client: Client, storage_namespace: str, release_namespace: str, release: str) -> Iterator[None]:
+    """Helm's storage in `storage_namespace` while Helm's SDK works in `release_namespace`.
+
+    The SDK keeps a release's Secrets where its objects go; Flux keeps them in the HelmRelease's namespace when
+    `targetNamespace` points elsewhere. Around an SDK session the kit copies the storage Secrets next to the
+    release (copies already there win: they are what an interrupted session wrote), and afterwards moves them all
+    back, so between reconciles the release lives where Flux and `helm list -n <storage ns>` expect it."""
+    if storage_namespace == release_namespace:
+        yield
+        return
+    there = _secrets(client, release_namespace, release)
+    for name, secret in _secrets(client, storage_namespace, release).items():
+        if name not in there:
+            client.create(_copy(secret, release_namespace))
+    try:
+        yield
+    finally:
+        worked = _secrets(client, release_namespace, release)
+        stored = _secrets(client, storage_namespace, release)
+        for name, secret in worked.items():
+            copy = _copy(secret, storage_namespace)
+            if name in stored:
+                copy["metadata"]["resourceVersion"] = stored[name]["metadata"].get("resourceVersion")
+                client.replace(copy)
+            else:
+                client.create(copy)
+        for name in stored:
+            if name not in worked:
+                client.delete("v1", "Secret", name, storage_namespace)
+        for name in worked:
+            client.delete("v1", "Secret", name, release_namespace)

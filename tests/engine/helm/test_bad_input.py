@@ -209,19 +209,6 @@ def test_deleting_a_release_uninstalls_it(helm: HelmLab) -> None:
     assert helm.live("Deployment", "web", "apps/v1") is None
 
 
-def test_storage_namespace_apart_from_the_release_namespace_is_refused_clearly(helm: HelmLab) -> None:
-    helm.publish()
-    helm.release(targetNamespace="apps", storageNamespace="default")
-    helm.reconcile()
-    status, reason, message = helm.ready()
-    assert (status, reason) == ("False", "StorageNamespaceUnsupported")
-    assert message.startswith("storageNamespace 'default' differs from the release namespace 'apps'")
-    assert helm.condition("Stalled")["reason"] == "StorageNamespaceUnsupported"
-    helm.edit("web", {"storageNamespace": "apps"})
-    helm.reconcile()
-    assert helm.ready()[0] == "True"
-
-
 def test_depends_on_waits_for_the_other_release(helm: HelmLab) -> None:
     helm.publish()
     helm.release("frontend", dependsOn=[{"name": "backend"}])

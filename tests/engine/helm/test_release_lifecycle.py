@@ -88,3 +88,25 @@ def test_a_release_installed_by_hand_is_adopted_by_an_upgrade(helm: HelmLab) -> 
     assert helm.ready()[:2] == ("True", "UpgradeSucceeded")
     assert [s for _, s in helm.secrets()] == ["superseded", "deployed"]
     assert helm.live("ConfigMap", "web-config")["data"] == {"message": "managed now"}
+
+
+def test_target_namespace_keeps_the_release_storage_in_the_helmreleases_namespace(helm: HelmLab) -> None:
+    """Flux's default: objects in targetNamespace, Helm's storage Secrets in the HelmRelease's namespace."""
+    helm.client.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "web"}}, field_manager="test")
+    helm.publish()
+    helm.release(targetNamespace="web")
+    obj = helm.reconcile()
+    assert helm.ready()[:2] == ("True", "InstallSucceeded")
+    assert obj["status"]["storageNamespace"] == "apps"
+    assert helm.secrets("web-web") == [("sh.helm.release.v1.web-web.v1", "deployed")]
+    assert helm.secrets("web-web", "web") == []  # nothing left next to the objects
+    assert helm.client.get("apps/v1", "Deployment", "web-web", "web") is not None
+    helm.edit("web", {"values": {"message": "two"}})
+    helm.reconcile()
+    assert helm.secrets("web-web") == [("sh.helm.release.v1.web-web.v1", "superseded"),
+                                       ("sh.helm.release.v1.web-web.v2", "deployed")]
+    assert helm.client.get("v1", "ConfigMap", "web-web-config", "web")["data"] == {"message": "two"}
+    helm.client.delete("helm.toolkit.fluxcd.io/v2", "HelmRelease", "web", "apps")
+    assert helm.reconcile() == {}
+    assert helm.secrets("web-web") == [] and helm.secrets("web-web", "web") == []
+    assert helm.client.get("apps/v1", "Deployment", "web-web", "web") is None
