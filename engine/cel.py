@@ -25,8 +25,8 @@ import lark
 from celpy import celtypes
 
 from engine import kstatus
+from engine.jsonobj import Obj
 
-Obj = dict[str, Any]
 MACROS = ("all", "exists", "exists_one", "map", "filter")
 
 

@@ -16,9 +16,8 @@ import kubernetes
 import yaml
 from kubernetes.client import ApiClient
 
+from engine.jsonobj import Obj
 from engine.migrate import outdated_hint
-
-Obj = dict[str, Any]
 
 APPLY_PATCH = "application/apply-patch+yaml"
 MERGE_PATCH = "application/merge-patch+json"

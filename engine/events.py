@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from engine.client import ApiError, Client
-
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
 
 NORMAL, WARNING, TRACE = "Normal", "Warning", "Trace"
 SEVERITY = {NORMAL: "info", WARNING: "error", TRACE: "trace"}

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
 
 CURRENT, IN_PROGRESS, FAILED, TERMINATING, NOT_FOUND, UNKNOWN = (
     "Current", "InProgress", "Failed", "Terminating", "NotFound", "Unknown")

@@ -52,7 +52,9 @@ class Selector:
 
 def _split_top(text: str) -> list[str]:
     """Split at the commas that are not inside parentheses."""
-    parts, current, depth = [], [], 0
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in text:
         depth += (ch == "(") - (ch == ")")
         if ch == "," and depth == 0:

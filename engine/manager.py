@@ -40,8 +40,8 @@ from engine.api.reconcile import UNEXPECTED_REQUEUE, Key, PhasedReconciler, Phas
 from engine.api.types import REQUESTED_AT, Kustomization, View
 from engine.client import ApiError, Client, NoMatchError
 from engine.events import AppendFile, EventRecorder, Logger, list_events
+from engine.jsonobj import Obj
 
-Obj = dict[str, Any]
 Keys = list[Key]
 Objs = list[Obj]
 MAX_RUNS_PER_SYNC = 4

@@ -9,14 +9,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from engine import reasons
 from engine.api import conditions
 from engine.api.duration import format_duration
 from engine.events import Logger
+from engine.jsonobj import Obj
 
-Obj = dict[str, Any]
 Key = tuple[str, str, str]  # kind, namespace, name
 UNEXPECTED_REQUEUE = 5.0
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from engine.api import conditions
 from engine.api.duration import parse_duration
-
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
 
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 FINALIZER = "finalizers.fluxcd.io"

@@ -9,8 +9,7 @@ from typing import Any
 
 from engine.api.duration import parse_duration
 from engine.api.types import NamespacedName, View
-
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
 
 #: `reconcile.fluxcd.io/forceAt` / `resetAt`: one-off install/upgrade and failure-counter reset (helm-controller).
 FORCE_AT = "reconcile.fluxcd.io/forceAt"

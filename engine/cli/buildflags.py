@@ -10,13 +10,11 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from engine.cli.output import CLIError
-
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
 
 
 def remove_ignored(root: Path, ignore_paths: list[str]) -> None:

@@ -16,8 +16,7 @@ from urllib.parse import urlsplit
 
 from engine.cli.output import CLIError, export
 from engine.cli.session import Session
-
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
 
 
 def public_key(private_key: bytes, password: str = "") -> str:

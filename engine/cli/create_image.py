@@ -11,8 +11,8 @@ from engine.cli.output import CLIError
 from engine.cli.session import Session
 from engine.image.kinds import IMAGE_POLICY, IMAGE_REPOSITORY, IMAGE_UPDATE_AUTOMATION
 from engine.image.reference import ImageNameError, parse_image
+from engine.jsonobj import Obj
 
-Obj = dict[str, Any]
 ORDERS = ("asc", "desc")
 
 

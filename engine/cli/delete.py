@@ -19,7 +19,6 @@ from engine.cli.session import Session
 from engine.cli.targets import Target, add_target_parsers
 from engine.cli.wait import get_object, manager_running
 
-Obj = dict[str, Any]
 FINALIZE_ATTEMPTS = 3
 POLL = 0.2
 

@@ -13,8 +13,7 @@ import yaml
 
 from engine.cli.session import Session
 from engine.client import ApiError
-
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
 
 
 def _subject(obj: Obj) -> str:

@@ -14,8 +14,8 @@ from engine.cli.output import CLIError, export
 from engine.cli.session import Session
 from engine.cli.targets import Target, add_target_parsers
 from engine.cli.wait import get_object
+from engine.jsonobj import Obj
 
-Obj = dict[str, Any]
 MANAGED_ANNOTATIONS = ("reconcile.fluxcd.io/", "kubectl.kubernetes.io/last-applied-configuration")
 MANAGED_LABELS = ("kustomize.toolkit.fluxcd.io/name", "kustomize.toolkit.fluxcd.io/namespace")
 

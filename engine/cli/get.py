@@ -19,9 +19,8 @@ from engine.cli.output import CLIError, shorten_hex, table
 from engine.cli.session import Session
 from engine.client import NoMatchError
 from engine.image.kinds import IMAGE_POLICY, IMAGE_REPOSITORY, IMAGE_UPDATE_AUTOMATION
+from engine.jsonobj import Obj
 from engine.notify.kinds import ALERT, PROVIDER, RECEIVER
-
-Obj = dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from engine.cli.output import CLIError, export
 from engine.cli.session import Session
 from engine.cli.wait import apply_object, manager_running, reconcile_and_wait
 from engine.client import NoMatchError
+from engine.jsonobj import Obj
 
-Obj = dict[str, Any]
 CHART_SOURCE_KINDS = ("HelmRepository", "GitRepository", "Bucket")
 STATIC_MESSAGE = "Helm repository is Ready"
 

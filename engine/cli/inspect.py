@@ -12,8 +12,8 @@ from typing import Any
 from engine.cli.output import CLIError, table
 from engine.cli.session import Session
 from engine.cli.wait import get_object
+from engine.jsonobj import Obj
 
-Obj = dict[str, Any]
 KS_GROUP = "kustomize.toolkit.fluxcd.io"
 HELM_GROUP = "helm.toolkit.fluxcd.io"
 

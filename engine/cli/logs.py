@@ -19,9 +19,9 @@ from typing import Any
 from engine.api.duration import DurationError, parse_duration
 from engine.cli.output import CLIError
 from engine.cli.session import Session
+from engine.jsonobj import Obj
 from engine.paths import log_file
 
-Obj = dict[str, Any]
 LEVELS = ("debug", "info", "error")
 FOLLOW_POLL = 0.2
 HELP = (f"{__doc__.split(chr(10), 1)[1].strip()}\n\n"

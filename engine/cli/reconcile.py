@@ -21,8 +21,7 @@ from engine.cli.output import CLIError
 from engine.cli.session import Session
 from engine.cli.targets import TARGETS, Target, add_target_parsers
 from engine.cli.wait import annotate, get_object, reconcile_and_wait
-
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
 
 
 def _status(obj: Obj) -> Obj:

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any
 
 from engine.api import conditions
 from engine.api.kinds import kind_info
 from engine.api.types import REQUESTED_AT
 from engine.cli.output import CLIError
 from engine.cli.session import Session
+from engine.jsonobj import Obj
 
-Obj = dict[str, Any]
 FIELD_MANAGER = "flux-client-side-apply"
 
 

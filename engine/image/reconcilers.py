@@ -17,8 +17,7 @@ from engine.image.policy import PolicyError, select_latest
 from engine.image.reference import ImageNameError
 from engine.image.registry import RegistryClient, RegistryError, credentials_from_dockerconfig
 from engine.image.scan import scan_repository
-
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
 
 
 class _ImageReconciler(PhasedReconciler[Run]):

@@ -12,15 +12,14 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from engine import kstatus
 from engine.api.poll import poll_until
 from engine.client import ApiError, Client, NoMatchError
+from engine.jsonobj import Obj
 from engine.kustomization.inventory import ObjMeta
 from engine.kustomization.unchanged import already_applied
 
-Obj = dict[str, Any]
 FIELD_MANAGER = "kustomize-controller"
 HEALTH_POLL_MAX = 0.25  # a health check polls quickly at first, then at most every quarter second
 GROUP = "kustomize.toolkit.fluxcd.io"

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from engine.client import Client
+from engine.jsonobj import Obj
 from engine.kustomization.generator import GenerateError, find_kustomization, generate
 from engine.kustomization.postbuild import (
     PostBuildError,
@@ -27,7 +28,6 @@ from engine.kustomization.postbuild import (
     substitute_objects,
 )
 
-Obj = dict[str, Any]
 GROUP = "kustomize.toolkit.fluxcd.io"
 SOPS_MASK = "**SOPS**"
 

@@ -11,14 +11,12 @@ and decrypts every SOPS-encrypted resource after it. The kit has no SOPS impleme
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine import reasons
 from engine.api.reconcile import ReconcileError
 from engine.client import Client
+from engine.jsonobj import Obj
 from engine.kustomize.resid import Gvk
 
-Obj = dict[str, Any]
 GATE = "ObjectLevelWorkloadIdentity"
 UNSUPPORTED = ("the workshop kit cannot decrypt SOPS data (no age, PGP, Vault or KMS support); commit lab Secrets "
                "unencrypted or create them with kubectl")

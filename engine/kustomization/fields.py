@@ -12,15 +12,14 @@ the `ReconcileError` kustomize-controller reports for it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from engine import kstatus, reasons
 from engine.api.reconcile import ReconcileError
 from engine.cel import CELError, CELEvaluationError, HealthChecks, ready_expr
 from engine.client import Client
+from engine.jsonobj import Obj
 from engine.kustomization.remote import TargetClientError, target_client
 
-Obj = dict[str, Any]
 TERMINAL_ERROR_MESSAGE = "Reconciliation failed terminally due to configuration error"
 
 

@@ -6,12 +6,10 @@ lastReconciled, lastReconciledDuration, lastReconciledStatus, totalReconciliatio
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine.api.conditions import now_rfc3339
 from engine.api.duration import format_duration
+from engine.jsonobj import Obj
 
-Obj = dict[str, Any]
 HISTORY_MAX = 5
 
 

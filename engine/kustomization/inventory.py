@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
 
 
 @dataclass(frozen=True)

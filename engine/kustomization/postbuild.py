@@ -8,10 +8,10 @@ from typing import Any
 import yaml
 
 from engine.client import Client
+from engine.jsonobj import Obj
 from engine.kustomization.varsub import SubstitutionError, VarNameError, substitute
 from engine.kustomize.resid import Gvk
 
-Obj = dict[str, Any]
 GROUP = "kustomize.toolkit.fluxcd.io"
 SUBSTITUTE_KEY = f"{GROUP}/substitute"
 

@@ -34,6 +34,7 @@ from engine.api.reconcile import (
 from engine.api.types import Kustomization, NamespacedName
 from engine.client import ApiError, Client
 from engine.events import NORMAL, WARNING, EventRecorder, Logger
+from engine.jsonobj import Obj
 from engine.kustomization import inventory as inv
 from engine.kustomization.apply import (
     Action,
@@ -63,7 +64,6 @@ from engine.kustomization.workspace import (
     verify_digest,
 )
 
-Obj = dict[str, Any]
 GROUP = "kustomize.toolkit.fluxcd.io"
 REVISION_KEY = f"{GROUP}/revision"
 DEPENDENCY_REQUEUE = 30.0

@@ -16,11 +16,9 @@ import base64
 import binascii
 import hashlib
 import threading
-from typing import Any
 
 from engine.client import ApiError, Client, client_from_kubeconfig, service_account_user
-
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
 
 
 class TargetClientError(Exception):

@@ -7,13 +7,10 @@ naming the field, instead of raising out of a phase.
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine import reasons
 from engine.api.duration import DurationError, parse_duration
 from engine.api.reconcile import ReconcileError
-
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
 
 
 def validate_spec(obj: Obj) -> None:

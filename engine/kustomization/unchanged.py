@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
+
 _IGNORED_META = ("managedFields", "resourceVersion", "generation", "uid", "creationTimestamp", "selfLink")
 
 

@@ -22,10 +22,10 @@ import yaml
 from engine.api.duration import parse_duration
 from engine.client import ApiError, Client
 from engine.events import EVENT_ANNOTATION_PREFIX, WARNING, EventRecord, EventRecorder, Logger
+from engine.jsonobj import Obj
 from engine.labels import from_object
 from engine.notify.kinds import ALERT, GROUP, PROVIDER
 
-Obj = dict[str, Any]
 DELIVERED_TYPES = ("generic", "generic-hmac")
 DROPPED_KEYS = ("checksum", "digest", "token")
 DEFAULT_RATE_LIMIT = 300.0

@@ -21,11 +21,11 @@ from engine.api.kinds import kind_info
 from engine.api.types import REQUESTED_AT
 from engine.client import ApiError, Client
 from engine.events import Logger
+from engine.jsonobj import Obj
 from engine.loopback import LoopbackServer, Reply, Request
 from engine.notify.dispatch import ProviderError, secret_data
 from engine.notify.kinds import RECEIVER
 
-Obj = dict[str, Any]
 SIGNATURE_HASHES = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
 MAX_BODY_BYTES = 3 * 1024 * 1024  # notification-controller's maxRequestSizeBytes: a larger body → 413
 READ_TIMEOUT_SECONDS = 30.0  # its readTimeout: a request whose body stalls is refused (400) and closed

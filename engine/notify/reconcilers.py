@@ -15,10 +15,10 @@ from engine.api.duration import format_duration, spec_interval
 from engine.api.reconcile import PhasedReconciler, ReconcileError, Result, Run
 from engine.api.types import View
 from engine.client import ApiError
+from engine.jsonobj import Obj
 from engine.notify.dispatch import DELIVERED_TYPES, ProviderError, provider_settings, secret_data
 from engine.notify.kinds import ALERT, PROVIDER, PROVIDER_TYPES, RECEIVER, RECEIVER_TYPES
 
-Obj = dict[str, Any]
 CONTROLLER = "notification-controller"
 INITIALIZED = reasons.INITIALIZED
 TOKEN_NOT_FOUND = reasons.TOKEN_NOT_FOUND

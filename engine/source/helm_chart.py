@@ -17,14 +17,13 @@ import posixpath
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from engine.jsonobj import Obj
 from engine.masterminds import new_version
 from engine.source.ignore import MatchResult, Pattern, read_patterns
 
-Obj = dict[str, Any]
 CHART_FILE = "Chart.yaml"
 VALUES_FILE = "values.yaml"
 HELMIGNORE = ".helmignore"

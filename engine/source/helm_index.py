@@ -24,9 +24,9 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import requests
 import yaml
 
+from engine.jsonobj import Obj
 from engine.masterminds import ConstraintError, Constraints, Version, new_version, parse_tag
 
-Obj = dict[str, Any]
 MAX_INDEX_SIZE = 50 * 1024 * 1024  # helm.MaxIndexSize
 MAX_CHART_SIZE = 10 * 1024 * 1024  # helm.MaxChartSize
 _CHART_NAME = re.compile(r"^[a-zA-Z0-9._-]+$")

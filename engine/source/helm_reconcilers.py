@@ -31,6 +31,7 @@ from engine.api.reconcile import Key, PhasedReconciler, ReconcileError, Result, 
 from engine.api.types_helm import HelmChart, HelmRepository
 from engine.client import ApiError, Client, NoMatchError
 from engine.events import NORMAL, TRACE, WARNING, EventRecorder, Logger
+from engine.jsonobj import Obj
 from engine.source.artifact import Storage, StorageError, default_storage_root
 from engine.source.helm_chart import (
     CHART_PULL,
@@ -65,7 +66,6 @@ from engine.source.helm_oci import (
     secret_oci_auth,
 )
 
-Obj = dict[str, Any]
 BUILD_FAILED = "BuildFailed"
 REVISION_KEY = "source.toolkit.fluxcd.io/revision"
 DIGEST_KEY = "source.toolkit.fluxcd.io/digest"

@@ -22,7 +22,6 @@ from engine.source.git import Credentials, GitError, Resolved, checkout, remote_
 from engine.source.ignore import matcher_for
 from engine.source.verify import verify_source
 
-Obj = dict[str, Any]
 URL_RE = re.compile(r"^(http|https|ssh|file)://.*$")
 NEGATIVE = (c.STORAGE_OPERATION_FAILED, c.FETCH_FAILED, c.INCLUDE_UNAVAILABLE, c.ARTIFACT_OUTDATED)
 REVISION_KEY = "source.toolkit.fluxcd.io/revision"

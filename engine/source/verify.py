@@ -9,14 +9,12 @@ with `verify` never produces an artifact that looks verified.
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine import reasons
 from engine.api import conditions as c
 from engine.api.reconcile import ReconcileError
 from engine.client import Client
+from engine.jsonobj import Obj
 
-Obj = dict[str, Any]
 UNSUPPORTED = ("the workshop kit cannot verify PGP or SSH signatures; remove spec.verify to use this repository "
                "in the lab (Flux verifies it)")
 

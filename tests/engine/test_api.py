@@ -63,20 +63,24 @@ def test_install_crds_and_kubectl_get_shows_flux_columns(embedded_cluster: Any) 
     assert "True" in row and "stored artifact for revision 'master@sha1:0123'" in row
 
 
-def test_last_transition_time_is_kept_while_status_is_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_last_transition_time_moves_when_status_reason_or_message_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As Flux's conditions helper: any change of status, reason or message is a transition; a repeat is not."""
     obj: dict = {"metadata": {"generation": 3}}
     clock = (f"2026-01-01T00:{minute:02d}:00Z" for minute in range(60))
     monkeypatch.setattr(conditions, "now_rfc3339", lambda: next(clock))
     conditions.mark_false(obj, "Ready", "BuildFailed", "one")
+    conditions.mark_false(obj, "Ready", "BuildFailed", "one")
+    assert conditions.get_condition(obj, "Ready")["lastTransitionTime"] == "2026-01-01T00:00:00Z"
     conditions.mark_false(obj, "Ready", "PruneFailed", "two")
     ready = conditions.get_condition(obj, "Ready")
-    assert ready["lastTransitionTime"] == "2026-01-01T00:00:00Z" and ready["reason"] == "PruneFailed"
+    assert ready["reason"] == "PruneFailed" and ready["lastTransitionTime"] > "2026-01-01T00:00:00Z"
     assert ready["observedGeneration"] == 3
+    before = ready["lastTransitionTime"]
     conditions.mark_true(obj, "Ready", "ReconciliationSucceeded", "ok")
-    assert conditions.get_condition(obj, "Ready")["lastTransitionTime"] == "2026-01-01T00:01:00Z"
+    assert conditions.get_condition(obj, "Ready")["lastTransitionTime"] > before
     conditions.mark_reconciling(obj, "Progressing", "reconciliation in progress")
     conditions.mark_stalled(obj, "URLInvalid", "bad")
-    assert [c["type"] for c in obj["status"]["conditions"]] == ["Ready", "Stalled"]
+    assert [c["type"] for c in obj["status"]["conditions"]] == ["Stalled", "Ready"]  # Flux's order
     assert conditions.summary({}) == ("False", "", "waiting to be reconciled")
 
 
