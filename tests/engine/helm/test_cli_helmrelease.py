@@ -98,6 +98,12 @@ def test_helmrelease_from_the_cli(lab: Lab, chart_repository: Any, tmp_path: Any
     assert out.startswith("---\napiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\n")
     assert "status" not in out and "chartVersion" not in out
 
+    code, out, err = lab.run("delete", "helmrelease", "web", "--silent")
+    assert (code, err.splitlines()) == (0, ["► deleting helmrelease web in flux-system namespace",
+                                            "✔ helmrelease deleted"])
+    assert client.get("helm.toolkit.fluxcd.io/v2", "HelmRelease", "web", "flux-system") is None  # finalized:
+    assert client.list("v1", "Secret", "default", label_selector="owner=helm") == []  # helm uninstall ran
+
 
 RELEASE_YAML = """\
 apiVersion: helm.toolkit.fluxcd.io/v2
