@@ -45,9 +45,13 @@ def write_kubeconfig(path: Path, name: str, url: str, pki: LabPKI | None = None)
     tmp.replace(path)
 
 
+def _env_flag(name: str, default: str = "0") -> bool:
+    return os.environ.get(name, default).lower() in ("1", "true", "yes", "on")
+
+
 def tls_default() -> bool:
     """Whether lab clusters serve HTTPS unless told otherwise ($WORKSHOP_EMBEDDED_TLS=1|0)."""
-    return os.environ.get("WORKSHOP_EMBEDDED_TLS", "0").lower() in ("1", "true", "yes", "on")
+    return _env_flag("WORKSHOP_EMBEDDED_TLS")
 
 
 class EmbeddedCluster(LabCluster):
@@ -57,8 +61,11 @@ class EmbeddedCluster(LabCluster):
 
     def __init__(self, name: str = "lab", *, workdir: Path | None = None, state_dir: Path | None = None,
                  port: int = 0, image_available: Callable[[str], bool] | None = None,
-                 kubeconfig: Path | None = None, tls: bool | None = None) -> None:
+                 kubeconfig: Path | None = None, tls: bool | None = None,
+                 system_pods: bool | None = None) -> None:
         super().__init__(name)
+        #: run kind's kube-system workloads (coredns, etcd, kube-apiserver, …, kindnet, local-path-provisioner)
+        self.system_pods = _env_flag("WORKSHOP_EMBEDDED_SYSTEM_PODS") if system_pods is None else system_pods
         #: serve HTTPS with the lab's CA and a client-certificate admin user (kind's way); plain HTTP otherwise
         self.tls = tls_default() if tls is None else tls
         self.pki: LabPKI | None = None
@@ -141,7 +148,7 @@ class EmbeddedCluster(LabCluster):
         simulation = Simulation(store, image_available=self.image_available, controllers=controllers)
         self._simulation = simulation
         if not restored:
-            bootstrap(store)
+            bootstrap(store, system_workloads=self.system_pods)
         http.start_background()
         simulation.start()
         if self.state_dir is not None:

@@ -114,6 +114,7 @@ class WatchStream:
         if self.initial_events:
             yield self._bookmark(rv, end_of_initial=True)
         for past in replay:
+            self.holds.wait_released(past.rv)
             line = self._translate(past)
             last_rv = past.rv
             if line:

@@ -89,8 +89,9 @@ def node(now: str) -> tuple[Obj, dict[str, Any]]:
     return obj, status
 
 
-def bootstrap(store: ObjectStore, *, clock: Clock | None = None) -> None:
-    """Create the namespaces, node, default StorageClass, `kubernetes` Service and per-namespace defaults."""
+def bootstrap(store: ObjectStore, *, clock: Clock | None = None, system_workloads: bool = False) -> None:
+    """Create the namespaces, node, default StorageClass, `kubernetes` Service, default RBAC policy and
+    per-namespace defaults; with system_workloads, kind's kube-system pods too (simulate.system)."""
     clock = clock or Clock()
     for name in SYSTEM_NAMESPACES:
         _create(store, NAMESPACES, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
@@ -123,6 +124,10 @@ def bootstrap(store: ObjectStore, *, clock: Clock | None = None) -> None:
     from .rbac import bootstrap_rbac
 
     bootstrap_rbac(store)
+    if system_workloads:
+        from .system import bootstrap_system
+
+        bootstrap_system(store)
     ctx = Context(store, clock, lambda image: True, lambda key: None, lambda key, at: None)
     namespaces = NamespaceDefaults()
     for ns in store.list(NAMESPACES):

@@ -174,7 +174,9 @@ class Kubelet:
     name = "kubelet"
 
     def __init__(self) -> None:
-        self._images: set[str] = set()
+        from .system import PRELOADED
+
+        self._images: set[str] = {images.normalize(i) for i in PRELOADED}  # a kind node image's own images
         self._backoff: dict[tuple[str, str], float] = {}
         self._restart_at: dict[tuple[str, str], datetime] = {}
         self._waiting_for_config: dict[tuple[str, str, str], set[str]] = {}
