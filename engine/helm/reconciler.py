@@ -38,7 +38,7 @@ Obj = dict[str, Any]
 DEPENDENCY_REQUEUE = 30.0
 SOURCE_REQUEUE = 30.0
 ERROR_BACKOFF = 10.0
-MAX_PASSES = 10
+MAX_PASSES = 4  # immediate requeues run in one reconcile (more come back through the manager)
 
 
 @dataclass
