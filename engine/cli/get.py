@@ -85,6 +85,15 @@ COLUMNS: dict[str, Columns] = {
     "Provider": Columns((), lambda o: []),
     "Alert": Columns(("suspended",), lambda o: [suspended(o)]),
 }
+def helmrelease_source(obj: Obj) -> str:
+    """`flux get hr --show-source`: the chart's source as `<Kind>/<namespace>/<name>`."""
+    view = HelmRelease(obj)
+    ref = view.chart_ref or ((view.chart_template or {}).get("spec") or {}).get("sourceRef") or {}
+    return f"{ref.get('kind', '')}/{ref.get('namespace') or view.namespace}/{ref.get('name', '')}"
+
+
+HR_WITH_SOURCE = Columns(("source", "revision", "suspended"),
+                         lambda o: [helmrelease_source(o), HelmRelease(o).revision, suspended(o)])
 SOURCE_KINDS = ("GitRepository", "HelmRepository", "HelmChart")
 IMAGE_KINDS = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation")
 # `flux get all` order (sources, images, HelmRelease, Kustomization, notification), restricted to this kit's kinds.
@@ -108,10 +117,10 @@ def ready(obj: Obj) -> tuple[str, str]:
     return state, message
 
 
-def row(obj: Obj, *, prefix: bool, all_ns: bool) -> list[str]:
+def row(obj: Obj, *, prefix: bool, all_ns: bool, columns: Columns | None = None) -> list[str]:
     meta = obj.get("metadata") or {}
     name = f"{obj['kind'].lower()}/{meta.get('name', '')}" if prefix else meta.get("name", "")
-    columns = COLUMNS[obj["kind"]]
+    columns = columns or COLUMNS[obj["kind"]]
     state, message = ready(obj)
     cells = [name, *columns.cells(obj), state, shorten_hex(message) if columns.short_hex else message]
     return ([meta.get("namespace", "")] if all_ns else []) + cells
@@ -128,9 +137,11 @@ def where(s: Session) -> str:
     return "any namespace" if s.all_namespaces else f'"{s.namespace}" namespace'
 
 
-def render(s: Session, kind: str, objs: list[Obj], *, prefix: bool, no_header: bool) -> str:
-    header = (["namespace"] if s.all_namespaces else []) + ["name", *COLUMNS[kind].header, "ready", "message"]
-    rows = [row(o, prefix=prefix, all_ns=s.all_namespaces) for o in objs]
+def render(s: Session, kind: str, objs: list[Obj], *, prefix: bool, no_header: bool,
+           columns: Columns | None = None) -> str:
+    columns = columns or COLUMNS[kind]
+    header = (["namespace"] if s.all_namespaces else []) + ["name", *columns.header, "ready", "message"]
+    rows = [row(o, prefix=prefix, all_ns=s.all_namespaces, columns=columns) for o in objs]
     if no_header:  # columns as wide as the cells, not the header
         return table([""] * len(header), rows).split("\n", 1)[1]
     return table(header, rows)
@@ -178,7 +189,8 @@ def get_one_kind(s: Session, args: argparse.Namespace, kind: str) -> int:
     objs = select(objs, args.status_selector)
     if not objs:  # flux get returns an error (exit 1); `get all` and the source/image groups stay silent
         raise CLIError(f"no {kind} objects found in {where(s)}")
-    print(render(s, kind, objs, prefix=False, no_header=args.no_header), end="")
+    columns = HR_WITH_SOURCE if kind == "HelmRelease" and getattr(args, "show_source", False) else None
+    print(render(s, kind, objs, prefix=False, no_header=args.no_header, columns=columns), end="")
     return 0
 
 
@@ -228,7 +240,8 @@ def add_parsers(get: Any, common: argparse.ArgumentParser) -> None:
     add(ssub, "chart", [], "get HelmChart statuses", one_kind("HelmChart"))
     add(ssub, "all", [], "get all source statuses", many_kinds(SOURCE_KINDS), named=False)
     add(sub, "kustomizations", ["kustomization", "ks"], "get Kustomization statuses", one_kind("Kustomization"))
-    add(sub, "helmreleases", ["helmrelease", "hr"], "get HelmRelease statuses", one_kind("HelmRelease"))
+    hr = add(sub, "helmreleases", ["helmrelease", "hr"], "get HelmRelease statuses", one_kind("HelmRelease"))
+    hr.add_argument("--show-source", action="store_true", help="show the chart source (<Kind>/<namespace>/<name>)")
 
     images = sub.add_parser("images", aliases=["image"], parents=[common], help="get image automation statuses")
     isub = images.add_subparsers(dest="image_kind", required=True, metavar="{all,repository,policy,update}")

@@ -65,6 +65,10 @@ def test_helmrelease_from_the_cli(lab: Lab, chart_repository: Any, tmp_path: Any
                                           "web@0.1.0"]]
     out, _ = lab.ok("get", "all")
     assert "helmrelease/web" in out
+    out, _ = lab.ok("get", "hr", "--show-source")
+    assert [cell.strip() for cell in out.splitlines()[1].split("\t")][:3] == ["web", "HelmRepository/flux-system/lab",
+                                                                            "0.1.0"]
+    assert [cell.strip() for cell in out.splitlines()[0].split("\t")][:3] == ["NAME", "SOURCE", "REVISION"]
 
     out, err = lab.ok("reconcile", "hr", "web", "--force")
     assert err.splitlines() == [
