@@ -110,11 +110,10 @@ def helmrelease(s: Session, args: argparse.Namespace) -> dict[str, Any]:
             refs.append({"kind": kind, "name": name})
     if refs:
         spec["valuesFrom"] = refs
-    obj = {"apiVersion": HELM_RELEASE.api_version, "kind": "HelmRelease",
-           "metadata": {"name": args.name, "namespace": s.namespace}, "spec": spec}
+    metadata: dict[str, Any] = {"name": args.name, "namespace": s.namespace}
     if args.label:
-        obj["metadata"]["labels"] = dict(_label(label) for label in args.label)
-    return obj
+        metadata["labels"] = dict(_label(label) for label in args.label)
+    return {"apiVersion": HELM_RELEASE.api_version, "kind": "HelmRelease", "metadata": metadata, "spec": spec}
 
 
 def _label(text: str) -> tuple[str, str]:
