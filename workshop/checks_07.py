@@ -70,7 +70,7 @@ def check_07(lab: Any, name: str = "web", namespace: str = "web") -> CheckResult
     if hr is None:
         problems.append(f"there is no HelmRelease {namespace}/{name}: run the cells of section 2 first")
         return result
-    ready = next((c for c in (hr.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), {})
+    ready: dict[str, Any] = next((c for c in (hr.get("status") or {}).get("conditions") or [] if c.get("type") == "Ready"), {})
     if ready.get("status") != "True":
         problems.append(f"the HelmRelease is not Ready ({ready.get('reason', 'not reconciled yet')}): commit, then "
                         "lab.sync()")
