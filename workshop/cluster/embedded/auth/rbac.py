@@ -113,6 +113,7 @@ class RBACAuthorizer:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._cache: dict[UserInfo, Compiled] = {}
+        self._generation = 0
         self._lock = threading.Lock()
         reg = store.registry
         self._infos = {r: reg.find(RBAC_GROUP, "v1", r) for r in RBAC_RESOURCES}
@@ -133,6 +134,7 @@ class RBACAuthorizer:
                     break
                 changed = True
         if changed:
+            self._generation += 1
             self._cache.clear()
 
     def compiled(self, user: UserInfo) -> Compiled:
@@ -142,10 +144,13 @@ class RBACAuthorizer:
                 self._drain()
         found = self._cache.get(user)
         if found is None:
+            generation = self._generation
             found = self._compile(user)
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[user] = found
+            # an RBAC write that landed meanwhile sits in an inbox (or was drained): this view is not cached
+            if generation == self._generation and all(w.inbox.empty() for w in self._watchers):
+                if len(self._cache) >= _CACHE_LIMIT:
+                    self._cache.clear()
+                self._cache[user] = found
         return found
 
     def _objects(self, resource: str) -> list[Obj]:
