@@ -1,7 +1,7 @@
 """Notebook widgets with a plain-text twin, so every view also reads in a terminal, on GitHub and under nbval.
 
-`diff_view(old, new)` shows two YAML texts side by side (an ipywidgets `HTML` widget built with difflib)
-and carries a unified diff as its `text/plain` form. nbval never compares widget-view JSON (its model id is
+`diff_view(old, new)` shows two YAML texts side by side (an ipywidgets `HTML` widget built with difflib; long
+runs of unchanged lines fold to a row, with 3 lines of context around each change) and carries a unified diff as its `text/plain` form. nbval never compares widget-view JSON (its model id is
 random) but does compare `text/plain`, so a cell ending in `diff_view(...)` has a stable, checkable output.
 Without ipywidgets the same call returns a `TextDiff`, which displays as the unified diff.
 """
@@ -36,14 +36,24 @@ _STYLE = (
     ".ws-diff th{text-align:left;border-bottom:1px solid #999}"
     ".ws-diff .n{color:#888;text-align:right}"
     ".ws-diff .add{background:#e6ffec}.ws-diff .del{background:#ffebe9}.ws-diff .chg{background:#fff8c5}"
+    ".ws-diff .fold td{color:#888;background:#f6f8fa;font-style:italic}"
     "</style>"
 )
 
 
-def html_diff(old: str, new: str, fromfile: str = "before", tofile: str = "after") -> str:
-    """A side-by-side HTML table of the two texts; changed lines are coloured. Deterministic."""
+def html_diff(old: str, new: str, fromfile: str = "before", tofile: str = "after", context: int = 3) -> str:
+    """A side-by-side HTML table of the two texts; changed lines are coloured. Deterministic.
+
+    As in code review tools, a run of unchanged lines longer than twice `context` shows only `context` lines next to
+    each change and one row saying how many lines are folded away.
+    """
     a, b = old.splitlines(), new.splitlines()
     rows: list[str] = []
+
+    def fold(i1: int, i2: int) -> None:
+        count = i2 - i1
+        what = f"{count} unchanged line{'s' if count != 1 else ''} ({fromfile} {i1 + 1}-{i2})"
+        rows.append(f'<tr class="fold"><td class="n">&#8942;</td><td colspan="3">{html.escape(what)}</td></tr>')
 
     def row(cls: str, i: int | None, left: str, j: int | None, right: str) -> None:
         li = "" if i is None else str(i + 1)
@@ -55,10 +65,24 @@ def html_diff(old: str, new: str, fromfile: str = "before", tofile: str = "after
             f'<td class="n">{rj}</td><td class="{rcls}">{html.escape(right)}</td></tr>'
         )
 
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    opcodes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
         if tag == "equal":
-            for k in range(i2 - i1):
+            keep_head = 0 if index == 0 else context  # lines after the previous change
+            keep_tail = 0 if index == len(opcodes) - 1 else context  # lines before the next change
+            shown = [k for k in range(i2 - i1) if k < keep_head or k >= i2 - i1 - keep_tail]
+            if len(opcodes) == 1 or len(shown) >= i2 - i1 - 1:  # nothing changed, or folding would hide 0-1 lines
+                shown = list(range(i2 - i1))
+            for pos, k in enumerate(shown):
+                if pos > 0 and k != shown[pos - 1] + 1:
+                    fold(i1 + shown[pos - 1] + 1, i1 + k)
+                elif pos == 0 and k > 0:
+                    fold(i1, i1 + k)
                 row("", i1 + k, a[i1 + k], j1 + k, b[j1 + k])
+            if not shown:
+                fold(i1, i2)
+            elif shown[-1] < i2 - i1 - 1:
+                fold(i1 + shown[-1] + 1, i2)
             continue
         for k in range(max(i2 - i1, j2 - j1)):
             i = i1 + k if i1 + k < i2 else None

@@ -61,3 +61,27 @@ def test_text_fallback_without_widgets() -> None:
     bundle = view._repr_mimebundle_()
     assert bundle["text/plain"] == view.text == repr(view)
     assert bundle["text/html"] == html_diff(OLD, NEW, "base", "overlay")
+
+
+def test_unchanged_runs_fold_with_three_lines_of_context() -> None:
+    import re
+
+    from workshop.widgets import html_diff
+
+    old = "\n".join(f"line {n}" for n in range(1, 31))
+    new = old.replace("line 15", "line fifteen")
+    table = html_diff(old, new, "base", "overlay")
+    shown = [int(n) for n in re.findall(r'<td class="n">(\d+)</td><td class="[a-z]*">line', table)]
+    assert sorted(set(shown)) == [12, 13, 14, 15, 16, 17, 18]  # the change (15) and 3 lines of context each side
+    assert '<td class="chg">line 15</td>' in table and '<td class="chg">line fifteen</td>' in table
+    folds = re.findall(r'<tr class="fold">.*?<td colspan="3">(.*?)</td></tr>', table)
+    assert folds == ["11 unchanged lines (base 1-11)", "12 unchanged lines (base 19-30)"]
+
+
+def test_short_unchanged_runs_and_equal_texts_do_not_fold() -> None:
+    from workshop.widgets import html_diff
+
+    old = "a\nb\nc\nd\ne\nf\ng\nh\n"
+    assert 'class="fold"' not in html_diff(old, old.replace("d", "D"))  # 3 + 4 unchanged lines: nothing to hide
+    assert 'class="fold"' not in html_diff(old, old)  # no change: the whole text, as before
+    assert 'class="fold"' in html_diff(old * 3, (old * 3).replace("a", "A", 1))
