@@ -8,6 +8,7 @@ from typing import Any
 
 from workshop.cluster.embedded.api import Obj, ObjectStore, WatchEvent
 
+from .capacity import create_in_batches
 from .common import JOBS, PODS, controller_of, deep, deleting, parse_timestamp, pod_ready
 from .core import Context
 from .replicaset import PodNamer, create_pod, owned_pods, pod_from_template
@@ -105,16 +106,19 @@ class JobController:
             else:
                 parallelism = int(spec.get("parallelism", 1))
                 remaining = parallelism if completions is None else min(parallelism, int(completions) - succeeded)
-                for _ in range(max(0, remaining - len(active))):
+                def create_one() -> Obj | None:
                     pod_name = self._namer.name(ctx, job, f"{name}-")
                     pod = pod_from_template(job, spec.get("template") or {}, pod_name, f"{name}-")
                     pod["metadata"]["finalizers"] = [TRACKING_FINALIZER]
                     pod["metadata"]["labels"].setdefault("batch.kubernetes.io/job-name", name)
                     created = create_pod(ctx, job, pod, COMPONENT)
-                    if created is None:
-                        break
-                    active.append(created)
-                    ctx.event(job, "SuccessfulCreate", f"Created pod: {pod_name}", component=COMPONENT)
+                    if created is not None:
+                        active.append(created)
+                        ctx.event(job, "SuccessfulCreate", f"Created pod: {pod_name}", component=COMPONENT)
+                    return created
+
+                create_in_batches(ctx, job, max(0, remaining - len(active)), create_one, lambda why: ctx.event(
+                    job, "FailedCreate", f"Error creating: {why}", type_="Warning", component=COMPONENT))
         status["active"] = len(active)
         status["ready"] = sum(1 for p in active if pod_ready(p))
         status["terminating"] = 0

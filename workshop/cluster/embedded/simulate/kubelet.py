@@ -26,6 +26,9 @@ SCHEDULER = "default-scheduler"
 BACKOFF_START = 10.0
 BACKOFF_MAX = 300.0
 
+TOO_MANY_PODS = ("0/1 nodes are available: 1 Too many pods. preemption: 0/1 nodes are available: "
+                 "1 No preemption victims found for incoming pod.")
+
 _EXIT = re.compile(r"\bexit\s+(\d+)")
 
 
@@ -44,6 +47,21 @@ def _holds_ip(pod: Obj, ip: str) -> bool:
     """Whether a pod that is not finished has this pod IP."""
     status = pod.get("status") or {}
     return status.get("podIP") == ip and status.get("phase") not in ("Succeeded", "Failed")
+
+
+def _occupies_node(pod: Obj) -> bool:
+    """Whether a pod counts against the node's pod capacity: bound to it and not finished."""
+    return bool((pod.get("spec") or {}).get("nodeName")) and (pod.get("status") or {}).get("phase") not in (
+        "Succeeded", "Failed")
+
+
+def node_pod_capacity(node: Obj) -> int:
+    """status.allocatable.pods of the node (kind's 110)."""
+    status = node.get("status") or {}
+    try:
+        return int((status.get("allocatable") or status.get("capacity") or {}).get("pods", 110))
+    except (TypeError, ValueError):
+        return 110
 
 
 def restart_delay(restarts: int) -> float:
@@ -180,11 +198,22 @@ class Kubelet:
         self._backoff: dict[tuple[str, str], float] = {}
         self._restart_at: dict[tuple[str, str], datetime] = {}
         self._waiting_for_config: dict[tuple[str, str, str], set[str]] = {}
+        self._on_node: set[tuple[str, str]] = set()  # pods bound to the node and not finished
+        self._unschedulable: dict[tuple[str, str], None] = {}  # waiting for room on the node, oldest first
 
     def keys_for(self, event: WatchEvent) -> Iterable[tuple[str | None, str]]:
         meta = event.obj.get("metadata") or {}
-        if event.gvr == PODS and event.type != "DELETED":
-            yield meta.get("namespace"), meta.get("name", "")
+        if event.gvr == PODS:
+            key = (meta.get("namespace", ""), meta.get("name", ""))
+            if event.type != "DELETED" and _occupies_node(event.obj):
+                self._on_node.add(key)
+            elif key in self._on_node:
+                self._on_node.discard(key)
+                yield from self._retry_unschedulable()
+            if event.type == "DELETED":
+                self._unschedulable.pop(key, None)
+            else:
+                yield key
         elif event.gvr in SOURCES and event.type != "DELETED":
             ref = (SOURCES[event.gvr], meta.get("namespace", ""), meta.get("name", ""))
             for pod in sorted(self._waiting_for_config.pop(ref, set())):
@@ -192,7 +221,10 @@ class Kubelet:
 
     def resync(self, store: ObjectStore) -> Iterable[tuple[str | None, str]]:
         for pod in store.list(PODS):
-            yield pod["metadata"]["namespace"], pod["metadata"]["name"]
+            key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
+            if _occupies_node(pod):
+                self._on_node.add(key)
+            yield key
 
     def reconcile(self, ctx: Context, namespace: str | None, name: str) -> None:
         pod = ctx.store.get(PODS, namespace, name)
@@ -216,14 +248,43 @@ class Kubelet:
     def _schedule(self, ctx: Context, pod: Obj) -> None:
         if (pod.get("spec") or {}).get("schedulerName", SCHEDULER) != SCHEDULER:
             return
-        if ctx.store.get(NODES, None, NODE_NAME) is None:
+        node = ctx.store.get(NODES, None, NODE_NAME)
+        if node is None:
             return
+        key = (pod["metadata"]["namespace"], pod["metadata"]["name"])
+        if len(self._on_node) >= node_pod_capacity(node):
+            self._unschedulable[key] = None
+            self._mark_unschedulable(ctx, pod)
+            return
+        self._unschedulable.pop(key, None)
         bound = deep(pod)
         bound["spec"]["nodeName"] = NODE_NAME
         bound = ctx.store.update(PODS, bound)
+        self._on_node.add(key)
         self._mark_scheduled(ctx, bound)
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
         ctx.event(bound, "Scheduled", f"Successfully assigned {ns}/{name} to {NODE_NAME}", component=SCHEDULER)
+
+    def _retry_unschedulable(self) -> Iterable[tuple[str | None, str]]:
+        """A pod left the node: the oldest pods waiting for room get another scheduling attempt."""
+        for _ in range(min(2, len(self._unschedulable))):
+            key = next(iter(self._unschedulable))
+            del self._unschedulable[key]
+            yield key
+
+    def _mark_unschedulable(self, ctx: Context, pod: Obj) -> None:
+        """PodScheduled False/Unschedulable and one FailedScheduling Warning, as kube-scheduler reports a full node."""
+        status = pod.get("status") or {}
+        if any(c.get("type") == "PodScheduled" and c.get("reason") == "Unschedulable"
+               for c in status.get("conditions") or []):
+            return
+        updated = deep(pod)
+        new_status = updated.setdefault("status", {})
+        new_status["phase"] = "Pending"
+        new_status["conditions"] = [_cond("PodScheduled", "False", ctx.clock.stamp(), "Unschedulable",
+                                          TOO_MANY_PODS)]
+        ctx.store.update(PODS, updated, subresource="status")
+        ctx.event(pod, "FailedScheduling", TOO_MANY_PODS, type_="Warning", component=SCHEDULER)
 
     def _mark_scheduled(self, ctx: Context, pod: Obj) -> None:
         updated = deep(pod)
@@ -267,6 +328,8 @@ class Kubelet:
         current = (pod.get("status") or {}).get("podIP")
         if current:
             return current
+        if (pod.get("spec") or {}).get("hostNetwork"):
+            return NODE_IP  # a host-network pod has the node's address
 
         def taken(ip: str) -> bool:
             return bool(ctx.store.list(PODS, where=lambda p: _holds_ip(p, ip)))

@@ -8,6 +8,7 @@ from typing import Any
 
 from workshop.cluster.embedded.api import Obj, ObjectStore, StoreError, WatchEvent
 
+from .capacity import BURST_REPLICAS, create_in_batches
 from .common import (
     PODS,
     REPLICASETS,
@@ -149,17 +150,26 @@ class ReplicaSetController:
         pods = [p for p in owned_pods(ctx, rs) if pod_active(p)]
         want = int(spec.get("replicas", 1))
         if len(pods) < want:
-            for _ in range(want - len(pods)):
+            def create_one() -> Obj | None:
                 pod_name = self._namer.name(ctx, rs, f"{name}-")
                 pod = pod_from_template(rs, spec.get("template") or {}, pod_name, f"{name}-")
                 created = create_pod(ctx, rs, pod, self.component)
-                if created is None:
-                    break
-                self._created[created["metadata"]["uid"]] = len(self._created)
-                ctx.event(rs, "SuccessfulCreate", f"Created pod: {pod_name}", component=self.component)
+                if created is not None:
+                    self._created[created["metadata"]["uid"]] = len(self._created)
+                    ctx.event(rs, "SuccessfulCreate", f"Created pod: {pod_name}", component=self.component)
+                return created
+
+            wanted = min(want - len(pods), BURST_REPLICAS)
+            made = create_in_batches(ctx, rs, wanted, create_one, lambda why: ctx.event(
+                rs, "FailedCreate", f"Error creating: {why}", type_="Warning", component=self.component))
+            if made == wanted:
+                return  # the new pods' events bring the next sync
+            pods = [p for p in owned_pods(ctx, rs) if pod_active(p)]  # stuck short: report what exists
+            self._status(ctx, rs, pods)
             return
         if len(pods) > want:
-            for pod in sorted(pods, key=lambda p: deletion_rank(p, self._created))[: len(pods) - want]:
+            surplus = min(len(pods) - want, BURST_REPLICAS)
+            for pod in sorted(pods, key=lambda p: deletion_rank(p, self._created))[:surplus]:
                 ctx.store.delete(PODS, namespace, pod["metadata"]["name"])
                 ctx.event(rs, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
                           component=self.component)

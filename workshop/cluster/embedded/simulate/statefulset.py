@@ -8,6 +8,7 @@ from typing import Any
 
 from workshop.cluster.embedded.api import Obj, ObjectStore, StoreError, WatchEvent
 
+from .capacity import BURST_REPLICAS, count_pods, guard_message, pod_limit
 from .common import (
     CONTROLLERREVISIONS,
     PODS,
@@ -50,6 +51,8 @@ class StatefulSetController:
 
     def __init__(self) -> None:
         self._revisions_served: bool | None = None
+        self._burst = BURST_REPLICAS  # pods this sync may still create
+        self._room = 0  # pods the lab's per-namespace guard still allows
 
     def keys_for(self, event: WatchEvent) -> Iterable[tuple[str | None, str]]:
         meta = event.obj.get("metadata") or {}
@@ -76,6 +79,8 @@ class StatefulSetController:
         pods = {ordinal(p, name): p for p in owned_pods(ctx, sts) if ordinal(p, name) >= 0}
         replicas = int(spec.get("replicas", 1))
         ordered = spec.get("podManagementPolicy", "OrderedReady") == "OrderedReady"
+        self._burst = BURST_REPLICAS
+        self._room = pod_limit() - count_pods(ctx.store, namespace or "")
         acted = self._converge(ctx, sts, pods, replicas, ordered, current_revision, update_revision)
         pods = {ordinal(p, name): p for p in owned_pods(ctx, sts) if ordinal(p, name) >= 0}
         self._status(ctx, sts, pods, replicas, current_revision, update_revision, settled=not acted)
@@ -86,9 +91,10 @@ class StatefulSetController:
         for index in range(replicas):
             pod = pods.get(index)
             if pod is None:
+                if not self._may_create(ctx, sts):
+                    return True
                 revision = update_revision if index >= self._partition(sts) else current_revision
-                self._create_pod(ctx, sts, index, revision)
-                if ordered:
+                if not self._create_pod(ctx, sts, index, revision) or ordered:
                     return True
                 continue
             if (pod.get("status") or {}).get("phase") == "Failed" and not deleting(pod):
@@ -125,7 +131,16 @@ class StatefulSetController:
         strategy = (sts.get("spec") or {}).get("updateStrategy") or {}
         return int((strategy.get("rollingUpdate") or {}).get("partition", 0) or 0)
 
-    def _create_pod(self, ctx: Context, sts: Obj, index: int, revision: str) -> None:
+    def _may_create(self, ctx: Context, sts: Obj) -> bool:
+        """Within this sync's burst and the lab's per-namespace pod guard (a FailedCreate Warning past it)."""
+        if self._room <= 0:
+            ctx.event(sts, "FailedCreate", f"create Pod in StatefulSet {sts['metadata']['name']} failed error: "
+                      + guard_message(sts["metadata"]["namespace"], pod_limit()), type_="Warning",
+                      component=COMPONENT)
+            return False
+        return self._burst > 0
+
+    def _create_pod(self, ctx: Context, sts: Obj, index: int, revision: str) -> bool:
         spec = sts.get("spec") or {}
         name = sts["metadata"]["name"]
         pod_name = f"{name}-{index}"
@@ -152,11 +167,14 @@ class StatefulSetController:
         except StoreError as err:
             if err.code != 409:
                 raise
-            return
+            return False
         if created is None:
-            return
+            return False
+        self._burst -= 1
+        self._room -= 1
         ctx.event(sts, "SuccessfulCreate", f"create Pod {pod_name} in StatefulSet {name} successful",
                   component=COMPONENT)
+        return True
 
     def _ensure_claim(self, ctx: Context, sts: Obj, template: dict[str, Any], cname: str, pod_name: str) -> None:
         namespace = sts["metadata"]["namespace"]
