@@ -171,7 +171,7 @@ def test_lab_and_test_both_set_up_first() -> None:
     lab_prereqs, lab_recipe = make_recipe("lab")
     test_prereqs, test_recipe = make_recipe("test")
     assert "setup" in lab_prereqs and "setup" in test_prereqs
-    assert any("jupyter lab --notebook-dir=notebooks" in line for line in lab_recipe)
+    assert any("tools/start-lab.sh" in line for line in lab_recipe)  # JupyterLab as the kit starts it
     assert any("-m pytest" in line for line in test_recipe)
     setup_prereqs, _ = make_recipe("setup")
     assert setup_prereqs == ["system-deps", "venv", "kubectl"]
