@@ -93,7 +93,7 @@ def test_statefulset_with_claims_and_job(apis: Any) -> None:
 def test_bootstrap_objects(apis: Any) -> None:
     cluster, _, core, _ = apis
     assert sorted(n.metadata.name for n in core.list_namespace().items) == [
-        "default", "kube-node-lease", "kube-public", "kube-system"]
+        "default", "kube-node-lease", "kube-public", "kube-system", "local-path-storage"]
     node = core.read_node("lab-control-plane")
     assert {c.type: c.status for c in node.status.conditions}["Ready"] == "True"
     assert core.read_namespaced_service("kubernetes", "default").spec.cluster_ip == "10.96.0.1"

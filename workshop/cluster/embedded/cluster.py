@@ -64,8 +64,9 @@ class EmbeddedCluster(LabCluster):
                  kubeconfig: Path | None = None, tls: bool | None = None,
                  system_pods: bool | None = None) -> None:
         super().__init__(name)
-        #: run kind's kube-system workloads (coredns, etcd, kube-apiserver, …, kindnet, local-path-provisioner)
-        self.system_pods = _env_flag("WORKSHOP_EMBEDDED_SYSTEM_PODS") if system_pods is None else system_pods
+        #: run kind's kube-system workloads (coredns, etcd, kube-apiserver, …, kindnet, local-path-provisioner);
+        #: on unless $WORKSHOP_EMBEDDED_SYSTEM_PODS=0
+        self.system_pods = _env_flag("WORKSHOP_EMBEDDED_SYSTEM_PODS", "1") if system_pods is None else system_pods
         #: serve HTTPS with the lab's CA and a client-certificate admin user (kind's way); plain HTTP otherwise
         self.tls = tls_default() if tls is None else tls
         self.pki: LabPKI | None = None
@@ -149,8 +150,10 @@ class EmbeddedCluster(LabCluster):
         self._simulation = simulation
         if not restored:
             bootstrap(store, system_workloads=self.system_pods)
-        http.start_background()
         simulation.start()
+        if not restored and self.system_pods:
+            self.wait_settled(30)  # kube-system up before the first request: a fresh lab starts the same way
+        http.start_background()
         if self.state_dir is not None:
             self._saver = persistence.Saver(store, self.state_dir)
             self._saver.start()

@@ -8,21 +8,22 @@ from typing import Any
 
 from workshop.cluster.embedded.api import GVR, Obj, ObjectStore, StoreError
 
+from .bootstrap import KUBERNETES_VERSION
 from .common import NAMESPACES, NODE_IP, NODE_NAME, NODES, SERVICES
 
 PODS = GVR("", "v1", "pods")
 DEPLOYMENTS = GVR("apps", "v1", "deployments")
 DAEMONSETS = GVR("apps", "v1", "daemonsets")
-K8S_VERSION = "v1.32.0"
+K8S_VERSION = KUBERNETES_VERSION
 
 #: images a kind node image carries (pulled as "already present on machine", whatever the lab's registry holds)
 PRELOADED = (
     f"registry.k8s.io/kube-apiserver:{K8S_VERSION}", f"registry.k8s.io/kube-controller-manager:{K8S_VERSION}",
     f"registry.k8s.io/kube-scheduler:{K8S_VERSION}", f"registry.k8s.io/kube-proxy:{K8S_VERSION}",
-    "registry.k8s.io/etcd:3.5.16-0", "registry.k8s.io/coredns/coredns:v1.11.3", "registry.k8s.io/pause:3.10",
-    "docker.io/kindest/kindnetd:v20241212-9f82dd49",
-    "docker.io/kindest/local-path-provisioner:v20241212-8ac705d0",
-    "docker.io/kindest/local-path-helper:v20241212-8ac705d0",
+    "registry.k8s.io/etcd:3.5.21-0", "registry.k8s.io/coredns/coredns:v1.12.0", "registry.k8s.io/pause:3.10",
+    "docker.io/kindest/kindnetd:v20250512-df8de77b",
+    "docker.io/kindest/local-path-provisioner:v20250214-acbabc1a",
+    "docker.io/kindest/local-path-helper:v20250214-acbabc1a",
 )
 SYSTEM_CRITICAL = {"priorityClassName": "system-node-critical", "priority": 2000001000}
 
@@ -34,7 +35,7 @@ def _container(name: str, image: str, command: list[str], **extra: Any) -> dict[
 def static_pods(node_uid: str) -> list[Obj]:
     """The kubeadm control plane as mirror pods (`<component>-<node>`), owned by the node."""
     components = [
-        ("etcd", "registry.k8s.io/etcd:3.5.16-0", ["etcd", f"--advertise-client-urls=https://{NODE_IP}:2379",
+        ("etcd", "registry.k8s.io/etcd:3.5.21-0", ["etcd", f"--advertise-client-urls=https://{NODE_IP}:2379",
                                                    "--data-dir=/var/lib/etcd"]),
         ("kube-apiserver", f"registry.k8s.io/kube-apiserver:{K8S_VERSION}",
          ["kube-apiserver", f"--advertise-address={NODE_IP}", "--authorization-mode=Node,RBAC",
@@ -76,7 +77,7 @@ def _workload(kind: str, name: str, namespace: str, labels: dict[str, str], spec
 def workloads() -> list[tuple[GVR, Obj]]:
     """CoreDNS, kube-proxy, kindnet and the local-path-provisioner as kind deploys them."""
     coredns = _workload("Deployment", "coredns", "kube-system", {"k8s-app": "kube-dns"}, {
-        "containers": [_container("coredns", "registry.k8s.io/coredns/coredns:v1.11.3", ["/coredns"],
+        "containers": [_container("coredns", "registry.k8s.io/coredns/coredns:v1.12.0", ["/coredns"],
                                   args=["-conf", "/etc/coredns/Corefile"],
                                   ports=[{"containerPort": 53, "name": "dns", "protocol": "UDP"},
                                          {"containerPort": 53, "name": "dns-tcp", "protocol": "TCP"},
@@ -89,16 +90,16 @@ def workloads() -> list[tuple[GVR, Obj]]:
                                    "--hostname-override=$(NODE_NAME)"])],
         "hostNetwork": True, "priorityClassName": "system-node-critical", "serviceAccountName": "kube-proxy"})
     kindnet = _workload("DaemonSet", "kindnet", "kube-system", {"app": "kindnet"}, {
-        "containers": [_container("kindnet-cni", "docker.io/kindest/kindnetd:v20241212-9f82dd49",
+        "containers": [_container("kindnet-cni", "docker.io/kindest/kindnetd:v20250512-df8de77b",
                                   ["/bin/kindnetd"])],
         "hostNetwork": True, "serviceAccountName": "kindnet"})
     kindnet["metadata"]["labels"] = {"app": "kindnet", "k8s-app": "kindnet", "tier": "node"}
     provisioner = _workload("Deployment", "local-path-provisioner", "local-path-storage",
                             {"app": "local-path-provisioner"}, {
         "containers": [_container("local-path-provisioner",
-                                  "docker.io/kindest/local-path-provisioner:v20241212-8ac705d0",
+                                  "docker.io/kindest/local-path-provisioner:v20250214-acbabc1a",
                                   ["local-path-provisioner", "--debug", "start", "--helper-image",
-                                   "docker.io/kindest/local-path-helper:v20241212-8ac705d0", "--config",
+                                   "docker.io/kindest/local-path-helper:v20250214-acbabc1a", "--config",
                                    "/etc/config/config.json"])],
         "serviceAccountName": "local-path-provisioner-service-account"}, replicas=1)
     return [(DEPLOYMENTS, coredns), (DAEMONSETS, proxy), (DAEMONSETS, kindnet), (DEPLOYMENTS, provisioner)]
