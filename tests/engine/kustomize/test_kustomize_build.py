@@ -109,3 +109,14 @@ def test_module_entry_point_has_no_traceback(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and proc.stderr.startswith("Error: ")
+
+
+def test_cli_build_fast_path_and_help(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "kustomization.yaml").write_text("configMapGenerator:\n- name: c\n  literals: [a=1]\n")
+    assert main(["build", str(tmp_path)]) == 0
+    assert "name: c-" in capsys.readouterr().out
+    assert main(["build", str(tmp_path / "missing")]) == 1
+    assert "must build at directory: not a valid directory" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "build" in capsys.readouterr().out
