@@ -215,5 +215,13 @@ def test_a_terminal_reaches_lesson_03s_lab(server: LabServer, page: Page) -> Non
     text = out.read_text()
     assert {"default", "kube-system"} <= set(text.split()), (text, env.read_text())
     cwd, kubeconfig = where.read_text().split()
-    assert Path(cwd).is_relative_to(server.clone)
+    assert Path(cwd) == server.clone / "notebooks"  # the file browser's folder: lessons give paths from there
     assert Path(kubeconfig).is_relative_to(server.clone / "notebooks" / ".labs" / "03-flux-internals")
+
+
+def test_lesson_06_links_to_the_gitops_readme(server: LabServer, page: Page) -> None:
+    server.open(page, "notebooks/06-sample-app.ipynb")
+    page.locator(".jp-NotebookPanel .jp-MarkdownCell a", has_text="gitops/README.md").first.click()
+    tab = page.locator(".lm-TabBar-tab", has_text="README.md")
+    tab.first.wait_for(timeout=30_000)
+    assert page.locator(".jp-RenderedMarkdown, .jp-FileEditor").filter(has_text="disabled").count() >= 1

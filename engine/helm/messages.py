@@ -1,4 +1,6 @@
-"""Every condition type, reason and message format the helm-controller writes (helm-controller api/v2)."""
+"""The helm-controller's condition types, event annotations and message formats (helm-controller api/v2).
+
+Its reason strings are in `engine.reasons` with every other controller's."""
 
 from __future__ import annotations
 
@@ -10,38 +12,6 @@ RELEASED = "Released"
 TEST_SUCCESS = "TestSuccess"
 REMEDIATED = "Remediated"
 DRIFTED = "Drifted"
-
-# Reasons.
-INSTALL_SUCCEEDED = "InstallSucceeded"
-INSTALL_FAILED = "InstallFailed"
-UPGRADE_SUCCEEDED = "UpgradeSucceeded"
-UPGRADE_FAILED = "UpgradeFailed"
-TEST_SUCCEEDED = "TestSucceeded"
-TEST_FAILED = "TestFailed"
-AWAITING_TESTS = "AwaitingTests"
-ROLLBACK_SUCCEEDED = "RollbackSucceeded"
-ROLLBACK_FAILED = "RollbackFailed"
-UNINSTALL_SUCCEEDED = "UninstallSucceeded"
-UNINSTALL_FAILED = "UninstallFailed"
-PENDING_RELEASE = "PendingRelease"
-DRIFT_DETECTED = "DriftDetected"
-NO_DRIFT_DETECTED = "NoDriftDetected"
-DRIFT_CORRECTED = "DriftCorrected"
-DRIFT_CORRECTION_FAILED = "DriftCorrectionFailed"
-ARTIFACT_FAILED = "ArtifactFailed"
-SOURCE_NOT_READY = "SourceNotReady"
-VALUES_ERROR = "ValuesError"
-INIT_FAILED = "InitFailed"
-STATE_ERROR = "StateError"
-RECONCILE_ERROR = "ReconcileError"
-RETRIES_EXCEEDED = "RetriesExceeded"
-MISSING_ROLLBACK_TARGET = "MissingRollbackTarget"
-DEPENDENCY_NOT_READY = "DependencyNotReady"
-HELM_CHART_CREATED = "HelmChartCreated"
-HELM_CHART_CONFIGURED = "HelmChartConfigured"
-HELM_CHART_DELETED = "HelmChartDeleted"
-INVALID_CHART_REFERENCE = "InvalidChartReference"
-POST_RENDERER_FAILED = "PostRendererError"
 
 # Event annotations.
 REVISION_KEY = f"{GROUP}/revision"
