@@ -167,3 +167,22 @@ def test_notebook_outside_git_is_left_alone_with_a_reason(notebooks: Path, monke
     assert "is not in a git checkout" in capsys.readouterr().err
     assert (notebooks / "01-kustomize.ipynb").read_text() == before
     assert not list(notebooks.glob("*.bak")) and work.is_dir()
+
+
+def test_refuses_while_a_kernel_holds_the_lab_folder(notebooks: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    from workshop.labfolder import LabLock
+
+    lab = make(notebooks / ".labs" / "03-internals" / "git").parent
+    lock = LabLock(lab, "03-internals").acquire()
+    try:
+        assert reset(notebooks, "03") == 1
+        err = capsys.readouterr().err
+        assert f"lab folder notebooks/.labs/03-internals is held by process {os.getpid()}" in err
+        assert "lab.stop()" in err and "Nothing was removed" in err
+        assert lab.is_dir()
+    finally:
+        lock.release()
+    assert reset(notebooks, "03") == 0
+    assert not lab.exists()

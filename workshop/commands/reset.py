@@ -171,6 +171,15 @@ def reset(notebooks: Path, wanted: str, *, notebook: bool = False) -> list[str]:
             f"(kubeconfig {_shown(kubeconfig, notebooks)}). Stop it first ({how}), then run "
             f"`workshop reset {chosen.number}` again. Nothing was removed."
         )
+    from workshop.labfolder import holder_of
+
+    for folder in chosen.labs.values():
+        pid = holder_of(folder)
+        if pid is not None:
+            raise ResetError(
+                f"lesson {chosen.number}'s lab folder {_shown(folder, notebooks)} is held by process {pid} (a kernel "
+                f"running the lesson): run its clean-up cell (lab.stop()) or shut that kernel down, then run "
+                f"`workshop reset {chosen.number}` again. Nothing was removed.")
     stored = stored_notebook(chosen.notebook) if notebook else None
     lines = [f"resetting lesson {chosen.number} ({chosen.notebook.name})"]
     for what, folder in chosen.folders():
