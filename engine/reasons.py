@@ -1,7 +1,7 @@
 """Every condition/event reason string the engine's reconcilers write, in one place.
 
 The names and values are Flux's (fluxcd/pkg/apis/meta, kustomize-controller, source-controller,
-image-reflector/automation-controller, notification-controller), so a learner can look each one up in Flux's docs.
+helm-controller, image-reflector/automation-controller, notification-controller), so a learner can look each one up in Flux's docs.
 """
 
 from __future__ import annotations
@@ -45,6 +45,36 @@ CHART_PACKAGE_SUCCEEDED = "ChartPackageSucceeded"
 NO_SOURCE_ARTIFACT = "NoSourceArtifact"
 SOURCE_UNAVAILABLE = "SourceUnavailable"
 UNSUPPORTED_SOURCE_KIND = "UnsupportedSourceKind"
+
+# -- helm-controller (HelmRelease) --------------------------------------------------------------
+INSTALL_SUCCEEDED = "InstallSucceeded"
+INSTALL_FAILED = "InstallFailed"
+UPGRADE_SUCCEEDED = "UpgradeSucceeded"
+UPGRADE_FAILED = "UpgradeFailed"
+TEST_SUCCEEDED = "TestSucceeded"
+TEST_FAILED = "TestFailed"
+AWAITING_TESTS = "AwaitingTests"
+ROLLBACK_SUCCEEDED = "RollbackSucceeded"
+ROLLBACK_FAILED = "RollbackFailed"
+UNINSTALL_SUCCEEDED = "UninstallSucceeded"
+UNINSTALL_FAILED = "UninstallFailed"
+PENDING_RELEASE = "PendingRelease"
+DRIFT_DETECTED = "DriftDetected"
+NO_DRIFT_DETECTED = "NoDriftDetected"
+DRIFT_CORRECTED = "DriftCorrected"
+DRIFT_CORRECTION_FAILED = "DriftCorrectionFailed"
+SOURCE_NOT_READY = "SourceNotReady"
+VALUES_ERROR = "ValuesError"
+INIT_FAILED = "InitFailed"
+STATE_ERROR = "StateError"
+RECONCILE_ERROR = "ReconcileError"
+RETRIES_EXCEEDED = "RetriesExceeded"
+MISSING_ROLLBACK_TARGET = "MissingRollbackTarget"
+HELM_CHART_CREATED = "HelmChartCreated"
+HELM_CHART_CONFIGURED = "HelmChartConfigured"
+HELM_CHART_DELETED = "HelmChartDeleted"
+INVALID_CHART_REFERENCE = "InvalidChartReference"
+POST_RENDERER_FAILED = "PostRendererError"
 
 # -- image-reflector / image-automation-controller -------------------------------------------------
 IMAGE_URL_INVALID = "ImageURLInvalid"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
+from engine import reasons
 from engine.api import conditions as c
 from engine.api.duration import format_duration
 from engine.api.types_helm import HelmRelease
@@ -20,11 +20,11 @@ from engine.client import ApiError, Client
 from engine.events import NORMAL, WARNING
 from engine.helm import drift as driftmod
 from engine.helm import history as hist
-from engine.helm import reasons as r
+from engine.helm import messages as msg
 from engine.helm import sdk, storage
 from engine.helm.postrender import PostRenderError, Rendered, post_render, replay_chart
+from engine.jsonobj import Obj
 
-Obj = dict[str, Any]
 Emit = Callable[[str, str, str, "dict[str, str] | None"], None]
 
 RELEASE, REMEDIATE, TEST, UNLOCK, DRIFT = "release", "remediate", "test", "unlock", "drift"
@@ -81,11 +81,11 @@ class Request:
         return storage.latest(self.client, self.namespace, self.release_name)
 
     def event(self, type_: str, reason: str, message: str, snap: Obj | None = None) -> None:
-        meta = {r.REVISION_KEY: (snap or {}).get("chartVersion") or self.chart.version,
-                r.TOKEN_KEY: (snap or {}).get("configDigest") or self.config_digest}
+        meta = {msg.REVISION_KEY: (snap or {}).get("chartVersion") or self.chart.version,
+                msg.TOKEN_KEY: (snap or {}).get("configDigest") or self.config_digest}
         app = (snap or {}).get("appVersion") if snap else self.chart.app_version
         if app:
-            meta[r.APP_VERSION_KEY] = app
+            meta[msg.APP_VERSION_KEY] = app
         self.emit(type_, reason, message, meta)
 
 
@@ -172,8 +172,8 @@ def install(req: Request) -> None:
     before = latest.version if latest else 0
     req.status["lastAttemptedReleaseAction"] = "install"
     req.status["history"] = []
-    c.delete_condition(req.obj, r.TEST_SUCCESS)
-    c.delete_condition(req.obj, r.REMEDIATED)
+    c.delete_condition(req.obj, msg.TEST_SUCCESS)
+    c.delete_condition(req.obj, msg.REMEDIATED)
     started = time.monotonic()
     error: str | None = None
     try:
@@ -188,16 +188,16 @@ def install(req: Request) -> None:
     req.status["lastAttemptedReleaseActionDuration"] = format_duration(round(time.monotonic() - started, 3))
     new = observe_writes(req, before, action="install")
     if error is not None:
-        message = r.INSTALL_FAILURE.format(release=f"{req.namespace}/{req.release_name}", chart=req.chart_ref,
+        message = msg.INSTALL_FAILURE.format(release=f"{req.namespace}/{req.release_name}", chart=req.chart_ref,
                                            error=error)
         req.status["failures"] = int(req.status.get("failures") or 0) + 1
-        c.mark_false(req.obj, r.RELEASED, r.INSTALL_FAILED, message)
-        req.event(WARNING, r.INSTALL_FAILED, message)
+        c.mark_false(req.obj, msg.RELEASED, reasons.INSTALL_FAILED, message)
+        req.event(WARNING, reasons.INSTALL_FAILED, message)
         if not new:
             raise ActionError(message)
         req.status["installFailures"] = int(req.status.get("installFailures") or 0) + 1
         return
-    _release_success(req, r.INSTALL_SUCCEEDED, r.INSTALL_SUCCESS, opts.strategy.retry_on_failure)
+    _release_success(req, reasons.INSTALL_SUCCEEDED, msg.INSTALL_SUCCESS, opts.strategy.retry_on_failure)
 
 
 def upgrade(req: Request) -> None:
@@ -209,8 +209,8 @@ def upgrade(req: Request) -> None:
         raise ActionError(f'"{req.release_name}" has no deployed releases')
     before = latest.version
     req.status["lastAttemptedReleaseAction"] = "upgrade"
-    c.delete_condition(req.obj, r.TEST_SUCCESS)
-    c.delete_condition(req.obj, r.REMEDIATED)
+    c.delete_condition(req.obj, msg.TEST_SUCCESS)
+    c.delete_condition(req.obj, msg.REMEDIATED)
     started = time.monotonic()
     error: str | None = None
     try:
@@ -224,16 +224,16 @@ def upgrade(req: Request) -> None:
     req.status["lastAttemptedReleaseActionDuration"] = format_duration(round(time.monotonic() - started, 3))
     new = observe_writes(req, before, action="upgrade")
     if error is not None:
-        message = r.UPGRADE_FAILURE.format(release=f"{req.namespace}/{req.release_name}", chart=req.chart_ref,
+        message = msg.UPGRADE_FAILURE.format(release=f"{req.namespace}/{req.release_name}", chart=req.chart_ref,
                                            error=error)
         req.status["failures"] = int(req.status.get("failures") or 0) + 1
-        c.mark_false(req.obj, r.RELEASED, r.UPGRADE_FAILED, message)
-        req.event(WARNING, r.UPGRADE_FAILED, message)
+        c.mark_false(req.obj, msg.RELEASED, reasons.UPGRADE_FAILED, message)
+        req.event(WARNING, reasons.UPGRADE_FAILED, message)
         if not new:
             raise ActionError(message)
         req.status["upgradeFailures"] = int(req.status.get("upgradeFailures") or 0) + 1
         return
-    _release_success(req, r.UPGRADE_SUCCEEDED, r.UPGRADE_SUCCESS, opts.strategy.retry_on_failure)
+    _release_success(req, reasons.UPGRADE_SUCCEEDED, msg.UPGRADE_SUCCESS, opts.strategy.retry_on_failure)
 
 
 def _manifest_objects(rendered: Rendered) -> list[Obj]:
@@ -245,10 +245,10 @@ def _manifest_objects(rendered: Rendered) -> list[Obj]:
 def _release_success(req: Request, reason: str, fmt: str, retry_on_failure: bool) -> None:
     snap = req.latest_snapshot() or {}
     message = fmt.format(release=_release_label(snap), chart=_chart_label(snap))
-    c.mark_true(req.obj, r.RELEASED, reason, message)
+    c.mark_true(req.obj, msg.RELEASED, reason, message)
     if req.hr.test_enabled and not hist.has_been_tested(snap):
-        c.mark_unknown(req.obj, r.TEST_SUCCESS, r.AWAITING_TESTS,
-                       r.TEST_PENDING.format(release=_release_label(snap), chart=_chart_label(snap)))
+        c.mark_unknown(req.obj, msg.TEST_SUCCESS, reasons.AWAITING_TESTS,
+                       msg.TEST_PENDING.format(release=_release_label(snap), chart=_chart_label(snap)))
     if retry_on_failure:
         for key in ("failures", "installFailures", "upgradeFailures"):
             req.status.pop(key, None)
@@ -279,10 +279,10 @@ def test(req: Request) -> None:
         req.status["history"] = [snap] + req.history()[1:]
     label, chart = _release_label(snap), _chart_label(snap)
     if error is not None:
-        message = r.TEST_FAILURE.format(release=label, chart=chart, error=error)
+        message = msg.TEST_FAILURE.format(release=label, chart=chart, error=error)
         req.status["failures"] = int(req.status.get("failures") or 0) + 1
-        c.mark_false(req.obj, r.TEST_SUCCESS, r.TEST_FAILED, message)
-        req.event(WARNING, r.TEST_FAILED, message, snap)
+        c.mark_false(req.obj, msg.TEST_SUCCESS, reasons.TEST_FAILED, message)
+        req.event(WARNING, reasons.TEST_FAILED, message, snap)
         if not hist.has_been_tested(snap):
             raise ActionError(message)
         remediation = hr.active_remediation
@@ -292,9 +292,9 @@ def test(req: Request) -> None:
         return
     count = len(snap.get("testHooks") or {})
     detail = "no test hooks" if not count else f"{count} test hook{'s' if count > 1 else ''} completed successfully"
-    message = r.TEST_SUCCESS_MSG.format(release=label, chart=chart, detail=detail)
-    c.mark_true(req.obj, r.TEST_SUCCESS, r.TEST_SUCCEEDED, message)
-    req.event(NORMAL, r.TEST_SUCCEEDED, message, snap)
+    message = msg.TEST_SUCCESS_MSG.format(release=label, chart=chart, detail=detail)
+    c.mark_true(req.obj, msg.TEST_SUCCESS, reasons.TEST_SUCCEEDED, message)
+    req.event(NORMAL, reasons.TEST_SUCCEEDED, message, snap)
 
 
 # --- remediation ------------------------------------------------------------------------------------------
@@ -313,13 +313,13 @@ def rollback(req: Request, target: Obj) -> None:
     observe_writes(req, before, action="rollback", config_digest=target.get("configDigest", ""))
     label, chart = _release_label(target), _chart_label(target)
     if error is not None:
-        message = r.ROLLBACK_FAILURE.format(release=label, chart=chart, error=error)
-        c.mark_false(req.obj, r.REMEDIATED, r.ROLLBACK_FAILED, message)
-        req.event(WARNING, r.ROLLBACK_FAILED, message, target)
+        message = msg.ROLLBACK_FAILURE.format(release=label, chart=chart, error=error)
+        c.mark_false(req.obj, msg.REMEDIATED, reasons.ROLLBACK_FAILED, message)
+        req.event(WARNING, reasons.ROLLBACK_FAILED, message, target)
         raise ActionError(message)
-    message = r.ROLLBACK_SUCCESS.format(release=label, chart=chart)
-    c.mark_true(req.obj, r.REMEDIATED, r.ROLLBACK_SUCCEEDED, message)
-    req.event(NORMAL, r.ROLLBACK_SUCCEEDED, message, target)
+    message = msg.ROLLBACK_SUCCESS.format(release=label, chart=chart)
+    c.mark_true(req.obj, msg.REMEDIATED, reasons.ROLLBACK_SUCCEEDED, message)
+    req.event(NORMAL, reasons.ROLLBACK_SUCCEEDED, message, target)
 
 
 def uninstall_remediation(req: Request) -> None:
@@ -329,13 +329,13 @@ def uninstall_remediation(req: Request) -> None:
     observe_writes(req, int(snap.get("version", 0)), action="uninstall-remediation")
     label, chart = _release_label(snap), _chart_label(snap)
     if error is not None:
-        message = r.UNINSTALL_REMEDIATION_FAILURE.format(release=label, chart=chart, error=error)
-        c.mark_false(req.obj, r.REMEDIATED, r.UNINSTALL_FAILED, message)
-        req.event(WARNING, r.UNINSTALL_FAILED, message, snap)
+        message = msg.UNINSTALL_REMEDIATION_FAILURE.format(release=label, chart=chart, error=error)
+        c.mark_false(req.obj, msg.REMEDIATED, reasons.UNINSTALL_FAILED, message)
+        req.event(WARNING, reasons.UNINSTALL_FAILED, message, snap)
         raise ActionError(message)
-    message = r.UNINSTALL_REMEDIATION_SUCCESS.format(release=label, chart=chart)
-    c.mark_true(req.obj, r.REMEDIATED, r.UNINSTALL_SUCCEEDED, message)
-    req.event(NORMAL, r.UNINSTALL_SUCCEEDED, message, snap)
+    message = msg.UNINSTALL_REMEDIATION_SUCCESS.format(release=label, chart=chart)
+    c.mark_true(req.obj, msg.REMEDIATED, reasons.UNINSTALL_SUCCEEDED, message)
+    req.event(NORMAL, reasons.UNINSTALL_SUCCEEDED, message, snap)
 
 
 def _uninstall(req: Request) -> str | None:
@@ -356,20 +356,20 @@ def uninstall(req: Request) -> None:
                                      "chartName": req.chart.name, "chartVersion": req.chart.version}
     label, chart = _release_label(snap), _chart_label(snap)
     if req.latest_release() is None:
-        message = r.UNINSTALL_MISSING.format(release=label)
-        c.mark_false(req.obj, r.RELEASED, r.UNINSTALL_SUCCEEDED, message)
-        req.event(NORMAL, r.UNINSTALL_SUCCEEDED, message, snap)
+        message = msg.UNINSTALL_MISSING.format(release=label)
+        c.mark_false(req.obj, msg.RELEASED, reasons.UNINSTALL_SUCCEEDED, message)
+        req.event(NORMAL, reasons.UNINSTALL_SUCCEEDED, message, snap)
         return
     error = _uninstall(req)
     if error is not None:
-        message = r.UNINSTALL_FAILURE.format(release=label, chart=chart, error=error)
-        c.mark_false(req.obj, r.RELEASED, r.UNINSTALL_FAILED, message)
-        req.event(WARNING, r.UNINSTALL_FAILED, message, snap)
+        message = msg.UNINSTALL_FAILURE.format(release=label, chart=chart, error=error)
+        c.mark_false(req.obj, msg.RELEASED, reasons.UNINSTALL_FAILED, message)
+        req.event(WARNING, reasons.UNINSTALL_FAILED, message, snap)
         raise ActionError(message)
-    message = r.UNINSTALL_SUCCESS.format(release=label, chart=chart)
-    c.mark_false(req.obj, r.RELEASED, r.UNINSTALL_SUCCEEDED, message)
+    message = msg.UNINSTALL_SUCCESS.format(release=label, chart=chart)
+    c.mark_false(req.obj, msg.RELEASED, reasons.UNINSTALL_SUCCEEDED, message)
     req.status.pop("inventory", None)
-    req.event(NORMAL, r.UNINSTALL_SUCCEEDED, message, snap)
+    req.event(NORMAL, reasons.UNINSTALL_SUCCEEDED, message, snap)
 
 
 # --- unlock, drift ------------------------------------------------------------------------------------------
@@ -383,14 +383,14 @@ def unlock(req: Request, release: storage.Release) -> None:
         storage.rewrite_status(req.client, release, storage.STATUS_FAILED,
                                f"Release unlocked from stale '{status}' state")
     except ApiError as err:
-        message = r.UNLOCK_FAILURE.format(release=label, chart=chart, status=status, error=err)
-        c.mark_false(req.obj, r.RELEASED, r.PENDING_RELEASE, message)
-        req.event(WARNING, r.PENDING_RELEASE, message, snap)
+        message = msg.UNLOCK_FAILURE.format(release=label, chart=chart, status=status, error=err)
+        c.mark_false(req.obj, msg.RELEASED, reasons.PENDING_RELEASE, message)
+        req.event(WARNING, reasons.PENDING_RELEASE, message, snap)
         raise ActionError(message) from None
     observe_writes(req, release.version - 1, action=req.status.get("lastAttemptedReleaseAction") or "upgrade")
-    message = r.UNLOCK_SUCCESS.format(release=label, chart=chart, status=status)
-    c.mark_false(req.obj, r.RELEASED, r.PENDING_RELEASE, message)
-    req.event(WARNING, r.PENDING_RELEASE, message, snap)
+    message = msg.UNLOCK_SUCCESS.format(release=label, chart=chart, status=status)
+    c.mark_false(req.obj, msg.RELEASED, reasons.PENDING_RELEASE, message)
+    req.event(WARNING, reasons.PENDING_RELEASE, message, snap)
 
 
 def correct_drift(req: Request, drift: driftmod.Drift) -> None:
@@ -404,6 +404,6 @@ def correct_drift(req: Request, drift: driftmod.Drift) -> None:
         message = f"Failed to {partial}correct cluster state of release {label}:\n" + "\n".join(errors)
         if done:
             message += "\n\nSuccessful corrections:\n" + "\n".join(done)
-        req.event(WARNING, r.DRIFT_CORRECTION_FAILED, message, snap)
+        req.event(WARNING, reasons.DRIFT_CORRECTION_FAILED, message, snap)
         raise ActionError(message)
-    req.event(NORMAL, r.DRIFT_CORRECTED, r.DRIFT_CORRECTED_MSG.format(release=label, report="\n".join(done)), snap)
+    req.event(NORMAL, reasons.DRIFT_CORRECTED, msg.DRIFT_CORRECTED_MSG.format(release=label, report="\n".join(done)), snap)

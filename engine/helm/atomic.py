@@ -9,20 +9,20 @@ import dataclasses
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+from engine import reasons
 from engine.api import conditions as c
 from engine.api.duration import format_duration
 from engine.api.types_helm import HelmRelease
 from engine.helm import actions, storage
 from engine.helm import history as hist
-from engine.helm import reasons as r
+from engine.helm import messages as msg
 from engine.helm.drift import Drift, detect
 from engine.helm.state import Desired, Observed, State, StateError, observe
 from engine.helm.storage import Release
+from engine.jsonobj import Obj
 
-Obj = dict[str, Any]
-SUMMARY = (r.REMEDIATED, r.TEST_SUCCESS, r.RELEASED)
+SUMMARY = (msg.REMEDIATED, msg.TEST_SUCCESS, msg.RELEASED)
 
 
 class Outcome(enum.Enum):
@@ -58,17 +58,17 @@ def summarize(obj: Obj) -> None:
     a Remediated summary is never Ready; Ready=True removes Stalled (helm-controller's summarize)."""
     hr = HelmRelease(obj)
     test = hr.test
-    types = [r.REMEDIATED, r.RELEASED]
+    types = [msg.REMEDIATED, msg.RELEASED]
     if test.flag("enable") and not test.flag("ignoreFailures"):
-        types = [r.REMEDIATED, r.TEST_SUCCESS, r.RELEASED]
+        types = [msg.REMEDIATED, msg.TEST_SUCCESS, msg.RELEASED]
     if not test.flag("enable"):
-        c.delete_condition(obj, r.TEST_SUCCESS)
+        c.delete_condition(obj, msg.TEST_SUCCESS)
     present = [cond for cond in (obj.get("status") or {}).get("conditions") or [] if cond.get("type") in types]
     if not present:
         return
     best = sorted(present, key=lambda cond: (-int(cond.get("observedGeneration") or 0),
                                              types.index(cond["type"])))[0]
-    status = c.FALSE if best["type"] == r.REMEDIATED else best.get("status", c.UNKNOWN)
+    status = c.FALSE if best["type"] == msg.REMEDIATED else best.get("status", c.UNKNOWN)
     if status == c.TRUE:
         c.delete_condition(obj, c.STALLED)
     c.set_condition(obj, c.READY, status, best.get("reason", ""), best.get("message", ""))
@@ -76,9 +76,9 @@ def summarize(obj: Obj) -> None:
 
 def _replace_remediated(obj: Obj, snap: Obj) -> None:
     """An in-sync release after a rollback: Remediated becomes Released=True/UpgradeSucceeded."""
-    if c.is_true(obj, r.REMEDIATED):
-        c.delete_condition(obj, r.REMEDIATED)
-        c.mark_true(obj, r.RELEASED, r.UPGRADE_SUCCEEDED, r.UPGRADE_SUCCESS.format(
+    if c.is_true(obj, msg.REMEDIATED):
+        c.delete_condition(obj, msg.REMEDIATED)
+        c.mark_true(obj, msg.RELEASED, reasons.UPGRADE_SUCCEEDED, msg.UPGRADE_SUCCESS.format(
             release=f"{snap.get('namespace')}/{snap.get('name')}.v{snap.get('version')}",
             chart=f"{snap.get('chartName')}@{snap.get('chartVersion')}"))
 
@@ -115,17 +115,17 @@ class AtomicRelease:
                 return self._upgrade()
             snap = req.latest_snapshot() or {}
             _replace_remediated(obj, snap)
-            if not c.is_ready(obj) or not c.is_true(obj, r.RELEASED):
-                reason = c.get_condition(obj, r.RELEASED) or {}
+            if not c.is_ready(obj) or not c.is_true(obj, msg.RELEASED):
+                reason = c.get_condition(obj, msg.RELEASED) or {}
                 label = f"{snap.get('namespace')}/{snap.get('name')}.v{snap.get('version')}"
                 chart = f"{snap.get('chartName')}@{snap.get('chartVersion')}"
-                if reason.get("reason") == r.INSTALL_FAILED:
-                    c.mark_true(obj, r.RELEASED, r.INSTALL_SUCCEEDED, r.INSTALL_SUCCESS.format(release=label, chart=chart))
-                elif reason.get("reason") == r.UPGRADE_FAILED:
-                    c.mark_true(obj, r.RELEASED, r.UPGRADE_SUCCEEDED, r.UPGRADE_SUCCESS.format(release=label, chart=chart))
+                if reason.get("reason") == reasons.INSTALL_FAILED:
+                    c.mark_true(obj, msg.RELEASED, reasons.INSTALL_SUCCEEDED, msg.INSTALL_SUCCESS.format(release=label, chart=chart))
+                elif reason.get("reason") == reasons.UPGRADE_FAILED:
+                    c.mark_true(obj, msg.RELEASED, reasons.UPGRADE_SUCCEEDED, msg.UPGRADE_SUCCESS.format(release=label, chart=chart))
                 summarize(obj)
             if hr.drift_detection_mode in ("enabled", "warn"):
-                c.mark_false(obj, r.DRIFTED, r.NO_DRIFT_DETECTED, r.NO_DRIFT_MSG)
+                c.mark_false(obj, msg.DRIFTED, reasons.NO_DRIFT_DETECTED, msg.NO_DRIFT_MSG)
             return None
         if state is State.LOCKED:
             release = seen.release
@@ -145,10 +145,10 @@ class AtomicRelease:
         if state is State.DRIFTED:
             drift: Drift = seen.drift
             snap = req.latest_snapshot() or {}
-            message = r.DRIFT_DETECTED_MSG.format(
+            message = msg.DRIFT_DETECTED_MSG.format(
                 release=f"{snap.get('namespace')}/{snap.get('name')}.v{snap.get('version')}", report=drift.report())
-            req.event("Warning", r.DRIFT_DETECTED, message, snap)
-            c.mark_true(obj, r.DRIFTED, r.DRIFT_DETECTED, message)
+            req.event("Warning", reasons.DRIFT_DETECTED, message, snap)
+            c.mark_true(obj, msg.DRIFTED, reasons.DRIFT_DETECTED, message)
             if hr.drift_detection_mode == "enabled":
                 return Step("correct cluster drift", actions.DRIFT, hr.timeout,
                             lambda: actions.correct_drift(req, drift))
@@ -207,7 +207,7 @@ class AtomicRelease:
             try:
                 seen = self.observe()
             except StateError as err:
-                c.mark_false(obj, c.READY, r.STATE_ERROR, f"Could not determine release state: {err}")
+                c.mark_false(obj, c.READY, reasons.STATE_ERROR, f"Could not determine release state: {err}")
                 return LoopResult(Outcome.ERROR, str(err), steps=tuple(names))
             self.last_observed = seen
             self.log(f"release state: {seen}")
@@ -217,7 +217,7 @@ class AtomicRelease:
                 self._stall_exhausted()
                 return LoopResult(Outcome.STALLED, str(err), steps=tuple(names))
             except MissingTargetError as err:
-                c.mark_stalled(obj, r.MISSING_ROLLBACK_TARGET, f"Failed to perform remediation: {err}")
+                c.mark_stalled(obj, reasons.MISSING_ROLLBACK_TARGET, f"Failed to perform remediation: {err}")
                 return LoopResult(Outcome.STALLED, str(err), steps=tuple(names))
             if step is None:
                 c.delete_condition(obj, c.RECONCILING)
@@ -225,7 +225,7 @@ class AtomicRelease:
                 return LoopResult(Outcome.DONE, steps=tuple(names))
             if step.type in ran:
                 return self._stop_before(names)
-            message = r.RUNNING_ACTION.format(action=step.name, timeout=format_duration(step.timeout))
+            message = msg.RUNNING_ACTION.format(action=step.name, timeout=format_duration(step.timeout))
             c.mark_reconciling(obj, c.PROGRESSING, message)
             if step.type == actions.RELEASE:
                 c.mark_unknown(obj, c.READY, c.PROGRESSING, message)
@@ -243,7 +243,7 @@ class AtomicRelease:
                                        f"retrying after {format_duration(strategy.retry_interval)}")
                     return LoopResult(Outcome.RETRY_AFTER_INTERVAL, str(err), strategy.retry_interval, tuple(names))
                 if c.is_ready(obj):
-                    c.mark_false(obj, c.READY, r.RECONCILE_ERROR, str(err))
+                    c.mark_false(obj, c.READY, reasons.RECONCILE_ERROR, str(err))
                 return LoopResult(Outcome.ERROR, str(err), steps=tuple(names))
             if step.type == actions.RELEASE:
                 # the release now carries the current post-renderers/common metadata (Flux records their
@@ -261,7 +261,7 @@ class AtomicRelease:
         remediation = hr.active_remediation
         count = remediation.failure_count(self.req.status) if remediation else 0
         action = self.req.status.get("lastAttemptedReleaseAction", "")
-        c.mark_stalled(self.req.obj, r.RETRIES_EXCEEDED, f"Failed to {action} after {count} attempt(s)")
+        c.mark_stalled(self.req.obj, reasons.RETRIES_EXCEEDED, f"Failed to {action} after {count} attempt(s)")
 
     def _stop_before(self, names: list[str]) -> LoopResult:
         obj, hr = self.req.obj, self.req.hr

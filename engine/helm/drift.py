@@ -19,8 +19,8 @@ from engine.api.types_helm import DRIFT_DETECTION_KEY
 from engine.client import ApiError, Client
 from engine.helm import sdk
 from engine.helm.storage import Release
+from engine.jsonobj import Obj
 
-Obj = dict[str, Any]
 RELEASE_NAME_ANNOTATION = "meta.helm.sh/release-name"
 RELEASE_NAMESPACE_ANNOTATION = "meta.helm.sh/release-namespace"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from engine.helm.storage import STATUS_DEPLOYED, STATUS_FAILED, STATUS_SUPERSEDED, Release
+from engine.jsonobj import Obj
 
-Obj = dict[str, Any]
 PHASE_SUCCEEDED = "Succeeded"
 PHASE_FAILED = "Failed"
 

@@ -16,13 +16,12 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
+from engine.jsonobj import Obj
 from engine.kustomize import KustomizeError, build, render
 
-Obj = dict[str, Any]
 HELM_GROUP = "helm.toolkit.fluxcd.io"
 ORIGIN_NAME = f"{HELM_GROUP}/name"
 ORIGIN_NAMESPACE = f"{HELM_GROUP}/namespace"

@@ -14,12 +14,11 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from kubernetes.client import ApiClient
 
+from engine import reasons
 from engine.api import conditions as c
 from engine.api.crds_helm import HELM_CHART, HELM_RELEASE
 from engine.api.reconcile import DependencyNotReady, Key, PhasedReconciler, ReconcileError, Result, Run
@@ -27,14 +26,15 @@ from engine.api.types_helm import HR_NAME_LABEL, HR_NAMESPACE_LABEL, HelmChart, 
 from engine.client import ApiError, Client
 from engine.events import NORMAL, TRACE, WARNING, EventRecorder, Logger
 from engine.helm import actions, sdk, storage
-from engine.helm import reasons as r
+from engine.helm import messages as msg
 from engine.helm.atomic import AtomicRelease, LoopResult, Outcome
 from engine.helm.drift import desired_objects
 from engine.helm.kubeconfig import kubeconfig_for
 from engine.helm.state import Desired
 from engine.helm.values import ValuesError, compose
+from engine.jsonobj import Obj
+from engine.source.artifact import read_artifact_file
 
-Obj = dict[str, Any]
 DEPENDENCY_REQUEUE = 30.0
 SOURCE_REQUEUE = 30.0
 ERROR_BACKOFF = 10.0
@@ -59,18 +59,11 @@ def _digest(value: Any) -> str:
     return "sha256:" + hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
 
 
-def read_artifact(url: str) -> bytes:
-    """The chart archive behind a source's `file://` artifact URL (FileNotFoundError when it is gone)."""
-    parsed = urlparse(url)
-    path = unquote(parsed.path) if parsed.scheme == "file" else url
-    return Path(path).read_bytes()
-
-
 class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
     """helm-controller's HelmRelease loop over Helm v4's SDK."""
 
     kind = HELM_RELEASE
-    controller = r.CONTROLLER
+    controller = msg.CONTROLLER
     run_type = HelmRun
 
     def __init__(self, client: Client, recorder: EventRecorder, logger: Logger,
@@ -150,7 +143,7 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
                         storage.staged(self.client, hr.status["storageNamespace"], req.namespace, req.release_name):
                     actions.uninstall(req)
             except actions.ActionError as err:
-                raise ReconcileError(r.UNINSTALL_FAILED, str(err), event=False) from None
+                raise ReconcileError(reasons.UNINSTALL_FAILED, str(err), event=False) from None
             run.did(f"uninstalled release {snap.get('namespace')}/{snap.get('name')}")
             for key in ("history", "storageNamespace"):
                 hr.status.pop(key, None)
@@ -163,7 +156,7 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
     def _delete_chart(self, run: HelmRun, key: tuple[str, str]) -> None:
         try:
             if self.client.delete(HELM_CHART.api_version, "HelmChart", key[1], key[0]):
-                self.event(run, TRACE, r.HELM_CHART_DELETED, f"Deleted HelmChart '{key[0]}/{key[1]}'")
+                self.event(run, TRACE, reasons.HELM_CHART_DELETED, f"Deleted HelmChart '{key[0]}/{key[1]}'")
         except ApiError as err:
             run.log.error("failed to delete HelmChart", error=str(err))
 
@@ -171,7 +164,7 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
         """Create or update the HelmChart `<ns>-<name>` from spec.chart (or use spec.chartRef)."""
         hr = HelmRelease(run.obj)
         if not hr.chart_reference_valid:
-            raise ReconcileError(r.INVALID_CHART_REFERENCE, "invalid Chart reference", stalled=True)
+            raise ReconcileError(reasons.INVALID_CHART_REFERENCE, "invalid Chart reference", stalled=True)
         run.chart_key = self._chart_key(hr)
         previous = hr.helm_chart
         if hr.chart_template is not None:
@@ -200,9 +193,9 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
         if live is not None and all(live.get("spec", {}).get(k) == v for k, v in chart["spec"].items()) and \
                 all(labels.get(k) == v for k, v in chart["metadata"]["labels"].items()):
             return
-        self.client.apply(chart, field_manager=r.CONTROLLER)
+        self.client.apply(chart, field_manager=msg.CONTROLLER)
         ref = chart["spec"]["sourceRef"]
-        verb, reason = ("Created", r.HELM_CHART_CREATED) if live is None else ("Configured", r.HELM_CHART_CONFIGURED)
+        verb, reason = ("Created", reasons.HELM_CHART_CREATED) if live is None else ("Configured", reasons.HELM_CHART_CONFIGURED)
         self.event(run, TRACE, reason, f"{verb} HelmChart/{hr.helm_chart_namespace}/{hr.helm_chart_name} with "
                                        f"SourceRef '{ref['kind']}/{hr.helm_chart_namespace}/{ref['name']}'")
 
@@ -221,7 +214,7 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
                                f'"{dep.name}" not found')
             if obj is None or HelmRelease(obj).generation != HelmRelease(obj).observed_generation or \
                     not c.is_ready(obj):
-                self.event(run, NORMAL, r.DEPENDENCY_NOT_READY, message)
+                self.event(run, NORMAL, reasons.DEPENDENCY_NOT_READY, message)
                 raise DependencyNotReady(message, requeue_after=DEPENDENCY_REQUEUE)
         if hr.depends_on:
             run.did("all dependencies are ready")
@@ -233,14 +226,14 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
         ns, name = run.chart_key
         kind = (hr.chart_ref or {}).get("kind", "HelmChart")
         if kind != "HelmChart":
-            raise ReconcileError(r.ARTIFACT_FAILED, f"could not get Source object: source kind '{kind}' is not "
+            raise ReconcileError(reasons.ARTIFACT_FAILED, f"could not get Source object: source kind '{kind}' is not "
                                                     "supported by this engine (HelmChart only)", stalled=True)
         try:
             chart = self.client.get(HELM_CHART.api_version, "HelmChart", name, ns)
         except ApiError as err:
-            raise ReconcileError(r.ARTIFACT_FAILED, f"could not get Source object: {err}") from None
+            raise ReconcileError(reasons.ARTIFACT_FAILED, f"could not get Source object: {err}") from None
         if chart is None:
-            raise ReconcileError(r.ARTIFACT_FAILED, f'could not get Source object: helmcharts.{HELM_CHART.group} '
+            raise ReconcileError(reasons.ARTIFACT_FAILED, f'could not get Source object: helmcharts.{HELM_CHART.group} '
                                                     f'"{name}" not found', requeue_after=SOURCE_REQUEUE)
         view = HelmChart(chart)
         problem = ""
@@ -251,7 +244,7 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
         elif not view.artifact:
             problem = "does not have an artifact"
         if problem:
-            raise ReconcileError(r.SOURCE_NOT_READY, f"HelmChart '{ns}/{name}' is not ready: {problem}",
+            raise ReconcileError(reasons.SOURCE_NOT_READY, f"HelmChart '{ns}/{name}' is not ready: {problem}",
                                  requeue_after=SOURCE_REQUEUE, event=False)
         run.chart_obj = chart
         run.revision = view.revision
@@ -264,7 +257,7 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
         try:
             run.values = compose(self.client, hr.namespace, list(hr.spec.get("valuesFrom") or []), hr.values)
         except ValuesError as err:
-            raise ReconcileError(r.VALUES_ERROR, str(err)) from None
+            raise ReconcileError(reasons.VALUES_ERROR, str(err)) from None
         run.config_digest = storage.config_digest(run.values)
         run.did(f"values composed: {run.config_digest[:19]}")
         return None
@@ -273,21 +266,21 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
         """Load the chart archive from the HelmChart's artifact (digest verified)."""
         artifact = HelmChart(run.chart_obj or {}).artifact or {}
         try:
-            run.archive = read_artifact(artifact.get("url", ""))
+            run.archive = read_artifact_file(artifact.get("url", ""))
         except FileNotFoundError:
-            raise ReconcileError(r.ARTIFACT_FAILED, "Source not ready: artifact not found. Retrying in 30s",
+            raise ReconcileError(reasons.ARTIFACT_FAILED, "Source not ready: artifact not found. Retrying in 30s",
                                  requeue_after=SOURCE_REQUEUE, event=False) from None
-        except OSError as err:
-            raise ReconcileError(r.ARTIFACT_FAILED, f"Could not load chart: {err}") from None
+        except (OSError, ValueError) as err:
+            raise ReconcileError(reasons.ARTIFACT_FAILED, f"Could not load chart: {err}") from None
         digest = artifact.get("digest") or ""
         algo, _, expected = digest.partition(":")
         if expected and algo == "sha256" and hashlib.sha256(run.archive).hexdigest() != expected:
-            raise ReconcileError(r.ARTIFACT_FAILED, f"Could not load chart: artifact digest mismatch: expected "
+            raise ReconcileError(reasons.ARTIFACT_FAILED, f"Could not load chart: artifact digest mismatch: expected "
                                                     f"'{digest}'")
         try:
             run.chart = sdk.chart_info(run.archive)
         except sdk.HelmSdkError as err:
-            raise ReconcileError(r.ARTIFACT_FAILED, f"Could not load chart: {err}") from None
+            raise ReconcileError(reasons.ARTIFACT_FAILED, f"Could not load chart: {err}") from None
         run.did(f"loaded chart {run.chart.name}@{run.chart.version}")
         return None
 
@@ -307,7 +300,7 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
                     self._session(old_namespace).uninstall(snap.get("name", ""), timeout=int(hr.uninstall.timeout))
             except sdk.HelmSdkError as err:
                 if not err.not_found:
-                    raise ReconcileError(r.UNINSTALL_FAILED, f"Helm uninstall failed for release {old} with chart "
+                    raise ReconcileError(reasons.UNINSTALL_FAILED, f"Helm uninstall failed for release {old} with chart "
                                                              f"{snap.get('chartName')}@{snap.get('chartVersion')}: "
                                                              f"{err}") from None
             for key in ("history", "storageNamespace", "failures", "installFailures", "upgradeFailures"):
@@ -378,8 +371,8 @@ class HelmReleaseReconciler(PhasedReconciler[HelmRun]):
             return Result(requeue_after=0.0)
         if loop.outcome is Outcome.RETRY_AFTER_INTERVAL:
             return Result(requeue_after=loop.retry_after, error=loop.error, reason=ready.get("reason", ""))
-        if ready.get("reason") == r.STATE_ERROR:
-            self.event(run, WARNING, r.STATE_ERROR, str(ready.get("message", loop.error)))
+        if ready.get("reason") == reasons.STATE_ERROR:
+            self.event(run, WARNING, reasons.STATE_ERROR, str(ready.get("message", loop.error)))
         return Result(requeue_after=ERROR_BACKOFF, error=loop.error, reason=ready.get("reason", ""))
 
     @staticmethod

@@ -21,8 +21,7 @@ from engine.helm.storage import (
     STATUS_UNINSTALLED,
     Release,
 )
-
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
 
 
 class State(enum.Enum):

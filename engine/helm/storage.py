@@ -13,13 +13,12 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
 import yaml
 
 from engine.client import Client
+from engine.jsonobj import Obj
 
-Obj = dict[str, Any]
 SECRET_TYPE = "helm.sh/release.v1"
 STATUS_DEPLOYED = "deployed"
 STATUS_FAILED = "failed"

@@ -7,7 +7,8 @@ import os
 import tarfile
 import tempfile
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+
+from engine.source.artifact import read_artifact_file
 
 
 class ArtifactError(Exception):
@@ -22,12 +23,10 @@ class ArtifactError(Exception):
 
 def read_artifact(url: str) -> bytes:
     """The bytes behind a `file://` URL (or plain path) that a source advertises."""
-    parsed = urlparse(url)
-    path = unquote(parsed.path) if parsed.scheme == "file" else url
-    if parsed.scheme not in ("", "file"):
-        raise ArtifactError(f"unsupported artifact URL '{url}': the engine reads file:// artifacts")
     try:
-        return Path(path).read_bytes()
+        return read_artifact_file(url)
+    except ValueError as exc:
+        raise ArtifactError(str(exc)) from None
     except FileNotFoundError:
         raise ArtifactError("Source is not ready, artifact not found, retrying in 30s", not_found=True) from None
     except OSError as exc:

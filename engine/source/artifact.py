@@ -18,6 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from engine.paths import artifacts_root
 from engine.source.ignore import Matcher
@@ -168,3 +169,14 @@ class Storage:
                 if path.is_file():
                     path.unlink(missing_ok=True)
             directory.rmdir()
+
+
+def read_artifact_file(url: str) -> bytes:
+    """The bytes behind the `file://` URL (or plain path) a source advertises for its artifact.
+
+    Raises ValueError for another URL scheme, FileNotFoundError when the artifact is gone (the source is about to
+    publish a new one) and OSError when it cannot be read; each controller words these as Flux does."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("", "file"):
+        raise ValueError(f"unsupported artifact URL '{url}': the engine reads file:// artifacts")
+    return Path(unquote(parsed.path) if parsed.scheme == "file" else url).read_bytes()
