@@ -15,7 +15,8 @@ from typing import Any
 
 import git
 
-from engine.cli.create import KUSTOMIZE_API, SOURCE_API, duration
+from engine.cli.create import KUSTOMIZE_API, SOURCE_API
+from engine.cli.creating import duration
 from engine.cli.install import (
     DEFAULT_COMPONENTS,
     FLUX_VERSION,

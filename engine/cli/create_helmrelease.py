@@ -10,7 +10,7 @@ import yaml
 
 from engine.api.crds_helm import HELM_RELEASE
 from engine.api.types_helm import HelmRelease
-from engine.cli.create import create_command, create_parser, duration, is_ready
+from engine.cli.creating import create_command, create_parser, duration, is_ready
 from engine.cli.output import CLIError
 from engine.cli.session import Session
 

@@ -6,7 +6,7 @@ import argparse
 import re
 from typing import Any
 
-from engine.cli.create import create_command, create_parser, duration
+from engine.cli.creating import create_command, create_parser, duration
 from engine.cli.output import CLIError
 from engine.cli.session import Session
 from engine.image.kinds import IMAGE_POLICY, IMAGE_REPOSITORY, IMAGE_UPDATE_AUTOMATION

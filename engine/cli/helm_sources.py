@@ -46,7 +46,7 @@ def fetched_revision(obj: Obj) -> str:
 
 # -- create source helm ---------------------------------------------------------------------------------------
 def _duration(text: str, flag: str) -> str:
-    from engine.cli.create import duration
+    from engine.cli.creating import duration
 
     return duration(text, flag)
 
