@@ -144,7 +144,7 @@ class Client:
         try:
             doc = self.request("GET", path)
         except ApiError as err:
-            if err.status == 404:
+            if err.not_found:
                 return {}
             raise
         found = {}
@@ -203,7 +203,7 @@ class Client:
         try:
             return self.request("GET", res.path(namespace, name))
         except ApiError as err:
-            if err.status == 404:
+            if err.not_found:
                 return None
             raise
 
@@ -259,7 +259,7 @@ class Client:
             return self.request("PATCH", res.path(meta.get("namespace"), meta["name"]), query=query,
                                 body=obj, content_type=MERGE_PATCH)
         except ApiError as err:
-            if err.status != 404:
+            if not err.not_found:
                 raise
         return self.request("POST", res.path(meta.get("namespace")), query=query, body=obj)
 
@@ -278,7 +278,7 @@ class Client:
             self.request("DELETE", res.path(namespace, name),
                          body={"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": propagation})
         except ApiError as err:
-            if err.status == 404:
+            if err.not_found:
                 return False
             raise
         return True

@@ -293,7 +293,7 @@ class PhasedReconciler(Generic[R]):
                                               meta.get("namespace"), {"status": patch}, subresource="status",
                                               field_manager=f"gotk-{self.controller}")
         except ApiError as exc:
-            if exc.status == 404:
+            if exc.not_found:
                 return
             raise
         run.written = _copy(run.status)
@@ -316,7 +316,7 @@ class PhasedReconciler(Generic[R]):
             self.client.merge_patch(self.kind.api_version, self.kind.kind, meta["name"], meta.get("namespace"),
                                     {"metadata": {"finalizers": finalizers or None}})
         except ApiError as exc:
-            if exc.status != 404:
+            if not exc.not_found:
                 raise
         run.deleted = True
 

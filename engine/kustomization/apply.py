@@ -185,7 +185,7 @@ def drifted(dry_run: Obj, existing: Obj) -> bool:
 def error_subject(meta: ObjMeta, err: ApiError) -> str:
     if isinstance(err, NoMatchError):
         return f"{meta.subject} dry-run failed: {err.message}"
-    if err.status == 404:
+    if err.not_found:
         return f"{meta.subject} not found: {err.message}"
     return f"{meta.subject} dry-run failed ({err.reason}): {err.message}"
 
