@@ -37,3 +37,13 @@ def test_kubectl_get_pods_all_namespaces(embedded_cluster: Any, kubectl: Callabl
     assert {row[0] for row in rows} == {"kube-system", "local-path-storage"}
     assert all(row[2] == "1/1" and row[3] == "Running" for row in rows), rows
     assert len(rows) == 9
+
+
+def test_system_pods_print_their_components_startup(embedded_cluster: Any, kubectl: Callable[..., Any]) -> None:
+    embedded_cluster.wait_settled(30)
+    dns = kubectl("logs", "-n", "kube-system", "deployment/coredns").stdout.splitlines()
+    assert dns[0] == ".:53" and "CoreDNS-1.12.0" in dns
+    etcd = kubectl("logs", "-n", "kube-system", "etcd-lab-control-plane", "--tail=1").stdout
+    assert etcd.startswith('{"level":"info"') and "now serving peer/client/metrics" in etcd
+    proxy = kubectl("logs", "-n", "kube-system", "daemonset/kube-proxy").stdout
+    assert '"Using iptables proxy"' in proxy.splitlines()[0]

@@ -1,5 +1,6 @@
 """What a simulated container prints: deterministic, plausible log lines for the images the lessons run (nginx,
-redis, postgres, shell commands with echo/date, the kit's own web images), timed from the container's start."""
+redis, postgres, shell commands with echo/date, the kit's own web images, a kind node's system components), timed from
+the container's start."""
 
 from __future__ import annotations
 
@@ -107,6 +108,63 @@ def _web(image: str, container: dict[str, Any]) -> list[str]:
     return [f"{name} {_tag(image) or 'latest'} starting", f"listening on :{port}"]
 
 
+def _klog(start: datetime, entries: list[tuple[str, str]]) -> list[str]:
+    """klog header lines (`I1207 09:01:51.000000       1 file.go:NN] msg`), as the Kubernetes binaries log."""
+    head = start.strftime("I%m%d %H:%M:%S")
+    return [f"{head}.{i:06d}       1 {where}] {msg}" for i, (where, msg) in enumerate(entries)]
+
+
+def _system(binary: str, image: str, start: datetime) -> list[str]:
+    """Startup lines of a kind node's own components (kube-system and local-path-storage pods)."""
+    version = _tag(image)
+    if binary == "etcd":
+        ts = start.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+        return [f'{{"level":"info","ts":"{ts}","caller":"embed/etcd.go:{n}","msg":"{m}"}}' for n, m in (
+            (140, "configuring peer listeners"), (148, "configuring client listeners"),
+            (310, "starting an etcd server"), (870, "serving client traffic securely"),
+            (279, "now serving peer/client/metrics"))]
+    if binary == "coredns":
+        return [".:53", "[INFO] plugin/reload: Running configuration SHA512 = "
+                "591cf328cccc12bc490481273e738df59329c62c0b729d94e8b61db9961c2fa5f046dd37f1cf888b953814040d180f52"
+                "594972691cd6ff41be96639138a43908", f"CoreDNS-{version.lstrip('v') or '1.12.0'}",
+                "linux/amd64, go1.23.3, 51e11f1"]
+    entries = {
+        "kube-apiserver": [("options.go:228", "external host was not specified, using 172.18.0.2"),
+                           ("server.go:143", 'Version: ' + (version or "v1.33.4")),
+                           ("secure_serving.go:213", "Serving securely on [::]:6443"),
+                           ("controller.go:615", "quota admission added evaluator for: namespaces")],
+        "kube-controller-manager": [("serving.go:386", "Generated self-signed cert in-memory"),
+                                    ("controllermanager.go:185", '"Starting" version="' + (version or "v1.33.4")
+                                     + '"'),
+                                    ("leaderelection.go:257", "attempting to acquire leader lease "
+                                     "kube-system/kube-controller-manager..."),
+                                    ("leaderelection.go:271", "successfully acquired lease "
+                                     "kube-system/kube-controller-manager")],
+        "kube-scheduler": [("serving.go:386", "Generated self-signed cert in-memory"),
+                           ("server.go:167", '"Starting Kubernetes Scheduler" version="' + (version or "v1.33.4")
+                            + '"'),
+                           ("leaderelection.go:271", "successfully acquired lease kube-system/kube-scheduler")],
+        "kube-proxy": [("server_linux.go:66", '"Using iptables proxy"'),
+                       ("server.go:698", '"Successfully retrieved node IP(s)" IPs=["172.18.0.2"]'),
+                       ("config.go:199", '"Starting service config controller"'),
+                       ("shared_informer.go:320", '"Caches are synced" controller="service config"')],
+        "kindnetd": [("main.go:109", "connected to apiserver: https://10.96.0.1:443"),
+                     ("main.go:139", "hostIP = 172.18.0.2"),
+                     ("main.go:148", "setting mtu 1500 for CNI"),
+                     ("main.go:301", "Handling node with IPs: map[172.18.0.2:{}]"),
+                     ("main.go:308", "handling current node")],
+        "local-path-provisioner": [("controller.go:811", "Starting provisioner controller "
+                                    "rancher.io/local-path_local-path-provisioner"),
+                                   ("controller.go:860", "Started provisioner controller "
+                                    "rancher.io/local-path_local-path-provisioner")],
+    }.get(binary)
+    return _klog(start, entries) if entries else []
+
+
+_SYSTEM = ("etcd", "coredns", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy",
+           "kindnetd", "local-path-provisioner")
+
+
 def _tag(image: str) -> str:
     last = image.rsplit("/", 1)[-1].split("@")[0]
     return last.split(":", 1)[1] if ":" in last else ""
@@ -117,7 +175,10 @@ def output(pod: dict[str, Any], container: dict[str, Any], start: datetime, *, c
     image = str(container.get("image") or "")
     base = image.rsplit("/", 1)[-1].split(":")[0].split("@")[0]
     words = _words(container)
-    if words:
+    binary = words[0].rsplit("/", 1)[-1] if words else ""
+    if binary in _SYSTEM:
+        lines = _system(binary, image, start)
+    elif words:
         lines = _shell_output(_script(container), start)
         if crashed and not lines:
             lines = [f"{words[0].rsplit('/', 1)[-1]}: exited with an error"]
