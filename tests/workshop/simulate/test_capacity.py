@@ -107,3 +107,15 @@ def test_statefulset_and_job_stop_at_the_guard(store: FakeStore, sim: Simulation
     for owner in ("db", "batch"):
         assert any(t == "Warning" and r == "FailedCreate" and "at most 20 pods per namespace" in m
                    for t, r, m in store.events(owner)), owner
+
+
+def test_a_bare_pod_that_listens_keeps_running(store: FakeStore, sim: Simulation) -> None:
+    """The official client's port-forward e2e pod: `python -u /opt/port-server.py` with a tcpSocket startup probe."""
+    for name, extra in (("probed", {"startupProbe": {"tcpSocket": {"port": 1235}}}),
+                        ("ported", {"ports": [{"containerPort": 8080}]}), ("plain", {})):
+        store.create(PODS, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+                            "spec": {"restartPolicy": "Never", "containers": [
+                                {"name": "c", "image": "python", "command": ["python", "-u", "/opt/x.py"], **extra}]}})
+    sim.run_until_idle()
+    phases = {p["metadata"]["name"]: p["status"]["phase"] for p in store.list(PODS, "default")}
+    assert phases == {"probed": "Running", "ported": "Running", "plain": "Succeeded"}

@@ -49,6 +49,19 @@ def field_manager(req: Request, *, required: bool = False) -> str | None:
     return manager
 
 
+def _grace_period(req: Request, options: Obj, store: Store, t: Target) -> int:
+    """A pod's deletion grace period: gracePeriodSeconds of the request, else the pod's
+    terminationGracePeriodSeconds (30)."""
+    value = req.query.get("gracePeriodSeconds", options.get("gracePeriodSeconds"))
+    if value is None:
+        pod = store.find(t.info, t.namespace, t.name or "") or {}
+        value = (pod.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
+    try:
+        return max(0, int(value))
+    except (TypeError, ValueError):
+        raise bad_request(f'gracePeriodSeconds: Invalid value: "{value}": must be an integer') from None
+
+
 class ResourceHandlers:
     """Serves one parsed resource target."""
 
@@ -216,10 +229,11 @@ class ResourceHandlers:
         policy = req.query.get("propagationPolicy") or options.get("propagationPolicy")
         if options.get("orphanDependents") is True or req.query.get("orphanDependents") == "true":
             policy = "Orphan"
+        grace = _grace_period(req, options, self.store, t) if info.group_resource == ("", "pods") else None
         obj, removed = self.store.delete_object(info, t.namespace, t.name or "", propagation=policy,
                                                 preconditions=options.get("preconditions"),
-                                                dry_run=dry_run(req, options))
-        return Response(200 if removed else 202, self.store.render(info, obj))
+                                                dry_run=dry_run(req, options), grace_period=grace)
+        return Response(200 if removed or grace else 202, self.store.render(info, obj))
 
     def delete_collection(self, req: Request, t: Target) -> Response:
         info = t.info

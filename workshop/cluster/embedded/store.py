@@ -445,8 +445,10 @@ class Store:
 
     def delete_object(self, info: ResourceInfo, namespace: str | None, name: str, *,
                       propagation: str | None = None, preconditions: Obj | None = None,
-                      dry_run: bool = False) -> tuple[Obj, bool]:
-        """Delete; returns (object, removed). removed is False while finalizers hold it."""
+                      dry_run: bool = False, grace_period: int | None = None) -> tuple[Obj, bool]:
+        """Delete; returns (object, removed). removed is False while finalizers hold it, or while a running pod
+        deleted with a grace period (API deletes pass one) terminates; a later delete without one (the
+        kubelet's) removes the terminating pod."""
         policy = propagation or "Background"
         if policy not in ("Background", "Foreground", "Orphan"):
             raise bad_request(f'propagationPolicy: Unsupported value: "{policy}": supported values: '
@@ -466,8 +468,21 @@ class Store:
             gr = storage_of(info.group_resource)
             if dry_run:
                 return obj, not om.get("finalizers") and gr != NS_GR
+            graceful = gr == _PODS_GR and grace_period is not None and grace_period > 0 and _running_pod(obj)
             if om.get("deletionTimestamp"):
+                if gr == _PODS_GR and not graceful and not om.get("finalizers"):
+                    return self._remove_now_returning(gr, key, obj), True
                 return obj, False
+            if graceful:
+                from datetime import timedelta
+
+                grace = int(grace_period or 0)
+                new = {**obj, "metadata": {**om, "deletionTimestamp": rfc3339(now() + timedelta(seconds=grace)),
+                                           "deletionGracePeriodSeconds": grace}}
+                self._rv += 1
+                new["metadata"]["resourceVersion"] = str(self._rv)
+                self._commit(gr, key, "MODIFIED", new, obj)
+                return new, False
             if policy == "Orphan":
                 self._orphan_dependents(om["uid"])
             fins = list(om.get("finalizers") or [])
@@ -503,6 +518,13 @@ class Store:
             self._progress_deletion(gr, key)
             current = self._data.get(gr, {}).get(key)
             return (current or new), current is None
+
+    def _remove_now_returning(self, gr: GR, key: Key, obj: Obj) -> Obj:
+        self._rv += 1
+        gone = {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(self._rv)}}
+        self._commit(gr, key, "DELETED", gone, obj)
+        self._after_removal(gr, gone)
+        return gone
 
     def _delete_quietly(self, gr: GR, key: Key, policy: str) -> None:
         obj = self._data.get(gr, {}).get(key)
@@ -759,6 +781,15 @@ class Store:
         for ref in obj["metadata"].get("ownerReferences") or []:
             if ref.get("uid"):
                 self._dependents.setdefault(ref["uid"], set()).add((gr, key))
+
+
+_PODS_GR = ("", "pods")
+
+
+def _running_pod(pod: Obj) -> bool:
+    """A pod on a node that has not finished: deleting it gracefully waits for the kubelet."""
+    return bool((pod.get("spec") or {}).get("nodeName")) and (pod.get("status") or {}).get("phase") not in (
+        "Succeeded", "Failed")
 
 
 def _controller_uid(obj: Obj) -> str | None:

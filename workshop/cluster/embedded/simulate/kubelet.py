@@ -104,12 +104,23 @@ _SERVES = re.compile(r"sleep\s+infinity|tail\s+-f|while\s+(true|:)|http\.server|
                      r"redis-server|\bpostgres\b|\bserve\b|--port\b|--listen\b|daemon off|\bnc\s+-l")
 
 
+_PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
+
+
 def serves(container: dict[str, Any]) -> bool:
     """Whether a container's command runs a server or waits forever (so it never completes on its own)."""
     if exit_code(container) is not None:
         return False
     return bool(_SERVES.search(" ".join(str(w) for w in (container.get("command") or []) +
                                         (container.get("args") or []))))
+
+
+def listens(container: dict[str, Any]) -> bool:
+    """Whether a container declares ports or a network probe (something listens), with no `exit N` command."""
+    if exit_code(container) is not None:
+        return False
+    return bool(container.get("ports")) or any(isinstance(container.get(p), dict) and bool(
+        {"tcpSocket", "httpGet", "grpc"} & set(container[p])) for p in _PROBES)
 
 
 def runs_to_completion(pod: Obj) -> bool:
@@ -124,6 +135,8 @@ def runs_to_completion(pod: Obj) -> bool:
     refs = (pod.get("metadata") or {}).get("ownerReferences") or []
     if any(r.get("kind") == "Job" for r in refs):
         return True
+    if any(listens(c) for c in containers):
+        return False  # a bare pod whose container declares ports or a network probe serves (port-server.py)
     return any(c.get("command") or c.get("args") for c in containers)
 
 
