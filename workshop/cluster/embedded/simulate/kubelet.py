@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from workshop.cluster.embedded.api import Obj, ObjectStore, WatchEvent
+from workshop.cluster.embedded.api import Obj, ObjectStore, StoreError, WatchEvent
 
 from . import images
-from .common import NODE_IP, NODE_NAME, NODES, PODS, deep, deleting
+from .common import NODE_IP, NODE_NAME, NODES, PODS, deep, deleting, parse_timestamp
 from .configrefs import SOURCES, missing_config
 from .core import Context
 
@@ -115,6 +115,15 @@ def serves(container: dict[str, Any]) -> bool:
                                         (container.get("args") or []))))
 
 
+def ignores_sigterm(container: dict[str, Any]) -> bool:
+    """A shell or sleep running as PID 1 without a trap ignores SIGTERM: the kubelet waits out the grace period."""
+    words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
+    if not words:
+        return False
+    first = words[0].rsplit("/", 1)[-1]
+    return first in ("sh", "bash", "ash", "sleep", "tail") and "trap" not in " ".join(words)
+
+
 def listens(container: dict[str, Any]) -> bool:
     """Whether a container declares ports or a network probe (something listens), with no `exit N` command."""
     if exit_code(container) is not None:
@@ -208,6 +217,7 @@ class Kubelet:
         from .system import PRELOADED
 
         self._images: set[str] = {images.normalize(i) for i in PRELOADED}  # a kind node image's own images
+        self._killing: set[tuple[str, str, str]] = set()  # terminating pods whose containers were told to stop
         self._backoff: dict[tuple[str, str], float] = {}
         self._restart_at: dict[tuple[str, str], datetime] = {}
         self._waiting_for_config: dict[tuple[str, str, str], set[str]] = {}
@@ -241,7 +251,10 @@ class Kubelet:
 
     def reconcile(self, ctx: Context, namespace: str | None, name: str) -> None:
         pod = ctx.store.get(PODS, namespace, name)
-        if pod is None or deleting(pod):
+        if pod is None:
+            return
+        if deleting(pod):
+            self._terminate(ctx, pod)
             return
         spec = pod.get("spec") or {}
         status = pod.get("status") or {}
@@ -256,6 +269,33 @@ class Kubelet:
             self._create_sandbox(ctx, pod)
         else:
             self._progress(ctx, pod)
+
+    # ------------------------------------------------------------ termination
+    def _terminate(self, ctx: Context, pod: Obj) -> None:
+        """A pod deleted gracefully: stop its containers (Killing), then remove it; a container that ignores
+        SIGTERM (a shell or sleep as PID 1) holds the pod Terminating until its grace period ends."""
+        meta = pod["metadata"]
+        if meta.get("finalizers") or not meta.get("deletionGracePeriodSeconds"):
+            return  # finalizers hold it, or it is not a graceful pod deletion
+        key = (meta["namespace"], meta["name"], meta.get("uid", ""))
+        running = [s.get("name") for s in (pod.get("status") or {}).get("containerStatuses") or []
+                   if "running" in (s.get("state") or {})]
+        if key not in self._killing:
+            self._killing.add(key)
+            for name in running:
+                ctx.event(pod, "Killing", f"Stopping container {name}", component="kubelet")
+        containers = {c.get("name"): c for c in (pod.get("spec") or {}).get("containers") or []}
+        due = parse_timestamp(meta.get("deletionTimestamp"))
+        if due is not None and due > ctx.clock.now() and any(ignores_sigterm(containers.get(n) or {})
+                                                             for n in running):
+            ctx.schedule((self.name, meta["namespace"], meta["name"]), due)
+            return
+        self._killing.discard(key)
+        try:
+            ctx.store.delete(PODS, meta["namespace"], meta["name"])
+        except StoreError as err:
+            if err.code != 404:
+                raise
 
     # ------------------------------------------------------------ scheduler
     def _schedule(self, ctx: Context, pod: Obj) -> None:
