@@ -111,7 +111,12 @@ class Lab(LabSite):
             if root.exists():
                 raise LabInUseError(f"cannot empty the lab folder {root} (files of another user?): remove it, "
                                     f"or start this lab in a folder of your own: Lab.start({lesson!r}, root=...)")
-            root.mkdir(parents=True)
+            try:
+                root.mkdir(parents=True)
+            except PermissionError as err:
+                raise LabInUseError(f"cannot create the lab folder {root} ({err.strerror}: {err.filename} belongs "
+                                    f"to another user?): start this lab in a folder of your own: "
+                                    f"Lab.start({lesson!r}, root=...)") from None
         except BaseException:
             lock.release()
             raise
