@@ -280,3 +280,15 @@ def test_env_of_a_lesson_prints_its_running_labs_env_file(tmp_path: Path) -> Non
         assert env.stdout == (lab.root / "env.sh").read_text()
         assert f"export KUBECONFIG={lab.cluster.kubeconfig_path}" in env.stdout.splitlines()
     assert workshop(tmp_path, "env", "3", "--notebooks", str(notebooks)).returncode == 1
+
+
+def test_env_of_a_lesson_whose_kernel_died_says_so(tmp_path: Path) -> None:
+    notebooks = tmp_path / "notebooks"
+    (notebooks / ".labs" / "03-demo").mkdir(parents=True)
+    cell = {"cell_type": "code", "source": ['lab = Lab.start("03-demo")\n'], "metadata": {}, "outputs": []}
+    (notebooks / "03-demo.ipynb").write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4,
+                                                          "nbformat_minor": 5}))
+    (notebooks / ".labs" / "03-demo" / "env.sh").write_text("export KUBECONFIG=/gone\n")  # left by a killed kernel
+    env = workshop(tmp_path, "env", "03", "--notebooks", str(notebooks))
+    assert env.returncode == 1 and env.stdout == ""
+    assert f"lesson 03's lab in {notebooks / '.labs' / '03-demo'} is not running any more" in env.stderr
