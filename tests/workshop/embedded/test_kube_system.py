@@ -47,3 +47,11 @@ def test_system_pods_print_their_components_startup(embedded_cluster: Any, kubec
     assert etcd.startswith('{"level":"info"') and "now serving peer/client/metrics" in etcd
     proxy = kubectl("logs", "-n", "kube-system", "daemonset/kube-proxy").stdout
     assert '"Using iptables proxy"' in proxy.splitlines()[0]
+
+
+def test_node_shows_the_system_pods_requests(embedded_cluster: Any, kubectl: Callable[..., Any]) -> None:
+    embedded_cluster.wait_settled(30)
+    described = kubectl("describe", "node", "lab-control-plane").stdout
+    allocated = described.split("Allocated resources:", 1)[1]
+    assert [line.split()[:3] for line in allocated.splitlines() if line.strip().startswith("cpu")] == [
+        ["cpu", "950m", "(47%)"]]
