@@ -44,6 +44,7 @@ from engine.jsonobj import Obj
 
 Keys = list[Key]
 Objs = list[Obj]
+MAX_MEANWHILE_RUNS = 20
 MAX_RUNS_PER_SYNC = 4
 DEFAULT_CONCURRENT = 4
 BACKOFF_MAX = 300.0
@@ -125,6 +126,7 @@ class Manager:
         self._objs: dict[Key, Obj] = {}
         self._state = threading.Condition(threading.RLock())
         self._sync_lock = threading.RLock()
+        self._meanwhile = False  # reconciling others while a sync's current object waits
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._shutdown = threading.Event()  # set only while stop() waits: long waits inside reconciles give up
@@ -359,20 +361,28 @@ class Manager:
             runs[key] = runs.get(key, 0) + 1
             if runs[key] > MAX_RUNS_PER_SYNC:
                 continue
-            before = objs[key]
-            result = self._run(before)
-            after = self._get_key(key)
-            report.outcomes.append(Outcome(key, result, conditions.summary(after or before)))
-            if after is not None and self.is_pending(after) and key not in queue:
-                queue.append(key)
-            if after is not None and (after.get("status") or {}) != (before.get("status") or {}):
-                queue += [k for k, o in objs.items()
-                          if k not in queue and k != key and self._triggered(o, after)]
+            self._run_and_follow(key, objs, queue, report)
+
+    def _run_and_follow(self, key: Key, objs: dict[Key, Obj], queue: Keys, report: SyncReport) -> None:
+        """Reconcile `key`, report it, and queue what it asks for: itself when still pending, and the objects
+        its new status triggers (e.g. Kustomizations of a source with a new revision)."""
+        before = objs[key]
+        result = self._run(before)
+        after = self._get_key(key)
+        report.outcomes.append(Outcome(key, result, conditions.summary(after or before)))
+        if after is not None and self.is_pending(after) and key not in queue:
+            queue.append(key)
+        if after is not None and (after.get("status") or {}) != (before.get("status") or {}):
+            queue += [k for k, o in objs.items() if k not in queue and k != key and self._triggered(o, after)]
 
     def sync(self, timeout: float = 60.0, *, sources: bool = True, drift: bool = False) -> SyncReport:
         """Reconcile until nothing is pending. `sources`: also re-check every source and image repository
         (sees new commits and tags); `drift`: also re-run every kind that corrects drift (Kustomizations, as their
-        interval timer would)."""
+        interval timer would).
+
+        One object at a time, in dependency order; while one waits (a health check), the objects it may be
+        waiting for that are pending now (e.g. a HelmRelease it just applied) are reconciled in its pauses, as
+        Flux's concurrent controllers would."""
         report = SyncReport()
         with self._sync_lock:
             objs = self._snapshot()
@@ -380,8 +390,37 @@ class Manager:
             drifting = {k for k, r in self.reconcilers.items() if r.corrects_drift}
             queue = [k for k, o in objs.items()
                      if self.is_pending(o) or (sources and k[0] in outside) or (drift and k[0] in drifting)]
-            self._drain(queue, time.monotonic() + timeout, report)
+            for reconciler in self.reconcilers.values():
+                reconciler.while_waiting = lambda: self._run_pending_meanwhile(queue, report)
+            try:
+                self._drain(queue, time.monotonic() + timeout, report)
+            finally:
+                for reconciler in self.reconcilers.values():
+                    reconciler.while_waiting = lambda: None
         return report
+
+    def _run_pending_meanwhile(self, queue: Keys, report: SyncReport) -> None:
+        """During a wait inside `sync()`: reconcile what is due (pending, or queued by another object's change)
+        and waits for nothing busy or due itself; those runs leave the sync's queue."""
+        if self._meanwhile:
+            return
+        self._meanwhile = True
+        try:
+            for _ in range(MAX_MEANWHILE_RUNS):
+                objs = self._snapshot()
+                with self._state:
+                    busy = set(self._busy)
+                wanted = {k for k, o in objs.items() if k not in busy and (k in queue or self.is_pending(o))}
+                unsettled = busy | wanted
+                due = [k for k in wanted if not self._waits_for(objs[k]) & (unsettled - {k})]
+                if not due:
+                    return
+                key = self._order(due, objs)
+                if key in queue:
+                    queue.remove(key)
+                self._run_and_follow(key, objs, queue, report)
+        finally:
+            self._meanwhile = False
 
     # -- background: a worker pool per controller -------------------------------------------------
     def _tick(self, pools: dict[str, ThreadPoolExecutor]) -> None:

@@ -57,12 +57,9 @@ spec:
 
 
 def _infrastructure_yaml(env: str) -> str:
-    # wait: false (the example waits): the lab's synchronous sync() runs one controller at a time, so a
-    # Kustomization waiting for its HelmRelease's health would wait for a reconcile that cannot run meanwhile
-    return (_flux_kustomization("infra-controllers", f"./infrastructure/controllers/{env}", "1h", wait=False,
-                                substitute=True)
+    return (_flux_kustomization("infra-controllers", f"./infrastructure/controllers/{env}", "1h", substitute=True)
             + "---\n"
-            + _flux_kustomization("infra-configs", "./infrastructure/configs", "1h", "infra-controllers", wait=False))
+            + _flux_kustomization("infra-configs", "./infrastructure/configs", "1h", "infra-controllers"))
 
 
 def cluster_vars(chart_repository_url: str) -> dict[str, Any]:

@@ -29,7 +29,9 @@ How to write a reconciler for a new kind (read this first)
 4. **Long steps.** Before something slow (a fetch, a health check, a Helm install) call
    `self.progressing(run, "…")` then `self.patch_status(run)`: status is patched as it goes, so `kubectl get -w`
    shows `Reconciling=True` with the current step. Wait with `engine.api.poll.poll_until` only, passing
-   `cancelled=self.cancelled` and raising `Cancelled` when it is set: `Manager.stop()` then does not wait for you.
+   `cancelled=self.cancelled` (raise `Cancelled` when it is set: `Manager.stop()` then does not wait for you)
+   and `sleep=self.pause` (a manager running `sync()` one object at a time uses your pauses to reconcile the
+   objects you wait for, e.g. a HelmRelease your Kustomization just applied and now health-checks).
 
 5. **What triggers you, what you wait for.** Override `triggered_by(obj, changed)` (e.g. my source has a new
    revision) and `waits_for(obj)` (keys of objects that must be reconciled first, e.g. my source and my
@@ -49,6 +51,7 @@ Kustomization through its pipeline.
 from __future__ import annotations
 
 import json
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, Generic
@@ -108,6 +111,13 @@ class PhasedReconciler(Generic[R]):
         self.logger = logger
         #: set by the manager: True while it shuts down, so long waits (health checks) stop early
         self.cancelled: Callable[[], bool] = lambda: False
+        #: set by the manager during `sync()`: reconcile other pending objects while this one waits
+        self.while_waiting: Callable[[], None] = lambda: None
+
+    def pause(self, seconds: float) -> None:
+        """Sleep between two polls of a long wait, after letting the manager run what else is pending."""
+        self.while_waiting()
+        time.sleep(seconds)
 
     # -- what subclasses provide ------------------------------------------------------------------
     def phases(self) -> list[tuple[str, Callable[[R], Result | None]]]:

@@ -426,7 +426,8 @@ def wait_deleted(client: Client, metas: list[ObjMeta], timeout: float, interval:
 def wait_for(client: Client, metas: list[ObjMeta], timeout: float, poll: float = 0.5,
              clock: Callable[[], float] = time.monotonic,
              cancelled: Callable[[], bool] | None = None,
-             status_of: Callable[[Obj | None], kstatus.Status] = kstatus.compute) -> tuple[bool, str]:
+             status_of: Callable[[Obj | None], kstatus.Status] = kstatus.compute,
+             sleep: Callable[[float], None] = time.sleep) -> tuple[bool, str]:
     """Health-check objects until all are Current (fail fast on Failed); returns (ok, Flux-style message).
     `status_of` reads one live object's status (default kstatus; healthCheckExprs add CEL readers)."""
 
@@ -438,7 +439,7 @@ def wait_for(client: Client, metas: list[ObjMeta], timeout: float, poll: float =
             any(st.status == kstatus.FAILED for _, st in results)
 
     polled = poll_until(probe, settled, timeout=timeout, interval=poll, max_interval=max(poll, HEALTH_POLL_MAX),
-                        clock=clock, cancelled=cancelled)
+                        clock=clock, cancelled=cancelled, sleep=sleep)
     results = polled.value
     failed = [(m, st) for m, st in results if st.status == kstatus.FAILED]
     if failed:

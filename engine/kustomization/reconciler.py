@@ -405,7 +405,8 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
 
         start = time.monotonic()
         ok, detail = wait_for(run.target or self.client, metas, timeout, self.health_poll,
-                              status_of=status_reader(health_checks(run.obj)), cancelled=self.cancelled)
+                              status_of=status_reader(health_checks(run.obj)), cancelled=self.cancelled,
+                              sleep=self.pause)
         if self.cancelled():
             raise Cancelled("the controller is shutting down during the health check")
         return ok, detail, format_duration(round(time.monotonic() - start, 3))

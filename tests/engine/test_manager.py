@@ -248,3 +248,22 @@ def test_sync_drift_reruns_only_kinds_that_correct_drift(story: Story) -> None:
     story.sync()
     report = story.sync(sources=False, drift=True)
     assert [o.key[0] for o in report.outcomes] == ["Kustomization"]
+
+
+def test_sync_reconciles_what_a_health_check_waits_for(story: Story) -> None:
+    """A Kustomization that applies another controller's object and waits for it (as for a HelmRelease) gets it
+    reconciled during its health check, as Flux's concurrent controllers would; sync() does not time out."""
+    manager = story.manager
+    manager.register(Counter(manager.client, manager.recorder, manager.logger))
+    manager.install_crds()
+    counter_yaml = ("apiVersion: example.toolkit.fluxcd.io/v1\nkind: Counter\n"
+                    f"metadata:\n  name: applied\n  namespace: {story.ns}\nspec: {{}}\n")
+    story.commit("Add a counter", {"apps/counter.yaml": counter_yaml})
+    story.git_repository()
+    counted = [{"apiVersion": "example.toolkit.fluxcd.io/v1", "kind": "Counter", "current": "has(status.count)"}]
+    story.kustomization("apps", "./apps", wait=True, timeout="30s", healthCheckExprs=counted)
+    report = story.sync()
+    assert story.ready("Kustomization", "apps")[0] == "True", report
+    assert ready_of(manager, "applied", story.ns) == ("True", "Succeeded", "counted 1")
+    order = [f"{key[0]}/{key[2]}" for key in (o.key for o in report.outcomes)]
+    assert order == ["GitRepository/fleet", "Counter/applied", "Kustomization/apps"]  # reconciled in its wait
