@@ -169,6 +169,8 @@ def test_notifications_and_logs_reach_the_lab(tmp_path: Path) -> None:
         assert lab.enable_notifications() is notification
         assert {"Provider", "Alert", "Receiver"} <= set(lab.manager.reconcilers)
         assert notification.receiver_url.startswith("http://127.0.0.1:")
+        lab.repo.write("apps/README.md", "apps live here\n")
+        lab.commit("Add apps")  # a source with an artifact: the Kustomization itself fails (a missing source sends no event)
         lab.apply_flux("missing", "./nowhere")
         lab.client.create({"apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Provider",
                            "metadata": {"name": "sink", "namespace": FLUX_NAMESPACE},
