@@ -19,7 +19,7 @@ pytestmark = pytest.mark.kind
 def test_kind_node_is_ready_and_runs_kubernetes_1_32(kind_cluster: LabCluster) -> None:
     with kind_cluster.api_client() as api:
         version = k8s.VersionApi(api).get_code()
-        assert (version.major, version.minor.rstrip("+")) == ("1", "32")
+        assert (version.major, version.minor.rstrip("+")) == ("1", "33")
         nodes = k8s.CoreV1Api(api).list_node().items
     assert len(nodes) == 1
     ready = {c.type: c.status for c in nodes[0].status.conditions}
@@ -47,7 +47,7 @@ def test_workshop_up_and_down_with_kind(tmp_path: Path) -> None:
         assert up.returncode == 0, up.stderr
         assert up.stdout.strip().splitlines()[-1] == f"export KUBECONFIG={tmp_path / 'kind' / 'kubeconfig'}"
         status = workshop("status")
-        assert status.returncode == 0 and "answering (v1.32" in status.stdout
+        assert status.returncode == 0 and "answering (v1.33" in status.stdout
     finally:
         down = workshop("down")
     assert down.returncode == 0, down.stderr

@@ -104,8 +104,8 @@ def test_kubeconfig_defaults_to_the_kubeconfig_env(tmp_path: Path, monkeypatch: 
 
 # --- kind backend (fake kind and docker binaries; the real one is in tests/kind/) -------------------------
 
-def test_pinned_node_image_matches_kubectl_1_32() -> None:
-    assert re.fullmatch(r"kindest/node:v1\.32\.\d+@sha256:[0-9a-f]{64}", KIND_NODE_IMAGE)
+def test_pinned_node_image_is_kubernetes_1_33() -> None:
+    assert re.fullmatch(r"kindest/node:v1\.33\.\d+@sha256:[0-9a-f]{64}", KIND_NODE_IMAGE)
 
 
 def test_kind_missing_binary_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,7 +1,7 @@
 """A lab cluster on kind (Kubernetes in Docker), driven through pytest-kind's KindCluster.
 
 Uses the `kind` and `kubectl` binaries already on PATH (never downloads one: pytest-kind's downloads are
-amd64-only) and a pinned node image that matches kubectl 1.32.
+amd64-only) and a pinned node image (Kubernetes 1.33, as flux 2.9 requires; kubectl 1.32 is within its skew).
 
 A cluster of the same name left over from an earlier run (a crashed kernel, a killed test session,
 `--keep-kind-cluster`) is found with `kind get clusters` and either adopted — a fresh kubeconfig from
@@ -23,8 +23,8 @@ from kubernetes.client.exceptions import ApiException
 
 from workshop.cluster.base import ClusterError, LabCluster
 
-KIND_VERSION = "v0.27.0"
-KIND_NODE_IMAGE = "kindest/node:v1.32.2@sha256:f226345927d7e348497136874b6d207e0b32cc52154ad8323129352923a3142f"
+KIND_VERSION = "v0.29.0"
+KIND_NODE_IMAGE = "kindest/node:v1.33.1@sha256:050072256b9a903bd914c0b2866828150cb229cea0efe5892e2b644d5dd3b34f"
 KIND_INSTALL_HINT = (
     f"install kind {KIND_VERSION} for your CPU (amd64 or arm64): "
     "https://kind.sigs.k8s.io/docs/user/quick-start/#installation"

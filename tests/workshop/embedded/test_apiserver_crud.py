@@ -13,7 +13,7 @@ from kubernetes.client.rest import ApiException
 def test_version_and_discovery(embedded_cluster):
     url = embedded_cluster.url
     version = requests.get(f"{url}/version", timeout=5).json()
-    assert (version["major"], version["minor"]) == ("1", "32")
+    assert (version["major"], version["minor"]) == ("1", "33")
     api = requests.get(f"{url}/api", timeout=5).json()
     assert api["kind"] == "APIVersions" and api["versions"] == ["v1"]
     groups = {g["name"]: g for g in requests.get(f"{url}/apis", timeout=5).json()["groups"]}

@@ -53,7 +53,7 @@ def test_module_runs_in_foreground(tmp_path):
         line = proc.stdout.readline()
         assert "serving http://127.0.0.1:" in line, proc.stderr.read() if proc.poll() is not None else line
         url = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
-        assert requests.get(f"{url}/version", timeout=5).json()["minor"] == "32"
+        assert requests.get(f"{url}/version", timeout=5).json()["minor"] == "33"
     finally:
         proc.terminate()
         proc.wait(timeout=10)

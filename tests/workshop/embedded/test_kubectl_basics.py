@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 
-def test_kubectl_version_picks_1_32(kubectl):
+def test_kubectl_version_reports_the_1_33_server(kubectl):
     out = kubectl("version", "-o", "json").stdout
-    assert '"minor": "32"' in out
+    assert '"minor": "33"' in out
 
 
 def test_get_namespaces_table(kubectl):
