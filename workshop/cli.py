@@ -255,9 +255,20 @@ def cleanup(home: Path, state: LabState) -> None:
     (home / STATE_FILE).unlink(missing_ok=True)
 
 
+def stop_orphaned_lab_clusters(lesson: str | None = None) -> None:
+    """Delete the kind clusters of lessons' labs that no kernel runs any more, saying so."""
+    from workshop.cluster.kind import delete_kind_cluster, orphaned_lab_clusters
+    from workshop.lab import REPO_ROOT
+
+    for name in orphaned_lab_clusters(REPO_ROOT / "notebooks" / ".labs", lesson):
+        delete_kind_cluster(name)
+        print(f"deleted kind cluster {name!r}: a lesson's lab cluster no kernel runs any more")
+
+
 def cmd_down(args: argparse.Namespace) -> int:
     home = lab_home()
     state = LabState.load(home)
+    stop_orphaned_lab_clusters()
     if state is None:
         print("no lab cluster is up; nothing to stop")
         _remove_if_empty(home)

@@ -137,9 +137,15 @@ class Lab(LabSite):
     def _start_in(cls, lesson: str, root: Path, cluster: str, names: list[str], seed_gitops: bool,
                   image_automation: bool, helm: bool = False) -> Lab:
         """Start the cluster(s), repo and engine in the (locked, empty) lab folder."""
+        if cluster == "kind" and (image_automation or helm):
+            raise ClusterError(
+                f"lesson {lesson} serves its registry and chart repository on 127.0.0.1 of this machine, which a kind "
+                "node cannot pull from: run this lesson on the embedded cluster (unset WORKSHOP_CLUSTER)")
         opts: dict[str, Any] = {"workdir": root / "cluster"} if cluster == "embedded" else {}
         lab_cluster = create_cluster(cluster, f"lab-{lesson}", **opts)
         lab_cluster.start()
+        if lab_cluster.notice:
+            print(lab_cluster.notice)
         registry: LabRegistry | None = None
         charts: LabChartRepository | None = None
         try:

@@ -239,3 +239,31 @@ def test_adopting_deletes_the_namespaces_an_earlier_lab_left(tmp_path: Path, mon
         names = {ns.metadata.name for ns in k8s.CoreV1Api(api).list_namespace().items}
     assert not names & {"flux-system", "apps"}
     assert "default" in names
+
+
+def test_orphaned_lab_clusters_are_those_no_kernel_holds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         fake_apiserver: FakeApiServer) -> None:
+    from workshop.cluster.kind import orphaned_lab_clusters
+    from workshop.labfolder import LabLock
+
+    bin_dir, _ = fake_kind_setup(tmp_path, fake_apiserver.url)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    (tmp_path / "clusters").write_text("lab-03-internals\nlab-04-monorepo-production\nlab-05-images\nworkshop\n")
+    labs = tmp_path / "labs"
+    (labs / "05-images").mkdir(parents=True)
+    lock = LabLock(labs / "05-images", "05-images").acquire()  # a running kernel's lab
+    try:
+        assert orphaned_lab_clusters(labs) == ["lab-03-internals", "lab-04-monorepo-production"]
+        assert orphaned_lab_clusters(labs, "04-monorepo") == ["lab-04-monorepo-production"]
+        assert orphaned_lab_clusters(labs, "05-images") == []
+    finally:
+        lock.release()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert orphaned_lab_clusters(labs) == [], "no kind: nothing to clean"
+
+
+def test_lessons_with_a_local_registry_refuse_kind_clearly(tmp_path: Path) -> None:
+    from workshop.lab import Lab
+
+    with pytest.raises(ClusterError, match="a kind node cannot pull from: run this lesson on the embedded cluster"):
+        Lab.start("t-kind-images", root=tmp_path / "lab", cluster="kind", image_automation=True, quiet=True)

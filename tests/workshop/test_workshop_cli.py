@@ -79,7 +79,7 @@ def test_kind_without_docker_or_kind_says_what_to_install(tmp_path: Path) -> Non
     up = subprocess.run([sys.executable, "-m", "workshop", "up", "--cluster", "kind"],
                         capture_output=True, text=True, env=env, timeout=60)
     assert up.returncode == 1
-    assert "no `kind` binary on PATH: install kind v0.27.0" in up.stderr
+    assert "no `kind` binary on PATH: install kind v0.29.0" in up.stderr
 
 
 def test_kubeconfig_flags_only_with_the_kubeconfig_backend(tmp_path: Path) -> None:

@@ -20,6 +20,8 @@ class LabCluster(abc.ABC):
 
     def __init__(self, name: str) -> None:
         self.name = name
+        #: what start() found and did that a learner should hear about (e.g. a leftover kind cluster adopted)
+        self.notice = ""
 
     @property
     @abc.abstractmethod

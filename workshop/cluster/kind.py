@@ -69,6 +69,36 @@ def existing_clusters(kind_bin: str | Path) -> list[str]:
     return [line.strip() for line in out.stdout.splitlines() if line.strip()]
 
 
+#: Every lab's kind cluster is named `lab-<lesson>` (plus `-<cluster>` for a lab's further clusters).
+LAB_CLUSTER_PREFIX = "lab-"
+
+
+def orphaned_lab_clusters(labs: Path, lesson: str | None = None) -> list[str]:
+    """Kind clusters of labs no running kernel holds (a crash, a killed session), for `workshop down`/`reset`.
+
+    `labs` is the folder of the lessons' lab folders (`notebooks/.labs`); with `lesson`, only that lesson's.
+    Nothing when kind or Docker is not there."""
+    from workshop.labfolder import holder_of
+
+    if kind_unavailable_reason() is not None:
+        return []
+    wanted = f"{LAB_CLUSTER_PREFIX}{lesson}" if lesson else LAB_CLUSTER_PREFIX
+    held = [f"{LAB_CLUSTER_PREFIX}{d.name}" for d in (sorted(labs.iterdir()) if labs.is_dir() else [])
+            if d.is_dir() and holder_of(d) is not None]
+    return [name for name in existing_clusters(shutil.which("kind") or "kind")
+            if (name == wanted or name.startswith(wanted if not lesson else f"{wanted}-"))
+            and not any(name == h or name.startswith(f"{h}-") for h in held)]
+
+
+def delete_kind_cluster(name: str) -> None:
+    """`kind delete cluster --name NAME`, with a message saying how to do it by hand if it fails."""
+    done = subprocess.run([shutil.which("kind") or "kind", "delete", "cluster", "--name", name],
+                          capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        raise ClusterError(f"`kind delete cluster --name {name}` failed ({done.stderr.strip()[-200:]}); "
+                           f"remove it by hand with `kind delete cluster --name {name}`")
+
+
 def _pytest_kind_cluster_class() -> type:
     try:
         from pytest_kind.cluster import KindCluster
@@ -126,8 +156,6 @@ class KindLabCluster(LabCluster):
         if on_existing not in ON_EXISTING:
             raise ClusterError(f"on_existing must be one of {', '.join(ON_EXISTING)}, not {on_existing!r}")
         self.on_existing = on_existing
-        #: What start() did with a cluster of the same name that already existed ("" when it created one).
-        self.notice = ""
         self.workdir = Path(workdir) if workdir else Path.cwd() / ".lab" / "kind" / name
         self.image = image
         self.kind_bin = kind_bin

@@ -182,6 +182,12 @@ def reset(notebooks: Path, wanted: str, *, notebook: bool = False) -> list[str]:
                 f"`workshop reset {chosen.number}` again. Nothing was removed.")
     stored = stored_notebook(chosen.notebook) if notebook else None
     lines = [f"resetting lesson {chosen.number} ({chosen.notebook.name})"]
+    from workshop.cluster.kind import delete_kind_cluster, orphaned_lab_clusters
+
+    for folder in chosen.labs.values():
+        for name in orphaned_lab_clusters(folder.parent, folder.name):
+            delete_kind_cluster(name)
+            lines.append(f"deleted kind cluster {name!r} (the lab's cluster on kind, left by an earlier run)")
     for what, folder in chosen.folders():
         if folder.exists():
             shutil.rmtree(folder)
