@@ -253,3 +253,17 @@ def test_tests_and_benchmarks_read_only_inside_the_repository() -> None:
                 if OUTSIDE_REPO.search(line) and "outside-repo: ok" not in line:
                     offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert not offenders, "reads outside the repository:\n" + "\n".join(offenders)
+
+
+def test_no_import_cycles_in_engine_or_workshop() -> None:
+    """Modules form a tree of layers: no module imports (at run time) one that imports it back."""
+    import grimp
+
+    graph = grimp.build_graph("engine", "workshop", include_external_packages=False, cache_dir=None,
+                              exclude_type_checking_imports=True)
+    cycles = []
+    for module in sorted(graph.modules):
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            if module < imported and graph.chain_exists(importer=imported, imported=module):
+                cycles.append(f"{module} <-> {imported}")
+    assert not cycles, "import cycles:\n" + "\n".join(cycles)

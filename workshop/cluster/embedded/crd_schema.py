@@ -24,11 +24,11 @@ _ROOT_KEYS = ("apiVersion", "kind", "metadata")
 
 
 def _meta_fields(obj: Obj, path: str, found: list[str], prune: bool) -> None:
-    from .openapi import _walk_model
+    from .builtin_fields import walk_model
 
     md = obj.get("metadata")
     if isinstance(md, dict):
-        _walk_model(md, "V1ObjectMeta", _join(path, "metadata"), found, prune)
+        walk_model(md, "V1ObjectMeta", _join(path, "metadata"), found, prune)
 
 
 def _join(path: str, key: str) -> str:

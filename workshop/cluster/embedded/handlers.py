@@ -6,9 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import patching, tables, typecheck
 from .errors import ApiError, bad_request, method_not_allowed, not_found
-from .objects import clone
-from .resources import ResourceInfo
-from .rest import (
+from .exchange import (
     JSON,
     TABLE_CONTENT_TYPE,
     Request,
@@ -16,10 +14,14 @@ from .rest import (
     Target,
     decode_body,
     decode_continue,
+    dry_run,
     encode_continue,
+    field_manager,
     list_predicate,
     wants_table,
 )
+from .objects import clone
+from .resources import ResourceInfo
 from .store import Store
 from .watch import WatchStream
 
@@ -29,24 +31,6 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 
 DEFAULT_WATCH_TIMEOUT = 1800
-
-
-def dry_run(req: Request, options: Obj | None = None) -> bool:
-    values = [req.query["dryRun"]] if "dryRun" in req.query else []
-    if options and options.get("dryRun"):
-        values += list(options["dryRun"])
-    for v in values:
-        if v != "All":
-            raise bad_request(f'Invalid dry run value: dryRun: Unsupported value: "{v}": supported values: "All"')
-    return bool(values)
-
-
-def field_manager(req: Request, *, required: bool = False) -> str | None:
-    manager = req.query.get("fieldManager")
-    if manager is None and not required:
-        agent = req.headers.get("user-agent", "")
-        return agent.split("/")[0] if agent else None
-    return manager
 
 
 def _grace_period(req: Request, options: Obj, store: Store, t: Target) -> int:
@@ -299,4 +283,4 @@ class ResourceHandlers:
             return Response(200, read_scale(info, obj))
 
 
-__all__ = ["ResourceHandlers", "dry_run", "field_manager", "not_found"]
+__all__ = ["ResourceHandlers", "not_found"]

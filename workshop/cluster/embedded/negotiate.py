@@ -16,7 +16,7 @@ from .errors import status_body
 from .protobuf import PROTOBUF, encode, message_for
 
 if TYPE_CHECKING:
-    from .rest import Request, Response
+    from .exchange import Request, Response
 
 JSON = "application/json"
 YAML = "application/yaml"

@@ -13,11 +13,12 @@ import kubernetes.client.models as models
 
 from engine.patch import list_strategy
 
+from .builtin_fields import DICT_TYPE, LIST_TYPE, walk_model
 from .errors import ApiError, bad_request, resource_not_found
 from .resources import Registry, ResourceInfo
 
 if TYPE_CHECKING:
-    from .rest import Request, Response
+    from .exchange import Request, Response
 
 Obj = dict[str, Any]
 
@@ -27,8 +28,6 @@ _PRIMITIVES: dict[str, Obj] = {
     "bool": {"type": "boolean"}, "datetime": {"type": "string", "format": "date-time"},
     "date": {"type": "string", "format": "date"}, "bytearray": {"type": "string", "format": "byte"},
 }
-_LIST = re.compile(r"^List\[(.+)\]$")
-_DICT = re.compile(r"^Dict\[str, (.+)\]$")
 
 
 def _schema_name(cls_name: str) -> str:
@@ -42,24 +41,15 @@ def _ref(name: str) -> Obj:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-@functools.cache
-def model_fields(cls_name: str) -> dict[str, str] | None:
-    """JSON field name → client type string for a model class (None if the class does not exist)."""
-    cls = getattr(models, cls_name, None)
-    if cls is None or not hasattr(cls, "openapi_types"):
-        return None
-    return {cls.attribute_map[attr]: type_ for attr, type_ in cls.openapi_types.items()}
-
-
 def _type_schema(type_: str, out: dict[str, Obj]) -> Obj:
     if type_ in _PRIMITIVES:
         return dict(_PRIMITIVES[type_])
     if type_ == "object":
         return {"x-kubernetes-preserve-unknown-fields": True}
-    m = _LIST.match(type_)
+    m = LIST_TYPE.match(type_)
     if m:
         return {"type": "array", "items": _type_schema(m.group(1), out)}
-    m = _DICT.match(type_)
+    m = DICT_TYPE.match(type_)
     if m:
         return {"type": "object", "additionalProperties": _type_schema(m.group(1), out)}
     _collect(type_, out)
@@ -249,7 +239,7 @@ class OpenAPI:
         return doc
 
     def serve(self, parts: list[str], req: Request) -> Response:
-        from .rest import Response
+        from .exchange import Response
 
         if parts == ["v3"]:
             return Response(200, self.index())
@@ -273,7 +263,7 @@ class OpenAPI:
 
             return for_info(info).unknown_fields(obj, prune)
         if info.model:
-            _walk_model(obj, info.model, "", found, prune)
+            walk_model(obj, info.model, "", found, prune)
         return found
 
     def check_fields(self, info: ResourceInfo, obj: Any, mode: str | None, *, apply: bool = False) -> list[
@@ -300,40 +290,3 @@ class OpenAPI:
             raise bad_request(f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
                               f"strict decoding error: {detail}")
         return [("Warning", f'299 - "unknown field \\"{u}\\""') for u in unknown]
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _walk_type(value: Any, type_: str, path: str, found: list[str], prune: bool) -> None:
-    if type_ in _PRIMITIVES or type_ == "object" or value is None:
-        return
-    m = _LIST.match(type_)
-    if m:
-        if isinstance(value, list):
-            for i, item in enumerate(value):
-                _walk_type(item, m.group(1), f"{path}[{i}]", found, prune)
-        return
-    m = _DICT.match(type_)
-    if m:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                _walk_type(v, m.group(1), _join(path, k), found, prune)
-        return
-    if isinstance(value, dict):
-        _walk_model(value, type_, path, found, prune)
-
-
-def _walk_model(obj: Obj, cls_name: str, path: str, found: list[str], prune: bool) -> None:
-    fields = model_fields(cls_name)
-    if fields is None:
-        return
-    for key in list(obj):
-        type_ = fields.get(key)
-        if type_ is None:
-            found.append(_join(path, key))
-            if prune:
-                del obj[key]
-            continue
-        _walk_type(obj[key], type_, _join(path, key), found, prune)

@@ -8,9 +8,7 @@ from engine.patch import PatchError, apply_json_patch, apply_merge_patch, apply_
 
 from . import typecheck
 from .errors import ApiError, bad_request, invalid, unsupported_media_type
-from .objects import clone
-from .resources import ResourceInfo
-from .rest import (
+from .exchange import (
     APPLY_PATCH,
     JSON_PATCH,
     MERGE_PATCH,
@@ -19,7 +17,11 @@ from .rest import (
     Response,
     Target,
     decode_body,
+    dry_run,
+    field_manager,
 )
+from .objects import clone
+from .resources import ResourceInfo
 
 if TYPE_CHECKING:
     from .handlers import ResourceHandlers
@@ -65,8 +67,6 @@ def apply_patch_body(req: Request, live: Obj, info: ResourceInfo, *, scale: bool
 
 
 def patch(h: ResourceHandlers, req: Request, t: Target) -> Response:
-    from .handlers import dry_run, field_manager
-
     info, store = t.info, h.store
     dry = dry_run(req)
     if req.content_type == APPLY_PATCH:

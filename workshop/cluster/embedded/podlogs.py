@@ -12,7 +12,7 @@ from .errors import bad_request, method_not_allowed
 from .simulate.logs import instance_start, output
 
 if TYPE_CHECKING:
-    from .rest import Request, Response, Target
+    from .exchange import Request, Response, Target
     from .store import Store
 
 FOLLOW_TICK = 0.5
@@ -66,7 +66,7 @@ def _format(stamp: datetime, line: str, timestamps: bool) -> bytes:
 
 def serve(store: Store, req: Request, t: Target) -> Response:
     """The log of one container of a pod."""
-    from .rest import Response
+    from .exchange import Response
 
     if req.method != "GET":
         raise method_not_allowed()

@@ -10,7 +10,8 @@ import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .rest import ApiServer, Request, Response
+from .exchange import Request, Response
+from .rest import ApiServer
 from .transport import (
     BODY_TIMEOUT,
     IDLE_TIMEOUT,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from .errors import ApiError, bad_request, method_not_allowed
 
 if TYPE_CHECKING:
-    from .rest import Request, Response, Target
+    from .exchange import Request, Response, Target
     from .store import Store
 
 SUBRESOURCES = ("exec", "attach", "portforward")

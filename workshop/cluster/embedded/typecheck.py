@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .builtin_fields import DICT_TYPE, LIST_TYPE, model_fields
 from .errors import ApiError, bad_request
-from .openapi import model_fields
 from .resources import ResourceInfo
 
 Obj = dict[str, Any]
@@ -28,8 +28,6 @@ QUANTITY_MAPS = frozenset({"limits", "requests", "capacity", "allocatable", "har
                            "defaultRequest", "max", "min", "maxLimitRequestRatio"})
 QUANTITY_FIELDS = frozenset({"sizeLimit", "averageValue", "value", "storage"})
 
-_LIST = re.compile(r"^List\[(.+)\]$")
-_DICT = re.compile(r"^Dict\[str, (.+)\]$")
 _MODEL = re.compile(r"^(?:[A-Z][a-z]+)?(V\d+(?:alpha\d+|beta\d+)?)([A-Z]\w*)$")
 _MAX_DEPTH = 200
 
@@ -59,10 +57,10 @@ def _go_type(type_: str, key: str = "") -> str:
         return "v1.Time"
     if type_ == "bytes":
         return "[]uint8"
-    m = _LIST.match(type_)
+    m = LIST_TYPE.match(type_)
     if m:
         return "[]" + _go_type(m.group(1), key)
-    m = _DICT.match(type_)
+    m = DICT_TYPE.match(type_)
     if m:
         return "map[string]" + ("resource.Quantity" if key in QUANTITY_MAPS else _go_type(m.group(1)))
     m = _MODEL.match(type_)
@@ -114,14 +112,14 @@ def _check_value(value: Any, type_: str, struct: str, path: str, key: str, depth
             if isinstance(value, float) or not low <= value <= high:
                 raise TypeMismatch(f"number {_number_text(value)}", struct, path, go)
         return
-    m = _LIST.match(type_)
+    m = LIST_TYPE.match(type_)
     if m:
         if not isinstance(value, list):
             raise TypeMismatch(_json_kind(value), struct, path, go)
         for item in value:
             _check_value(item, m.group(1), struct, path, key, depth + 1)
         return
-    m = _DICT.match(type_)
+    m = DICT_TYPE.match(type_)
     if m:
         if not isinstance(value, dict):
             raise TypeMismatch(_json_kind(value), struct, path, go)

@@ -7,7 +7,7 @@ import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..rest import Request, Target
+    from ..exchange import Request, Target
 
 
 def stamps(t: Target, req: Request) -> bool:
@@ -17,7 +17,7 @@ def stamps(t: Target, req: Request) -> bool:
 
 def stamp_requestor(req: Request) -> None:
     """Rewrite a CSR create body with the requesting user in spec (the body is re-sent to the handler as JSON)."""
-    from ..rest import decode_body
+    from ..exchange import decode_body
 
     body = decode_body(req)
     if not isinstance(body, dict) or not isinstance(body.get("spec"), dict) or req.user is None:

@@ -21,7 +21,7 @@ from .users import (
 )
 
 if TYPE_CHECKING:
-    from ..rest import Request
+    from ..exchange import Request
     from ..store import Store
     from ..tls import LabPKI
 

@@ -14,7 +14,7 @@ from .tokens import DEFAULT_AUDIENCES, DEFAULT_EXPIRATION, MAX_EXPIRATION, MIN_E
 from .users import UserInfo
 
 if TYPE_CHECKING:
-    from ..rest import Request, Response, Target
+    from ..exchange import Request, Response, Target
 
 Obj = dict[str, Any]
 AUTHZ = "authorization.k8s.io"
@@ -34,7 +34,7 @@ def handles(t: Target) -> bool:
 
 
 def serve(gate: AuthGate, req: Request, t: Target) -> Response:
-    from ..rest import Response, decode_body
+    from ..exchange import Response, decode_body
 
     if req.method != "POST" or (t.name is not None and t.subresource != "token"):
         raise method_not_allowed()

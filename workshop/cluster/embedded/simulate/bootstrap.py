@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from workshop.cluster.embedded.api import GVR, Obj, ObjectStore, StoreError
-from workshop.cluster.embedded.discovery import SERVER_VERSION
 
 from .common import (
     DEFAULT_CLASS_ANNOTATION,
     ENDPOINTS,
+    KUBERNETES_VERSION,
     NAMESPACES,
     NODE_IP,
     NODE_NAME,
@@ -21,7 +21,6 @@ from .core import Clock, Context
 from .namespaces import NamespaceDefaults
 
 SYSTEM_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
-KUBERNETES_VERSION = SERVER_VERSION["gitVersion"].split("-", 1)[0]  # the node runs what the server reports
 ENDPOINTSLICES = GVR("discovery.k8s.io", "v1", "endpointslices")
 
 _RESOURCES = {"cpu": "2", "ephemeral-storage": "61202244Ki", "hugepages-1Gi": "0", "hugepages-2Mi": "0",

@@ -9,8 +9,12 @@ from typing import Any
 
 from workshop.cluster.embedded.api import GVR, Obj, ObjectStore
 from workshop.cluster.embedded.defaults import NAME_ALPHABET
+from workshop.cluster.embedded.discovery import SERVER_VERSION
 from workshop.cluster.embedded.objects import clone
 from workshop.cluster.embedded.validation import selector_matches
+
+#: the node (kubelet, kube-proxy, control-plane images) runs the version the API server reports
+KUBERNETES_VERSION = SERVER_VERSION["gitVersion"].split("-", 1)[0]
 
 NAMESPACES = GVR("", "v1", "namespaces")
 NODES = GVR("", "v1", "nodes")

@@ -8,8 +8,7 @@ from typing import Any
 
 from workshop.cluster.embedded.api import GVR, Obj, ObjectStore, StoreError
 
-from .bootstrap import KUBERNETES_VERSION
-from .common import NAMESPACES, NODE_IP, NODE_NAME, NODES, SERVICES
+from .common import KUBERNETES_VERSION, NAMESPACES, NODE_IP, NODE_NAME, NODES, SERVICES
 
 PODS = GVR("", "v1", "pods")
 DEPLOYMENTS = GVR("apps", "v1", "deployments")
