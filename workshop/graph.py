@@ -13,7 +13,7 @@ from typing import Any
 
 import graphviz
 
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
 
 READY_COLOURS = {"True": "#2e7d32", "False": "#c62828", "Unknown": "#9e9e9e"}
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from engine.api import conditions
+from engine.jsonobj import Obj
 from engine.manager import Manager, SyncReport
 from workshop.cluster import LabCluster
 from workshop.labfolder import LabStoppedError
@@ -27,7 +28,6 @@ KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
 FLUX_NAMESPACE = "flux-system"
 SOURCE_NAME = "flux-system"
 
-Obj = dict[str, Any]
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Public methods that work on a stopped lab too (everything else says the lab is stopped).

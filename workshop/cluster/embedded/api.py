@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
 
 
 class GVR(NamedTuple):

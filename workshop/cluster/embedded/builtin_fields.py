@@ -9,7 +9,7 @@ from typing import Any
 
 import kubernetes.client.models as models
 
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
 
 PRIMITIVES = frozenset({"str", "int", "float", "bool", "datetime", "date", "bytearray"})
 #: the client's type strings for lists and maps: `List[V1Container]`, `Dict[str, str]`

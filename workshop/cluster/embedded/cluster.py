@@ -21,6 +21,9 @@ from .store import Store
 from .tls import LabPKI
 
 if TYPE_CHECKING:
+    import http.client
+    import ssl
+
     import requests
 
 
@@ -107,6 +110,13 @@ class EmbeddedCluster(LabCluster):
         return f"{'https' if self.pki is not None else 'http'}://127.0.0.1:{self._http.port}"
 
     @property
+    def port_number(self) -> int:
+        """The TCP port the API server listens on."""
+        if self._http is None:
+            raise ClusterError(f"embedded cluster {self.name!r} is not running: call start() first")
+        return self._http.port
+
+    @property
     def store(self) -> Store:
         if self._store is None:
             raise ClusterError(f"embedded cluster {self.name!r} is not running: call start() first")
@@ -160,17 +170,32 @@ class EmbeddedCluster(LabCluster):
         self.workdir.mkdir(parents=True, exist_ok=True)
         write_kubeconfig(self._kubeconfig, self.name, self.url, pki)
 
-    def http_session(self) -> requests.Session:
+    def http_session(self, client_certificate: bool = True) -> requests.Session:
         """A requests Session for raw calls to this cluster: trusts its CA and presents the lab user's
-        certificate when it serves TLS (plain HTTP otherwise)."""
+        certificate when it serves TLS (plain HTTP otherwise). Without the certificate a request is anonymous
+        unless it carries a bearer token."""
         import requests
 
         session = requests.Session()
         if self.pki is not None:
             session.trust_env = False  # else $REQUESTS_CA_BUNDLE would replace the lab CA
             session.verify = str(self.pki.ca_cert)
-            session.cert = (str(self.pki.admin_cert), str(self.pki.admin_key))
+            if client_certificate:
+                session.cert = (str(self.pki.admin_cert), str(self.pki.admin_key))
         return session
+
+    def ssl_context(self, client_certificate: bool = True) -> ssl.SSLContext | None:
+        """The client TLS context for raw sockets, urllib or http.client (None when the cluster serves HTTP)."""
+        return None if self.pki is None else self.pki.client_context(client_certificate)
+
+    def http_connection(self, timeout: float = 10.0, client_certificate: bool = True) -> http.client.HTTPConnection:
+        """An http.client connection to this cluster (HTTPS with the lab CA when it serves TLS)."""
+        import http.client
+
+        if self.pki is None:
+            return http.client.HTTPConnection("127.0.0.1", self.port_number, timeout=timeout)
+        return http.client.HTTPSConnection("127.0.0.1", self.port_number, timeout=timeout,
+                                           context=self.pki.client_context(client_certificate))
 
     def wait_settled(self, timeout: float = 30.0) -> None:
         """Wait until every change has reached the simulation and it has nothing left to do now."""

@@ -9,14 +9,14 @@ import re
 import threading
 from typing import Any
 
+from engine.jsonobj import Obj
+
 from . import cel_rules
 from .crd_node import Node, compile_node
 from .crd_structural import crd_schema_causes
 from .crd_validate import NOT_CHECKED, blocking, validate
 from .resources import ResourceInfo
 from .validation import Cause
-
-Obj = dict[str, Any]
 
 _ROOT_KEYS = ("apiVersion", "kind", "metadata")
 

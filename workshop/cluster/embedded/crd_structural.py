@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from engine.jsonobj import Obj
+
 from . import cel_rules
 from .crd_node import go_regex
 from .crd_validate import invalid_cause
 from .validation import Cause, go_quote, required
 
-Obj = dict[str, Any]
 
 def _rule_repr(rule: Obj) -> str:
     """%#v of an apiextensions.ValidationRule, as the CRD validation prints it."""

@@ -8,10 +8,10 @@ import json
 import math
 from typing import Any
 
+from engine.jsonobj import Obj
+
 from .crd_node import FORMATS, Node
 from .validation import Cause, go_quote, go_value, not_supported, required, too_long
-
-Obj = dict[str, Any]
 
 # ---------------------------------------------------------------- causes worded like field.Error
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from engine.jsonobj import Obj
 
 from .objects import now, rfc3339
-
-Obj = dict[str, Any]
 
 CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
 CRD_GROUP_RESOURCE = ("apiextensions.k8s.io", "customresourcedefinitions")

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from engine.jsonobj import Obj
 
 from .resources import SUB_VERBS, Registry, ResourceInfo
-
-Obj = dict[str, Any]
 
 # Reported as 1.33 so that Flux 2.9's `flux check --pre` (>=1.33.0-0) accepts the lab cluster.
 SERVER_VERSION = {"major": "1", "minor": "33", "gitVersion": "v1.33.4-embedded",

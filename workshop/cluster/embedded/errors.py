@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from engine.jsonobj import Obj
 
 from .api import StoreError
-
-Obj = dict[str, Any]
 
 
 class ApiError(StoreError):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from engine.jsonobj import Obj
 
 from .api import GVR
 from .objects import now, rfc3339
@@ -10,7 +12,6 @@ from .objects import now, rfc3339
 if TYPE_CHECKING:
     from .store import Store
 
-Obj = dict[str, Any]
 EVENTS = GVR("", "v1", "events")
 NODE_NAME = "lab-control-plane"
 

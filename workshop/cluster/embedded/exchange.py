@@ -12,11 +12,11 @@ from urllib.parse import parse_qs, unquote
 
 import yaml
 
+from engine.jsonobj import Obj
+
 from .errors import bad_request, unsupported_media_type
 from .resources import ResourceInfo
 from .selectors import combine, parse_field_selector, parse_label_selector
-
-Obj = dict[str, Any]
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from engine.jsonobj import Obj
 
 from . import patching, tables, typecheck
 from .errors import ApiError, bad_request, method_not_allowed, not_found
@@ -28,7 +30,6 @@ from .watch import WatchStream
 if TYPE_CHECKING:
     from .openapi import OpenAPI
 
-Obj = dict[str, Any]
 
 DEFAULT_WATCH_TIMEOUT = 1800
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import uuid
-from typing import Any
 
+from engine.jsonobj import Obj
 from engine.patch.jsondata import clone as clone
-
-Obj = dict[str, Any]
 
 NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import kubernetes.client.models as models
 
+from engine.jsonobj import Obj
 from engine.patch import list_strategy
 
 from .builtin_fields import DICT_TYPE, LIST_TYPE, walk_model
@@ -20,7 +21,6 @@ from .resources import Registry, ResourceInfo
 if TYPE_CHECKING:
     from .exchange import Request, Response
 
-Obj = dict[str, Any]
 
 _PRIMITIVES: dict[str, Obj] = {
     "str": {"type": "string"}, "int": {"type": "integer", "format": "int64"}, "float": {"type": "number",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from engine.jsonobj import Obj
 from engine.patch import PatchError, apply_json_patch, apply_merge_patch, apply_strategic_merge_patch
 
 from . import typecheck
@@ -26,7 +27,6 @@ from .resources import ResourceInfo
 if TYPE_CHECKING:
     from .handlers import ResourceHandlers
 
-Obj = dict[str, Any]
 
 PATCH_TYPES = (MERGE_PATCH, JSON_PATCH, STRATEGIC_PATCH, APPLY_PATCH)
 

@@ -15,6 +15,8 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from engine.jsonobj import Obj
+
 from .store import Change, Store
 
 log = logging.getLogger(__name__)
@@ -26,7 +28,6 @@ ROTATED_JOURNAL = "journal.1.jsonl"
 DURABILITY = ("every acknowledged write is journaled before its answer (survives kill -9; not fsynced, so a power "
               "cut may lose the last writes)")
 
-Obj = dict[str, Any]
 
 
 class StateError(RuntimeError):

@@ -19,9 +19,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from engine.jsonobj import Obj
+
 from .errors import ApiError, bad_request
 
-Obj = dict[str, Any]
 MAGIC = b"k8s\x00"
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+
+from engine.jsonobj import Obj
 
 from . import discovery
 from .errors import (
@@ -22,7 +23,6 @@ from .exchange import (
 from .objects import clone
 from .store import Store
 
-Obj = dict[str, Any]
 log = logging.getLogger(__name__)
 
 class ApiServer:

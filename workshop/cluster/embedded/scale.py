@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.jsonobj import Obj
+
 from .errors import bad_request, invalid
 from .jsonpath import first
 from .resources import ResourceInfo
-
-Obj = dict[str, Any]
 
 
 def _paths(info: ResourceInfo) -> tuple[str, str, str | None]:

@@ -6,10 +6,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from engine.jsonobj import Obj
+
 from .errors import ApiError, bad_request
 from .views import view_of
 
-Obj = dict[str, Any]
 Predicate = Callable[[Obj], bool]
 
 _KEY = r"(?:[A-Za-z0-9][-A-Za-z0-9_.]*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"

@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.jsonobj import Obj
 from workshop.cluster.embedded.fieldpath import Path, decode_fields_v1, encode_fields_v1, path_string
 from workshop.cluster.embedded.fieldsets import FieldSets, field_sets
 from workshop.cluster.embedded.structured import StructuredMerge, drop_nulls
 
 from .errors import ApiError
 from .objects import clone
-
-Obj = dict[str, Any]
 
 BEFORE_FIRST_APPLY = "before-first-apply"
 SERVER_METADATA = frozenset(

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from engine.jsonobj import Obj
+
 from . import crd_schema, crds, defaults, validation
 from .api import GVR, StoreError, WatchEvent
 from .errors import ApiError, already_exists, bad_request, conflict, expired, forbidden, invalid, not_found
@@ -22,7 +24,6 @@ from .resources import Registry, ResourceInfo
 from .selectors import Predicate, parse_label_selector
 from .views import storage_of, view_of
 
-Obj = dict[str, Any]
 GR = tuple[str, str]
 Key = tuple[str, str]
 

@@ -6,13 +6,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from engine.jsonobj import Obj
+
 from .jsonpath import evaluate
 from .objects import age, parse_time
 from .resources import ResourceInfo
 from .tables_extra import EXTRA_PRINTERS
 from .views import events_to_core
 
-Obj = dict[str, Any]
 Column = tuple[str, str, str, int, str]  # name, type, format, priority, description
 Printer = tuple[list[Column], Callable[[Obj], list[Any]]]
 

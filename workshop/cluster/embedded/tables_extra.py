@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from engine.jsonobj import Obj
+
 from .objects import age
 
-Obj = dict[str, Any]
 Column = tuple[str, str, str, int, str]
 Printer = tuple[list[Column], Callable[[Obj], list[Any]]]
 

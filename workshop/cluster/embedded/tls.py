@@ -75,6 +75,14 @@ class LabPKI:
         ctx.verify_mode = ssl.CERT_OPTIONAL
         return ctx
 
+    def client_context(self, certificate: bool = True) -> ssl.SSLContext:
+        """TLS for a client of the API server: trusts the lab CA only; presents the admin certificate unless told
+        not to (a request that authenticates otherwise, with a bearer token, or not at all)."""
+        ctx = ssl.create_default_context(cafile=str(self.ca_cert))
+        if certificate:
+            ctx.load_cert_chain(self.admin_cert, self.admin_key)
+        return ctx
+
     def kubeconfig_user(self) -> dict[str, str]:
         return {"client-certificate-data": _b64(self.admin_cert.read_bytes()),
                 "client-key-data": _b64(self.admin_key.read_bytes())}

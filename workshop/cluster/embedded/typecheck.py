@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from engine.jsonobj import Obj
+
 from .builtin_fields import DICT_TYPE, LIST_TYPE, model_fields
 from .errors import ApiError, bad_request
 from .resources import ResourceInfo
-
-Obj = dict[str, Any]
 
 INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)

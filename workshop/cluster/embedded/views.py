@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
+
 GR = tuple[str, str]
 
 #: events.k8s.io/v1 field -> core/v1 field; fields not listed (eventTime, series, action, reason, type,

@@ -6,7 +6,8 @@ import json
 import queue
 import time
 from collections.abc import Iterator
-from typing import Any
+
+from engine.jsonobj import Obj
 
 from . import tables
 from .errors import ApiError
@@ -16,7 +17,6 @@ from .store import Change, Store, Watcher
 from .views import storage_of
 from .watch_order import holds_for
 
-Obj = dict[str, Any]
 TICK = 0.5
 BOOKMARK_EVERY = 10.0
 

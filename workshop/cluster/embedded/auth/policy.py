@@ -4,12 +4,11 @@ controller computes it."""
 
 from __future__ import annotations
 
-from typing import Any
+from engine.jsonobj import Obj
 
 from ..errors import ApiError
 from ..selectors import match_labels_selector
 
-Obj = dict[str, Any]
 RBAC = "rbac.authorization.k8s.io"
 READ = ["get", "list", "watch"]
 WRITE = ["create", "delete", "deletecollection", "patch", "update"]

@@ -12,13 +12,14 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from engine.jsonobj import Obj
+
 from .requestinfo import Attributes
 from .users import UserInfo
 
 if TYPE_CHECKING:
     from ..store import Store, Watcher
 
-Obj = dict[str, Any]
 RBAC_GROUP = "rbac.authorization.k8s.io"
 RBAC_RESOURCES = ("roles", "rolebindings", "clusterroles", "clusterrolebindings")
 _CACHE_LIMIT = 2048

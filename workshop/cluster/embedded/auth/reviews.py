@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from engine.jsonobj import Obj
+
 from ..errors import ApiError, bad_request, invalid, method_not_allowed, not_found
 from .gate import AuthGate
 from .requestinfo import Attributes
@@ -16,7 +18,6 @@ from .users import UserInfo
 if TYPE_CHECKING:
     from ..exchange import Request, Response, Target
 
-Obj = dict[str, Any]
 AUTHZ = "authorization.k8s.io"
 AUTHN = "authentication.k8s.io"
 

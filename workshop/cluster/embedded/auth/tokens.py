@@ -15,9 +15,9 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
-Obj = dict[str, Any]
+from engine.jsonobj import Obj
+
 ISSUER = "https://kubernetes.default.svc.cluster.local"
 DEFAULT_AUDIENCES = (ISSUER,)
 DEFAULT_EXPIRATION = 3600
