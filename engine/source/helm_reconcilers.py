@@ -30,7 +30,7 @@ from engine.api.crds_helm import HELM_CHART, HELM_REPOSITORY
 from engine.api.reconcile import Key, PhasedReconciler, ReconcileError, Result, Run
 from engine.api.types_helm import HelmChart, HelmRepository
 from engine.client import ApiError, Client, NoMatchError
-from engine.events import NORMAL, TRACE, WARNING, EventRecorder, Logger
+from engine.events import NORMAL, TRACE, EventRecorder, Logger
 from engine.jsonobj import Obj
 from engine.source.artifact import Storage, StorageError, default_storage_root
 from engine.source.helm_chart import (
@@ -65,6 +65,7 @@ from engine.source.helm_oci import (
     resolve_chart,
     secret_oci_auth,
 )
+from engine.source.stored import check_stored_artifact
 
 BUILD_FAILED = "BuildFailed"
 REVISION_KEY = "source.toolkit.fluxcd.io/revision"
@@ -178,19 +179,9 @@ class HelmRepositoryReconciler(PhasedReconciler[HelmRepositoryRun]):
     def phase_storage(self, run: HelmRepositoryRun) -> Result | None:
         """Garbage-collect old indexes; check the advertised artifact still exists with its digest."""
         repo = HelmRepository(run.obj)
-        artifact = run.status.get("artifact")
-        self.storage.garbage_collect("HelmRepository", repo.namespace, repo.name,
-                                     artifact.get("path") if artifact else None)
-        missing = False
-        if artifact:
-            problem = self.storage.verify(artifact)
-            if problem:
-                if problem == "digest mismatch":
-                    self.event(run, WARNING, reasons.ARTIFACT_VERIFICATION_FAILED,
-                               f"failed to verify integrity of artifact: digest mismatch for '{artifact['path']}'")
-                run.status.pop("artifact", None)
-                run.status.pop("url", None)
-                missing = True
+        missing = check_stored_artifact(self, run, self.storage, "HelmRepository", repo.namespace, repo.name) is not None
+        if missing:
+            run.status.pop("url", None)
         if run.status.get("artifact") is None:
             self.progressing(run, "building artifact" + (": disappeared from storage" if missing else ""))
             c.delete_condition(run.obj, c.ARTIFACT_IN_STORAGE)
@@ -349,19 +340,9 @@ class HelmChartReconciler(PhasedReconciler[HelmChartRun]):
     def phase_storage(self, run: HelmChartRun) -> Result | None:
         """Garbage-collect old charts; check the advertised artifact still exists with its digest."""
         chart = HelmChart(run.obj)
-        artifact = run.status.get("artifact")
-        self.storage.garbage_collect("HelmChart", chart.namespace, chart.name,
-                                     artifact.get("path") if artifact else None)
-        missing = False
-        if artifact:
-            problem = self.storage.verify(artifact)
-            if problem:
-                if problem == "digest mismatch":
-                    self.event(run, WARNING, reasons.ARTIFACT_VERIFICATION_FAILED,
-                               f"failed to verify integrity of artifact: digest mismatch for '{artifact['path']}'")
-                run.status.pop("artifact", None)
-                run.status.pop("url", None)
-                missing = True
+        missing = check_stored_artifact(self, run, self.storage, "HelmChart", chart.namespace, chart.name) is not None
+        if missing:
+            run.status.pop("url", None)
         if run.status.get("artifact") is None:
             self.progressing(run, "building artifact" + (": disappeared from storage" if missing else ""))
             c.delete_condition(run.obj, c.ARTIFACT_IN_STORAGE)

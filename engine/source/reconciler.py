@@ -16,10 +16,11 @@ from engine.api.crds import GIT_REPOSITORY
 from engine.api.reconcile import PhasedReconciler, ReconcileError, Result, Run
 from engine.api.types import GitRepository
 from engine.client import Client
-from engine.events import NORMAL, TRACE, WARNING, EventRecorder, Logger
+from engine.events import NORMAL, TRACE, EventRecorder, Logger
 from engine.source.artifact import Storage, StorageError, archive_tree, default_storage_root
 from engine.source.git import Credentials, GitError, Resolved, checkout, remote_refs, resolve_ref
 from engine.source.ignore import matcher_for
+from engine.source.stored import check_stored_artifact
 from engine.source.verify import verify_source
 
 URL_RE = re.compile(r"^(http|https|ssh|file)://.*$")
@@ -82,20 +83,13 @@ class GitRepositoryReconciler(PhasedReconciler[GitRepositoryRun]):
     def phase_storage(self, run: GitRepositoryRun) -> Result | None:
         """Garbage-collect old artifacts; check the advertised one still exists with its digest."""
         repo = GitRepository(run.obj)
-        artifact = repo.artifact
-        self.storage.garbage_collect("GitRepository", repo.namespace, repo.name,
-                                     artifact.get("path") if artifact else None)
-        if artifact:
-            problem = self.storage.verify(artifact)
-            if problem:
-                run.status.pop("artifact", None)
-                if problem == "digest mismatch":
-                    self.event(run, WARNING, reasons.ARTIFACT_VERIFICATION_FAILED,
-                               f"failed to verify integrity of artifact: digest mismatch for '{artifact['path']}'")
-                self.progressing(run, "building artifact: disappeared from storage")
-                run.did(f"stored artifact {problem}: it will be rebuilt")
-            else:
-                run.did("stored artifact present and verified")
+        had_artifact = bool(repo.artifact)
+        problem = check_stored_artifact(self, run, self.storage, "GitRepository", repo.namespace, repo.name)
+        if problem:
+            self.progressing(run, "building artifact: disappeared from storage")
+            run.did(f"stored artifact {problem}: it will be rebuilt")
+        elif had_artifact:
+            run.did("stored artifact present and verified")
         else:
             self.progressing(run, "building artifact")
             run.did("no artifact yet")
