@@ -25,6 +25,13 @@ def api(embedded_cluster: Any) -> Iterator[Any]:
 
 
 @pytest.fixture
+def http(embedded_cluster: Any) -> Iterator[Any]:
+    """A requests Session for raw calls to the test's cluster (trusts its CA, presents the admin certificate)."""
+    with embedded_cluster.http_session() as session:
+        yield session
+
+
+@pytest.fixture
 def kubectl(embedded_cluster: Any, tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run kubectl against the test's cluster: kubectl("get", "ns", input=..., check=True)."""
     if KUBECTL is None:

@@ -5,40 +5,39 @@ from __future__ import annotations
 import json
 
 import pytest
-import requests
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 
-def test_version_and_discovery(embedded_cluster):
+def test_version_and_discovery(embedded_cluster, http):
     url = embedded_cluster.url
-    version = requests.get(f"{url}/version", timeout=5).json()
+    version = http.get(f"{url}/version", timeout=5).json()
     assert (version["major"], version["minor"]) == ("1", "33")
-    api = requests.get(f"{url}/api", timeout=5).json()
+    api = http.get(f"{url}/api", timeout=5).json()
     assert api["kind"] == "APIVersions" and api["versions"] == ["v1"]
-    groups = {g["name"]: g for g in requests.get(f"{url}/apis", timeout=5).json()["groups"]}
+    groups = {g["name"]: g for g in http.get(f"{url}/apis", timeout=5).json()["groups"]}
     assert groups["apps"]["preferredVersion"]["groupVersion"] == "apps/v1"
     assert "apiextensions.k8s.io" in groups
-    core = requests.get(f"{url}/api/v1", timeout=5).json()
+    core = http.get(f"{url}/api/v1", timeout=5).json()
     by_name = {r["name"]: r for r in core["resources"]}
     assert by_name["configmaps"]["shortNames"] == ["cm"]
     assert by_name["namespaces"]["namespaced"] is False
     assert by_name["pods"]["categories"] == ["all"]
     assert "pods/status" in by_name
-    apps = requests.get(f"{url}/apis/apps/v1", timeout=5).json()
+    apps = http.get(f"{url}/apis/apps/v1", timeout=5).json()
     scale = next(r for r in apps["resources"] if r["name"] == "deployments/scale")
     assert (scale["group"], scale["version"], scale["kind"]) == ("autoscaling", "v1", "Scale")
 
 
-def test_aggregated_discovery_only_when_asked(embedded_cluster):
+def test_aggregated_discovery_only_when_asked(embedded_cluster, http):
     accept = ("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
               "application/json")
-    r = requests.get(f"{embedded_cluster.url}/apis", headers={"Accept": accept}, timeout=5)
+    r = http.get(f"{embedded_cluster.url}/apis", headers={"Accept": accept}, timeout=5)
     assert r.headers["Content-Type"] == "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
     items = {i["metadata"]["name"]: i for i in r.json()["items"]}
     deploy = next(x for x in items["apps"]["versions"][0]["resources"] if x["resource"] == "deployments")
     assert deploy["shortNames"] == ["deploy"] and deploy["scope"] == "Namespaced"
-    plain = requests.get(f"{embedded_cluster.url}/apis", headers={"Accept": "application/json"}, timeout=5)
+    plain = http.get(f"{embedded_cluster.url}/apis", headers={"Accept": "application/json"}, timeout=5)
     assert plain.json()["kind"] == "APIGroupList"
 
 
@@ -83,7 +82,7 @@ def test_configmap_crud_with_typed_client(api):
     assert status["details"] == {"name": "cm1", "kind": "configmaps"}
 
 
-def test_errors_are_status_objects(api, embedded_cluster):
+def test_errors_are_status_objects(api, embedded_cluster, http):
     core = client.CoreV1Api(api)
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="team")))
     with pytest.raises(ApiException) as exc:
@@ -97,22 +96,22 @@ def test_errors_are_status_objects(api, embedded_cluster):
     assert json.loads(exc.value.body)["message"] == 'namespaces "nowhere" not found'
 
     url = embedded_cluster.url
-    r = requests.post(f"{url}/api/v1/namespaces/default/configmaps", data=b"{not json",
-                      headers={"Content-Type": "application/json"}, timeout=5)
+    r = http.post(f"{url}/api/v1/namespaces/default/configmaps", data=b"{not json",
+                  headers={"Content-Type": "application/json"}, timeout=5)
     assert r.status_code == 400 and r.json()["reason"] == "BadRequest" and r.json()["kind"] == "Status"
-    r = requests.post(f"{url}/api/v1/namespaces/default/configmaps", json={"data": {"a": "1"}}, timeout=5)
+    r = http.post(f"{url}/api/v1/namespaces/default/configmaps", json={"data": {"a": "1"}}, timeout=5)
     body = r.json()
     assert r.status_code == 422 and body["reason"] == "Invalid"
     assert body["details"]["causes"][0]["field"] == "metadata.name"
-    r = requests.get(f"{url}/api/v1/namespaces/default/widgets", timeout=5)
+    r = http.get(f"{url}/api/v1/namespaces/default/widgets", timeout=5)
     assert r.status_code == 404 and r.json()["message"] == "the server could not find the requested resource"
-    r = requests.get(f"{url}/api/v1/namespaces/default/configmaps?labelSelector=a%20in%20(", timeout=5)
+    r = http.get(f"{url}/api/v1/namespaces/default/configmaps?labelSelector=a%20in%20(", timeout=5)
     assert r.status_code == 400
 
 
 def test_keepalive_survives_error_with_body(embedded_cluster):
     """An early error must still drain the body, or the next request on the connection breaks."""
-    with requests.Session() as s:
+    with embedded_cluster.http_session() as s:
         url = f"{embedded_cluster.url}/api/v1/namespaces/nowhere/configmaps"
         for _ in range(3):
             r = s.post(url, json={"metadata": {"name": "x"}, "data": {"k": "v" * 1000}}, timeout=5)

@@ -7,8 +7,6 @@ import threading
 import time
 from typing import Any
 
-import requests
-
 from workshop.cluster.embedded.views import core_to_events, events_to_core
 
 CORE = "/api/v1/namespaces/default/events"
@@ -53,7 +51,8 @@ OLD_STYLE: dict[str, Any] = {
 
 
 def _call(cluster: Any, method: str, path: str, body: Any = None, **params: str) -> Any:
-    r = requests.request(method, cluster.url + path, params=params, headers=JSON, timeout=10,
+    with cluster.http_session() as http:
+        r = http.request(method, cluster.url + path, params=params, headers=JSON, timeout=10,
                          data=None if body is None else json.dumps(body))
     assert r.ok, f"{method} {path}: {r.status_code} {r.text}"
     return r.json()
@@ -109,22 +108,22 @@ def test_a_core_event_is_served_by_events_k8s_io(embedded_cluster: Any) -> None:
     assert _call(embedded_cluster, "GET", EVENTS, fieldSelector="regarding.name=web")["items"] == []
 
 
-def test_each_api_takes_only_its_own_field_labels(embedded_cluster: Any) -> None:
+def test_each_api_takes_only_its_own_field_labels(embedded_cluster: Any, http: Any) -> None:
     for path, label in ((EVENTS, "involvedObject.name"), (CORE, "regarding.name"), (EVENTS, "note")):
-        r = requests.get(embedded_cluster.url + path, params={"fieldSelector": f"{label}=x"}, timeout=10)
+        r = http.get(embedded_cluster.url + path, params={"fieldSelector": f"{label}=x"}, timeout=10)
         assert r.status_code == 400
         assert r.json()["message"] == f"field label not supported: {label}"
 
 
-def test_updates_and_deletes_through_one_api_show_in_the_other(embedded_cluster: Any) -> None:
+def test_updates_and_deletes_through_one_api_show_in_the_other(embedded_cluster: Any, http: Any) -> None:
     _call(embedded_cluster, "POST", CORE, OLD_STYLE)
-    patched = requests.patch(embedded_cluster.url + f"{EVENTS}/db.1", data=json.dumps({"note": "pulled again"}),
-                             headers={"Content-Type": "application/merge-patch+json"}, timeout=10)
+    patched = http.patch(embedded_cluster.url + f"{EVENTS}/db.1", data=json.dumps({"note": "pulled again"}),
+                         headers={"Content-Type": "application/merge-patch+json"}, timeout=10)
     assert patched.ok, patched.text
     assert _call(embedded_cluster, "GET", f"{CORE}/db.1")["message"] == "pulled again"
 
     _call(embedded_cluster, "DELETE", f"{CORE}/db.1")
-    assert requests.get(embedded_cluster.url + f"{EVENTS}/db.1", timeout=10).status_code == 404
+    assert http.get(embedded_cluster.url + f"{EVENTS}/db.1", timeout=10).status_code == 404
     assert _call(embedded_cluster, "GET", EVENTS)["items"] == []
 
 
@@ -138,8 +137,9 @@ def test_an_update_through_events_k8s_io_is_owned_in_its_field_names(embedded_cl
 
 
 def _watch(cluster: Any, path: str, seen: list, **params: str) -> None:
-    with requests.get(cluster.url + path, params={"watch": "true", "timeoutSeconds": "2", **params},
-                      stream=True, timeout=10) as r:
+    with cluster.http_session() as http, http.get(
+            cluster.url + path, params={"watch": "true", "timeoutSeconds": "2", **params}, stream=True,
+            timeout=10) as r:
         for line in r.iter_lines():
             if line:
                 event = json.loads(line)
@@ -181,13 +181,13 @@ def test_kubectl_get_events_lists_events_from_both_apis(embedded_cluster: Any, k
     assert [row.split()[1:] for row in new_table[1:]] == [row.split()[1:] for row in table[1:]]
 
 
-def test_server_side_apply_through_events_k8s_io_updates_the_core_event(embedded_cluster: Any) -> None:
+def test_server_side_apply_through_events_k8s_io_updates_the_core_event(embedded_cluster: Any, http: Any) -> None:
     _call(embedded_cluster, "POST", CORE, OLD_STYLE)
     applied = {"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "db.1"},
                "note": "applied note", "action": "Pull"}
-    r = requests.patch(embedded_cluster.url + f"{EVENTS}/db.1", data=json.dumps(applied),
-                       params={"fieldManager": "puller"},
-                       headers={"Content-Type": "application/apply-patch+yaml"}, timeout=10)
+    r = http.patch(embedded_cluster.url + f"{EVENTS}/db.1", data=json.dumps(applied),
+                   params={"fieldManager": "puller"},
+                   headers={"Content-Type": "application/apply-patch+yaml"}, timeout=10)
     assert r.ok, r.text
     core = _call(embedded_cluster, "GET", f"{CORE}/db.1")
     assert (core["message"], core["action"], core["involvedObject"]["name"]) == ("applied note", "Pull", "db-0")

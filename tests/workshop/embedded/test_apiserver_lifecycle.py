@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import requests
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
@@ -146,12 +145,12 @@ def test_namespace_termination_cascades(api, embedded_cluster):
     assert exc.value.status == 404
 
 
-def test_delete_collection_and_preconditions(api, embedded_cluster):
+def test_delete_collection_and_preconditions(api, embedded_cluster, http):
     core = client.CoreV1Api(api)
     for i in range(3):
         core.create_namespaced_config_map("default", {"metadata": {"name": f"c{i}", "labels": {"batch": "1"}}})
-    r = requests.delete(f"{embedded_cluster.url}/api/v1/namespaces/default/configmaps",
-                        params={"labelSelector": "batch=1"}, timeout=5)
+    r = http.delete(f"{embedded_cluster.url}/api/v1/namespaces/default/configmaps",
+                    params={"labelSelector": "batch=1"}, timeout=5)
     assert r.status_code == 200 and r.json()["kind"] == "ConfigMapList"
     assert [i["metadata"]["name"] for i in r.json()["items"]] == ["c0", "c1", "c2"]
     assert not {"c0", "c1", "c2"} & _names(core)
@@ -162,7 +161,7 @@ def test_delete_collection_and_preconditions(api, embedded_cluster):
     assert exc.value.status == 409
 
 
-def test_pagination_with_limit_and_continue(api, embedded_cluster):
+def test_pagination_with_limit_and_continue(api, embedded_cluster, http):
     core = client.CoreV1Api(api)
     for i in range(7):
         core.create_namespaced_config_map("default", {"metadata": {"name": f"page-{i}"}})
@@ -174,8 +173,8 @@ def test_pagination_with_limit_and_continue(api, embedded_cluster):
         if not token:
             break
     assert names == sorted(names) and len(names) == 8  # plus kube-root-ca.crt
-    r = requests.get(f"{embedded_cluster.url}/api/v1/configmaps", params={"limit": "1", "continue": "%%%"},
-                     timeout=5)
+    r = http.get(f"{embedded_cluster.url}/api/v1/configmaps", params={"limit": "1", "continue": "%%%"},
+                 timeout=5)
     assert r.status_code == 400
 
 

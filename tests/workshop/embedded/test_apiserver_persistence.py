@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-import requests
 import yaml
 from kubernetes import client
 
 from workshop.cluster.embedded import EmbeddedCluster
+
+from .kubeconfig_http import kubeconfig_session
 
 
 def test_state_survives_restart(tmp_path):
@@ -51,9 +53,11 @@ def test_module_runs_in_foreground(tmp_path):
                             stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
-        assert "serving http://127.0.0.1:" in line, proc.stderr.read() if proc.poll() is not None else line
-        url = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
-        assert requests.get(f"{url}/version", timeout=5).json()["minor"] == "33"
+        assert re.search(r"serving https?://127\.0\.0\.1:", line), (
+            proc.stderr.read() if proc.poll() is not None else line)
+        http, url = kubeconfig_session(kubeconfig, tmp_path / "client")
+        with http:
+            assert http.get(f"{url}/version", timeout=5).json()["minor"] == "33"
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import requests
-
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
 
 
 def _table(cluster, path: str) -> dict:
-    r = requests.get(f"{cluster.url}{path}", headers={"Accept": TABLE}, timeout=5)
+    with cluster.http_session() as http:
+        r = http.get(f"{cluster.url}{path}", headers={"Accept": TABLE}, timeout=5)
     assert r.status_code == 200 and r.headers["Content-Type"].startswith("application/json;as=Table")
     return r.json()
 

@@ -7,7 +7,6 @@ import threading
 import time
 
 import pytest
-import requests
 from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
@@ -65,12 +64,12 @@ def test_watch_from_a_compacted_version_is_410(api, embedded_cluster):
     assert exc.value.status == 410
 
 
-def test_raw_watch_protocol_bookmarks_and_initial_events(embedded_cluster):
+def test_raw_watch_protocol_bookmarks_and_initial_events(embedded_cluster, http):
     url = f"{embedded_cluster.url}/api/v1/namespaces/default/configmaps"
-    requests.post(url, json=_cm("raw"), timeout=5)
-    r = requests.get(url, params={"watch": "true", "sendInitialEvents": "true", "allowWatchBookmarks": "true",
-                                  "resourceVersionMatch": "NotOlderThan", "timeoutSeconds": "1"},
-                     stream=True, timeout=5)
+    http.post(url, json=_cm("raw"), timeout=5)
+    r = http.get(url, params={"watch": "true", "sendInitialEvents": "true", "allowWatchBookmarks": "true",
+                              "resourceVersionMatch": "NotOlderThan", "timeoutSeconds": "1"},
+                 stream=True, timeout=5)
     assert r.headers["Transfer-Encoding"] == "chunked"
     lines = [json.loads(line) for line in r.iter_lines() if line]
     types = [e["type"] for e in lines]
@@ -79,11 +78,11 @@ def test_raw_watch_protocol_bookmarks_and_initial_events(embedded_cluster):
     assert {e["object"]["metadata"]["name"] for e in lines if e["type"] == "ADDED"} >= {"raw", "kube-root-ca.crt"}
 
 
-def test_watch_ends_when_client_disconnects(embedded_cluster):
+def test_watch_ends_when_client_disconnects(embedded_cluster, http):
     store = embedded_cluster.store
     before = len(store._watchers)
-    r = requests.get(f"{embedded_cluster.url}/api/v1/namespaces?watch=1&timeoutSeconds=300", stream=True,
-                     timeout=5)
+    r = http.get(f"{embedded_cluster.url}/api/v1/namespaces?watch=1&timeoutSeconds=300", stream=True,
+                 timeout=5)
     lines = r.iter_lines()  # kept: a dropped, half-read iterator closes the connection
     next(lines)
     assert len(store._watchers) == before + 1
@@ -94,10 +93,10 @@ def test_watch_ends_when_client_disconnects(embedded_cluster):
     assert len(store._watchers) == before
 
 
-def test_table_watch_events(embedded_cluster):
+def test_table_watch_events(embedded_cluster, http):
     accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
-    r = requests.get(f"{embedded_cluster.url}/api/v1/namespaces", params={"watch": "1", "timeoutSeconds": "1"},
-                     headers={"Accept": accept}, stream=True, timeout=5)
+    r = http.get(f"{embedded_cluster.url}/api/v1/namespaces", params={"watch": "1", "timeoutSeconds": "1"},
+                 headers={"Accept": accept}, stream=True, timeout=5)
     events = [json.loads(line) for line in r.iter_lines() if line]
     assert events[0]["object"]["kind"] == "Table"
     assert [c["name"] for c in events[0]["object"]["columnDefinitions"]] == ["Name", "Status", "Age"]

@@ -16,11 +16,11 @@ CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
 
 
 @pytest.fixture
-def url(embedded_cluster: Any) -> str:
+def url(embedded_cluster: Any, http: Any) -> str:
     for crd in crd_manifests():
         if crd["metadata"]["name"] in ("gitrepositories.source.toolkit.fluxcd.io",
                                        "kustomizations.kustomize.toolkit.fluxcd.io"):
-            r = requests.post(embedded_cluster.url + CRDS, json=crd, timeout=5)
+            r = http.post(embedded_cluster.url + CRDS, json=crd, timeout=5)
             assert r.status_code in (201, 409), r.text
     return str(embedded_cluster.url)
 
@@ -30,8 +30,8 @@ def gitrepo(name: str = "x", **spec: Any) -> dict[str, Any]:
             "spec": {"url": "https://github.com/org/repo", "interval": "1m", **spec}}
 
 
-def test_pattern_violation_is_422_with_the_real_wording(url: str) -> None:
-    r = requests.post(url + GITREPOS, json=gitrepo(url="git@github.com:org/repo"), timeout=5)
+def test_pattern_violation_is_422_with_the_real_wording(url: str, http: Any) -> None:
+    r = http.post(url + GITREPOS, json=gitrepo(url="git@github.com:org/repo"), timeout=5)
     assert r.status_code == 422
     body = r.json()
     assert body["reason"] == "Invalid"
@@ -42,13 +42,13 @@ def test_pattern_violation_is_422_with_the_real_wording(url: str) -> None:
                                "causes": [{"reason": "FieldValueInvalid", "field": "spec.url",
                                            "message": 'Invalid value: "git@github.com:org/repo": spec.url in body '
                                                       "should match '^(http|https|ssh|file)://.*$'"}]}
-    assert requests.get(f"{url}{GITREPOS}/x", timeout=5).status_code == 404
+    assert http.get(f"{url}{GITREPOS}/x", timeout=5).status_code == 404
 
 
-def test_several_causes_required_type_and_enum(url: str) -> None:
+def test_several_causes_required_type_and_enum(url: str, http: Any) -> None:
     ks = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": {"name": "k"},
           "spec": {"interval": 5, "sourceRef": {"kind": "Git", "name": "x"}}}
-    r = requests.post(url + KUSTOMIZATIONS, json=ks, timeout=5)
+    r = http.post(url + KUSTOMIZATIONS, json=ks, timeout=5)
     assert r.status_code == 422
     causes = {(c["field"], c["reason"], c["message"]) for c in r.json()["details"]["causes"]}
     assert causes == {
@@ -62,41 +62,41 @@ def test_several_causes_required_type_and_enum(url: str) -> None:
     assert r.json()["message"].startswith('Kustomization.kustomize.toolkit.fluxcd.io "k" is invalid: [')
 
 
-def test_defaults_are_applied_on_create_and_nested(url: str) -> None:
+def test_defaults_are_applied_on_create_and_nested(url: str, http: Any) -> None:
     body = gitrepo(verify={"secretRef": {"name": "keys"}}, ref={"branch": "main"})
-    r = requests.post(url + GITREPOS, json=body, timeout=5)
+    r = http.post(url + GITREPOS, json=body, timeout=5)
     assert r.status_code == 201, r.text
     spec = r.json()["spec"]
     assert spec["timeout"] == "60s" and spec["verify"] == {"mode": "HEAD", "secretRef": {"name": "keys"}}
     ks = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": {"name": "k"},
           "spec": {"interval": "1m", "prune": True, "sourceRef": {"kind": "GitRepository", "name": "x"},
                    "postBuild": {"substituteFrom": [{"kind": "ConfigMap", "name": "vars"}]}}}
-    created = requests.post(url + KUSTOMIZATIONS, json=ks, timeout=5).json()
+    created = http.post(url + KUSTOMIZATIONS, json=ks, timeout=5).json()
     assert created["spec"]["force"] is False
     assert created["spec"]["postBuild"]["substituteFrom"] == [{"kind": "ConfigMap", "name": "vars",
                                                                "optional": False}]
 
 
-def test_update_and_patches_are_validated_and_change_nothing(url: str) -> None:
-    created = requests.post(url + GITREPOS, json=gitrepo(), timeout=5).json()
+def test_update_and_patches_are_validated_and_change_nothing(url: str, http: Any) -> None:
+    created = http.post(url + GITREPOS, json=gitrepo(), timeout=5).json()
     rv = created["metadata"]["resourceVersion"]
-    merge = requests.patch(f"{url}{GITREPOS}/x", json={"spec": {"interval": "1 minute"}},
-                           headers={"Content-Type": "application/merge-patch+json"}, timeout=5)
+    merge = http.patch(f"{url}{GITREPOS}/x", json={"spec": {"interval": "1 minute"}},
+                       headers={"Content-Type": "application/merge-patch+json"}, timeout=5)
     assert merge.status_code == 422
     assert merge.json()["details"]["causes"][0]["field"] == "spec.interval"
-    apply = requests.patch(f"{url}{GITREPOS}/x?fieldManager=me&force=true",
-                           data='{"apiVersion":"source.toolkit.fluxcd.io/v1","kind":"GitRepository",'
-                                '"metadata":{"name":"x"},"spec":{"url":"ftp://x","interval":"1m"}}',
-                           headers={"Content-Type": "application/apply-patch+yaml"}, timeout=5)
+    apply = http.patch(f"{url}{GITREPOS}/x?fieldManager=me&force=true",
+                       data='{"apiVersion":"source.toolkit.fluxcd.io/v1","kind":"GitRepository",'
+                            '"metadata":{"name":"x"},"spec":{"url":"ftp://x","interval":"1m"}}',
+                       headers={"Content-Type": "application/apply-patch+yaml"}, timeout=5)
     assert apply.status_code == 422 and "spec.url in body should match" in apply.json()["message"]
     put = {**created, "spec": {**created["spec"], "timeout": "forever"}}
-    assert requests.put(f"{url}{GITREPOS}/x", json=put, timeout=5).status_code == 422
-    assert requests.get(f"{url}{GITREPOS}/x", timeout=5).json()["metadata"]["resourceVersion"] == rv
+    assert http.put(f"{url}{GITREPOS}/x", json=put, timeout=5).status_code == 422
+    assert http.get(f"{url}{GITREPOS}/x", timeout=5).json()["metadata"]["resourceVersion"] == rv
 
 
-def test_null_values_are_dropped_or_defaulted_and_unknown_fields_pruned(url: str) -> None:
+def test_null_values_are_dropped_or_defaulted_and_unknown_fields_pruned(url: str, http: Any) -> None:
     body = gitrepo(timeout=None, suspend=None, bogus=1)
-    r = requests.post(url + GITREPOS, json=body, timeout=5)
+    r = http.post(url + GITREPOS, json=body, timeout=5)
     assert r.status_code == 201, r.text
     spec = r.json()["spec"]
     assert spec["timeout"] == "60s" and "suspend" not in spec and "bogus" not in spec
@@ -140,11 +140,11 @@ WIDGET_SCHEMA = {"type": "object", "properties": {
 
 
 @pytest.fixture
-def widgets(embedded_cluster: Any) -> str:
+def widgets(embedded_cluster: Any, http: Any) -> str:
     versions = [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": WIDGET_SCHEMA}},
                 {"name": "v1beta1", "served": True, "storage": False, "deprecated": True,
                  "schema": {"openAPIV3Schema": WIDGET_SCHEMA}}]
-    r = requests.post(embedded_cluster.url + CRDS, json=_custom_crd(versions), timeout=5)
+    r = http.post(embedded_cluster.url + CRDS, json=_custom_crd(versions), timeout=5)
     assert r.status_code == 201, r.text
     return f"{embedded_cluster.url}/apis/example.com/v1/namespaces/default/widgets"
 
@@ -159,25 +159,25 @@ def _causes(r: requests.Response) -> list[tuple[str, str]]:
     return sorted((c["field"], c["message"]) for c in r.json()["details"]["causes"])
 
 
-def test_cel_rules_with_message_field_path_and_reason(widgets: str) -> None:
-    r = requests.post(widgets, json=widget(minReplicas=5), timeout=5)
+def test_cel_rules_with_message_field_path_and_reason(widgets: str, http: Any) -> None:
+    r = http.post(widgets, json=widget(minReplicas=5), timeout=5)
     assert _causes(r) == [("spec", 'Invalid value: "object": minReplicas must not exceed maxReplicas')]
     assert r.json()["message"] == ('Widget.example.com "w" is invalid: spec: Invalid value: "object": '
                                    "minReplicas must not exceed maxReplicas")
-    r = requests.post(widgets, json=widget(mode="off"), timeout=5)
+    r = http.post(widgets, json=widget(mode="off"), timeout=5)
     assert r.json()["details"]["causes"] == [{"reason": "FieldValueForbidden", "field": "spec.mode",
                                               "message": "Forbidden: mode off needs maxReplicas 0"}]
 
 
-def test_transition_rule_runs_on_update_only(widgets: str) -> None:
-    assert requests.post(widgets, json=widget(mode="on"), timeout=5).status_code == 201
-    r = requests.patch(f"{widgets}/w", json={"spec": {"mode": "auto"}},
-                       headers={"Content-Type": "application/merge-patch+json"}, timeout=5)
+def test_transition_rule_runs_on_update_only(widgets: str, http: Any) -> None:
+    assert http.post(widgets, json=widget(mode="on"), timeout=5).status_code == 201
+    r = http.patch(f"{widgets}/w", json={"spec": {"mode": "auto"}},
+                   headers={"Content-Type": "application/merge-patch+json"}, timeout=5)
     assert _causes(r) == [("spec.mode", 'Invalid value: "string": mode is immutable')]
 
 
-def test_cel_rules_wait_for_schema_errors(widgets: str) -> None:
-    r = requests.post(widgets, json=widget(minReplicas="five"), timeout=5)
+def test_cel_rules_wait_for_schema_errors(widgets: str, http: Any) -> None:
+    r = http.post(widgets, json=widget(minReplicas="five"), timeout=5)
     assert _causes(r) == [
         ("<nil>", 'Invalid value: "null": some validation rules were not checked because the object was invalid; '
                   "correct the existing errors to complete validation"),
@@ -185,9 +185,9 @@ def test_cel_rules_wait_for_schema_errors(widgets: str) -> None:
     ]
 
 
-def test_ranges_lengths_counts_formats_and_int_or_string(widgets: str) -> None:
-    r = requests.post(widgets, json=widget(maxReplicas=10, minReplicas=-1, size="abcd", tags=["1.2.3.4", "x", "y"],
-                                           labels={"a": "1", "b": "2"}, port=True), timeout=5)
+def test_ranges_lengths_counts_formats_and_int_or_string(widgets: str, http: Any) -> None:
+    r = http.post(widgets, json=widget(maxReplicas=10, minReplicas=-1, size="abcd", tags=["1.2.3.4", "x", "y"],
+                                       labels={"a": "1", "b": "2"}, port=True), timeout=5)
     assert _causes(r) == [
         ("<nil>", 'Invalid value: "null": some validation rules were not checked because the object was invalid; '
                   "correct the existing errors to complete validation"),
@@ -200,58 +200,58 @@ def test_ranges_lengths_counts_formats_and_int_or_string(widgets: str) -> None:
         ("spec.tags[1]", 'Invalid value: "x": spec.tags[1] in body must be of type ipv4: "x"'),
         ("spec.tags[2]", 'Invalid value: "y": spec.tags[2] in body must be of type ipv4: "y"'),
     ]
-    r = requests.post(widgets, json=widget(size="a"), timeout=5)
+    r = http.post(widgets, json=widget(size="a"), timeout=5)
     assert _causes(r) == [("spec.size", 'Invalid value: "a": spec.size in body should be at least 2 chars long')]
-    ok = requests.post(widgets, json=widget(port="http", note=None, extra={"any": {"thing": 1}}), timeout=5)
+    ok = http.post(widgets, json=widget(port="http", note=None, extra={"any": {"thing": 1}}), timeout=5)
     assert ok.status_code == 201, ok.text
     spec = ok.json()["spec"]
     assert spec["port"] == "http" and spec["note"] is None and spec["extra"] == {"any": {"thing": 1}}
     assert spec["minReplicas"] == 1
 
 
-def test_embedded_resource_needs_apiversion_and_kind_and_keeps_metadata(widgets: str) -> None:
-    r = requests.post(widgets, json=widget(template={"metadata": {"name": "t"}}), timeout=5)
+def test_embedded_resource_needs_apiversion_and_kind_and_keeps_metadata(widgets: str, http: Any) -> None:
+    r = http.post(widgets, json=widget(template={"metadata": {"name": "t"}}), timeout=5)
     assert _causes(r) == [
         ("<nil>", 'Invalid value: "null": some validation rules were not checked because the object was invalid; '
                   "correct the existing errors to complete validation"),
         ("spec.template.apiVersion", "Required value: must not be empty"),
         ("spec.template.kind", "Required value: must not be empty")]
     template = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "t", "bogus": 1}, "data": {"a": "b"}}
-    ok = requests.post(widgets, json=widget(template=template), timeout=5)
+    ok = http.post(widgets, json=widget(template=template), timeout=5)
     assert ok.status_code == 201, ok.text
     assert ok.json()["spec"]["template"] == {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "t"},
                                              "data": {"a": "b"}}
 
 
-def test_every_served_version_is_served_and_deprecated_ones_warn(widgets: str) -> None:
+def test_every_served_version_is_served_and_deprecated_ones_warn(widgets: str, http: Any) -> None:
     beta = widgets.replace("/v1/", "/v1beta1/")
-    r = requests.post(beta, json={**widget(), "apiVersion": "example.com/v1beta1"}, timeout=5)
+    r = http.post(beta, json={**widget(), "apiVersion": "example.com/v1beta1"}, timeout=5)
     assert r.status_code == 201, r.text
     assert r.headers["Warning"] == '299 - "example.com/v1beta1 Widget is deprecated; use example.com/v1 Widget"'
     assert r.json()["apiVersion"] == "example.com/v1beta1"
-    got = requests.get(f"{widgets}/w", timeout=5)
+    got = http.get(f"{widgets}/w", timeout=5)
     assert got.json()["apiVersion"] == "example.com/v1" and "Warning" not in got.headers
-    assert requests.get(beta, timeout=5).headers["Warning"].startswith('299 - "example.com/v1beta1 Widget')
+    assert http.get(beta, timeout=5).headers["Warning"].startswith('299 - "example.com/v1beta1 Widget')
 
 
-def test_schema_change_on_crd_update_takes_effect(embedded_cluster: Any, widgets: str) -> None:
-    assert requests.post(widgets, json=widget(size="abcdef"), timeout=5).status_code == 422
-    crd = requests.get(f"{embedded_cluster.url}{CRDS}/widgets.example.com", timeout=5).json()
+def test_schema_change_on_crd_update_takes_effect(embedded_cluster: Any, http: Any, widgets: str) -> None:
+    assert http.post(widgets, json=widget(size="abcdef"), timeout=5).status_code == 422
+    crd = http.get(f"{embedded_cluster.url}{CRDS}/widgets.example.com", timeout=5).json()
     for v in crd["spec"]["versions"]:
         v["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["size"]["maxLength"] = 10
-    assert requests.put(f"{embedded_cluster.url}{CRDS}/widgets.example.com", json=crd, timeout=5).status_code == 200
-    assert requests.post(widgets, json=widget(size="abcdef"), timeout=5).status_code == 201
+    assert http.put(f"{embedded_cluster.url}{CRDS}/widgets.example.com", json=crd, timeout=5).status_code == 200
+    assert http.post(widgets, json=widget(size="abcdef"), timeout=5).status_code == 201
 
 
-def test_root_metadata_schema_narrows_the_name(widgets: str) -> None:
-    r = requests.post(widgets, json={**widget(), "metadata": {"name": "much-too-long"}}, timeout=5)
+def test_root_metadata_schema_narrows_the_name(widgets: str, http: Any) -> None:
+    r = http.post(widgets, json={**widget(), "metadata": {"name": "much-too-long"}}, timeout=5)
     assert _causes(r)[1:] == [("metadata.name", "Too long: may not be more than 8 bytes")]  # [0]: CEL not run
 
 
-def test_list_type_set_and_map_refuse_duplicates(widgets: str) -> None:
-    r = requests.post(widgets, json=widget(hosts=["a", "b", "a", "a"],
-                                           ports=[{"name": "http", "port": 80}, {"name": "http", "port": 81}]),
-                      timeout=5)
+def test_list_type_set_and_map_refuse_duplicates(widgets: str, http: Any) -> None:
+    r = http.post(widgets, json=widget(hosts=["a", "b", "a", "a"],
+                                       ports=[{"name": "http", "port": 80}, {"name": "http", "port": 81}]),
+                  timeout=5)
     assert r.json()["details"]["causes"] == [
         {"reason": "FieldValueDuplicate", "message": 'Duplicate value: "a"', "field": "spec.hosts[2]"},
         {"reason": "FieldValueDuplicate", "message": 'Duplicate value: map[string]interface {}{"name":"http"}',
@@ -259,7 +259,7 @@ def test_list_type_set_and_map_refuse_duplicates(widgets: str) -> None:
     ]
 
 
-def test_kubernetes_cel_library_functions_and_eval_errors(embedded_cluster: Any) -> None:
+def test_kubernetes_cel_library_functions_and_eval_errors(embedded_cluster: Any, http: Any) -> None:
     schema = {"type": "object", "properties": {"spec": {
         "type": "object", "x-kubernetes-preserve-unknown-fields": True,
         "x-kubernetes-validations": [
@@ -269,23 +269,23 @@ def test_kubernetes_cel_library_functions_and_eval_errors(embedded_cluster: Any)
             {"rule": "self.missing.x == 1"},
         ]}}}
     crd = _custom_crd([{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": schema}}])
-    assert requests.post(embedded_cluster.url + CRDS, json=crd, timeout=5).status_code == 201
+    assert http.post(embedded_cluster.url + CRDS, json=crd, timeout=5).status_code == 201
     url = f"{embedded_cluster.url}/apis/example.com/v1/namespaces/default/widgets"
     body = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
             "spec": {"name": "Web", "parts": ["a", "b"], "sizes": [2, 1]}}
-    assert _causes(requests.post(url, json=body, timeout=5)) == [
+    assert _causes(http.post(url, json=body, timeout=5)) == [
         ("spec", 'Invalid value: "object": name must be lower case'),
         ("spec", 'Invalid value: "object": no such key: missing evaluating rule: self.missing.x == 1'),
         ("spec", 'Invalid value: "object": the 2 sizes are not sorted'),
     ]
 
 
-def test_crd_with_a_non_structural_schema_or_a_broken_rule_is_refused(embedded_cluster: Any) -> None:
+def test_crd_with_a_non_structural_schema_or_a_broken_rule_is_refused(embedded_cluster: Any, http: Any) -> None:
     schema = {"type": "object", "properties": {"spec": {
         "properties": {"list": {"type": "array"}, "name": {"type": "string", "pattern": "("}},
         "x-kubernetes-validations": [{"rule": "self.x >"}]}}}
     crd = _custom_crd([{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": schema}}])
-    r = requests.post(embedded_cluster.url + CRDS, json=crd, timeout=5)
+    r = http.post(embedded_cluster.url + CRDS, json=crd, timeout=5)
     root = "spec.versions[0].schema.openAPIV3Schema.properties[spec]"
     assert [(c["field"], c["reason"]) for c in r.json()["details"]["causes"]] == [
         (f"{root}.properties[list].items", "FieldValueRequired"),
@@ -297,19 +297,19 @@ def test_crd_with_a_non_structural_schema_or_a_broken_rule_is_refused(embedded_c
         'CustomResourceDefinition.apiextensions.k8s.io "widgets.example.com" is invalid: '
         f"[{root}.properties[list].items: Required value: must be specified, ")
     assert "compilation failed: ERROR: <input>:1:9: Syntax error" in r.json()["message"]
-    assert requests.get(f"{embedded_cluster.url}{CRDS}/widgets.example.com", timeout=5).status_code == 404
+    assert http.get(f"{embedded_cluster.url}{CRDS}/widgets.example.com", timeout=5).status_code == 404
 
 
-def test_tightened_schema_does_not_lock_existing_objects(embedded_cluster: Any, widgets: str) -> None:
-    made = requests.post(widgets, json=widget(size="abc"), timeout=5).json()
-    crd = requests.get(f"{embedded_cluster.url}{CRDS}/widgets.example.com", timeout=5).json()
+def test_tightened_schema_does_not_lock_existing_objects(embedded_cluster: Any, http: Any, widgets: str) -> None:
+    made = http.post(widgets, json=widget(size="abc"), timeout=5).json()
+    crd = http.get(f"{embedded_cluster.url}{CRDS}/widgets.example.com", timeout=5).json()
     for v in crd["spec"]["versions"]:
         v["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["size"]["maxLength"] = 2
-    assert requests.put(f"{embedded_cluster.url}{CRDS}/widgets.example.com", json=crd, timeout=5).status_code == 200
+    assert http.put(f"{embedded_cluster.url}{CRDS}/widgets.example.com", json=crd, timeout=5).status_code == 200
     patch = {"metadata": {"labels": {"touched": "yes"}}}
-    r = requests.patch(f"{widgets}/w", json=patch, headers={"Content-Type": "application/merge-patch+json"}, timeout=5)
+    r = http.patch(f"{widgets}/w", json=patch, headers={"Content-Type": "application/merge-patch+json"}, timeout=5)
     assert r.status_code == 200, r.text  # the old, now too long, size is ratcheted
-    r = requests.patch(f"{widgets}/w", json={"spec": {"size": "abcd"}},
-                       headers={"Content-Type": "application/merge-patch+json"}, timeout=5)
+    r = http.patch(f"{widgets}/w", json={"spec": {"size": "abcd"}},
+                   headers={"Content-Type": "application/merge-patch+json"}, timeout=5)
     assert _causes(r)[-1] == ("spec.size", "Too long: may not be more than 2 bytes")
     assert made["spec"]["size"] == "abc"

@@ -5,38 +5,41 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import requests
-import yaml
 
 from workshop.cluster.base import ClusterError
 from workshop.cluster.embedded import EmbeddedCluster, persistence
 from workshop.cluster.embedded.store import Store
 
+from .kubeconfig_http import kubeconfig_session
+
 CM = "/api/v1/namespaces/default/configmaps"
 
 
-def serve(tmp_path: Path, state: Path) -> tuple[subprocess.Popen[str], str]:
+def serve(tmp_path: Path, state: Path) -> tuple[subprocess.Popen[str], Path]:
     kubeconfig = tmp_path / "kc"
     proc = subprocess.Popen([sys.executable, "-m", "workshop.cluster.embedded", "--name", "dur", "--kubeconfig",
                              str(kubeconfig), "--state", str(state)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline() if proc.stdout else ""
-    assert "serving http://127.0.0.1:" in line, proc.stderr.read() if proc.stderr else line
-    return proc, yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
+    assert re.search(r"serving https?://127\.0\.0\.1:", line), (
+        proc.stderr.read() if proc.stderr and proc.poll() is not None else line)
+    return proc, kubeconfig
 
 
 def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
     state = tmp_path / "state"
-    proc, url = serve(tmp_path, state)
+    proc, kubeconfig = serve(tmp_path, state)
     try:
         uids = {}
-        with requests.Session() as http:
+        http, url = kubeconfig_session(kubeconfig, tmp_path / "client")
+        with http:
             for i in range(40):
                 r = http.post(url + CM, json={"metadata": {"name": f"cm{i}"}, "data": {"i": str(i)}}, timeout=5)
                 assert r.status_code == 201
@@ -50,13 +53,14 @@ def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
     cluster = EmbeddedCluster("dur", workdir=tmp_path / "again", state_dir=state)
     cluster.start()
     try:
-        items = {o["metadata"]["name"]: o for o in requests.get(cluster.url + CM, timeout=5).json()["items"]
-                 if o["metadata"]["name"].startswith("cm")}
+        with cluster.http_session() as http:
+            listed = http.get(cluster.url + CM, timeout=5).json()["items"]
+            fresh = http.post(cluster.url + CM, json={"metadata": {"name": "fresh"}}, timeout=5).json()
+        items = {o["metadata"]["name"]: o for o in listed if o["metadata"]["name"].startswith("cm")}
         assert set(items) == {f"cm{i}" for i in range(1, 40)}
         assert all(items[n]["metadata"]["uid"] == uids[n] for n in items)
         assert items["cm1"]["data"] == {"i": "patched"}
         assert items["cm1"]["metadata"]["resourceVersion"] == patched["metadata"]["resourceVersion"]
-        fresh = requests.post(cluster.url + CM, json={"metadata": {"name": "fresh"}}, timeout=5).json()
         assert fresh["metadata"]["uid"] not in uids.values()
         assert int(fresh["metadata"]["resourceVersion"]) > int(patched["metadata"]["resourceVersion"])
     finally:
@@ -118,7 +122,8 @@ def test_torn_last_journal_line_is_ignored_and_a_damaged_middle_line_is_not(tmp_
     cluster = EmbeddedCluster("torn", workdir=tmp_path / "w", state_dir=state)
     cluster.start()
     try:
-        requests.post(cluster.url + CM, json={"metadata": {"name": "kept"}}, timeout=5)
+        with cluster.http_session() as http:
+            assert http.post(cluster.url + CM, json={"metadata": {"name": "kept"}}, timeout=5).status_code == 201
         journal = (state / persistence.JOURNAL_FILE).read_bytes()
     finally:
         cluster.stop()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import requests
 
 from workshop.cluster.embedded import protobuf
 from workshop.cluster.embedded.negotiate import choose
@@ -87,57 +86,57 @@ def test_go_duration_strings():
     (protobuf._len(1, protobuf._len(1, b"cm")) + protobuf._key(2, 2) + b"\x7f", "proto: unexpected EOF"),
     (protobuf._key(2, 7), "proto: illegal wireType 7"),
 ])
-def test_malformed_bodies_are_400_statuses(embedded_cluster, raw, message):
-    r = requests.post(f"{embedded_cluster.url}/api/v1/namespaces/default/configmaps",
-                      data=envelope("v1", "ConfigMap", raw), headers={"Content-Type": PB}, timeout=5)
+def test_malformed_bodies_are_400_statuses(embedded_cluster, http, raw, message):
+    r = http.post(f"{embedded_cluster.url}/api/v1/namespaces/default/configmaps",
+                  data=envelope("v1", "ConfigMap", raw), headers={"Content-Type": PB}, timeout=5)
     assert r.status_code == 400
     status = r.json()
     assert status["kind"] == "Status" and status["reason"] == "BadRequest"
     assert status["message"] == f"the object provided is unrecognized (must be of type ConfigMap): {message}"
 
 
-def test_custom_resource_body_in_protobuf_is_415(embedded_cluster):
-    r = requests.post(f"{embedded_cluster.url}/api/v1/namespaces/default/configmaps",
-                      data=envelope("example.com/v1", "Widget", b""), headers={"Content-Type": PB}, timeout=5)
+def test_custom_resource_body_in_protobuf_is_415(embedded_cluster, http):
+    r = http.post(f"{embedded_cluster.url}/api/v1/namespaces/default/configmaps",
+                  data=envelope("example.com/v1", "Widget", b""), headers={"Content-Type": PB}, timeout=5)
     assert r.status_code == 415 and r.json()["reason"] == "UnsupportedMediaType"
 
 
-def test_protobuf_create_and_delete_options(embedded_cluster):
+def test_protobuf_create_and_delete_options(embedded_cluster, http):
     url = f"{embedded_cluster.url}/api/v1/namespaces/default/secrets"
     secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"k": "dmFsdWU="},
               "type": "Opaque"}
-    r = requests.post(url, data=protobuf.encode(secret), headers={"Content-Type": PB}, timeout=5)
+    r = http.post(url, data=protobuf.encode(secret), headers={"Content-Type": PB}, timeout=5)
     assert r.status_code == 201, r.text
     assert r.json()["data"] == {"k": "dmFsdWU="}
     options = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background",
                "preconditions": {"uid": "not-the-uid"}}
-    r = requests.delete(f"{url}/s", data=protobuf.encode(options), headers={"Content-Type": PB}, timeout=5)
+    r = http.delete(f"{url}/s", data=protobuf.encode(options), headers={"Content-Type": PB}, timeout=5)
     assert r.status_code == 409 and "Precondition failed: UID in precondition: not-the-uid" in r.json()["message"]
     del options["preconditions"]
-    r = requests.delete(f"{url}/s", data=protobuf.encode(options), headers={"Content-Type": PB}, timeout=5)
+    r = http.delete(f"{url}/s", data=protobuf.encode(options), headers={"Content-Type": PB}, timeout=5)
     assert r.status_code == 200, r.text
 
 
-def test_accept_negotiation(embedded_cluster):
+def test_accept_negotiation(embedded_cluster, http):
     url = embedded_cluster.url
     assert choose("application/vnd.kubernetes.protobuf,application/json") == "application/json"
     assert choose("application/vnd.kubernetes.protobuf,application/json", prefer_protobuf=True) == PB
     assert choose("") == "application/json"
-    only_pb = requests.get(f"{url}/api/v1/namespaces/default", headers={"Accept": PB}, timeout=5)
+    only_pb = http.get(f"{url}/api/v1/namespaces/default", headers={"Accept": PB}, timeout=5)
     assert only_pb.headers["Content-Type"] == PB
     assert protobuf.decode(only_pb.content)["metadata"]["name"] == "default"
-    as_yaml = requests.get(f"{url}/api/v1/namespaces/default", headers={"Accept": "application/yaml"}, timeout=5)
+    as_yaml = http.get(f"{url}/api/v1/namespaces/default", headers={"Accept": "application/yaml"}, timeout=5)
     assert as_yaml.headers["Content-Type"] == "application/yaml" and "name: default" in as_yaml.text
-    odd = requests.get(f"{url}/api/v1/namespaces/default", headers={"Accept": "text/csv"}, timeout=5)
+    odd = http.get(f"{url}/api/v1/namespaces/default", headers={"Accept": "text/csv"}, timeout=5)
     assert odd.status_code == 406
     assert odd.json()["message"] == ("only the following media types are accepted: application/json, "
                                      "application/yaml, application/vnd.kubernetes.protobuf")
-    listed = requests.get(f"{url}/api/v1/namespaces", headers={"Accept": PB}, timeout=5)
+    listed = http.get(f"{url}/api/v1/namespaces", headers={"Accept": PB}, timeout=5)
     names = [n["metadata"]["name"] for n in protobuf.decode(listed.content)["items"]]
     assert "kube-system" in names
 
 
-def test_custom_resources_are_not_served_in_protobuf(embedded_cluster, kubectl):
+def test_custom_resources_are_not_served_in_protobuf(embedded_cluster, http, kubectl):
     kubectl("apply", "-f", "-", input=json.dumps({
         "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
         "metadata": {"name": "widgets.example.com"},
@@ -145,7 +144,7 @@ def test_custom_resources_are_not_served_in_protobuf(embedded_cluster, kubectl):
                  "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
                      "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}}))
     url = f"{embedded_cluster.url}/apis/example.com/v1/namespaces/default/widgets"
-    r = requests.get(url, headers={"Accept": PB}, timeout=5)
+    r = http.get(url, headers={"Accept": PB}, timeout=5)
     assert r.status_code == 406
     assert r.json()["message"] == "only the following media types are accepted: application/json, application/yaml"
-    assert requests.get(url, headers={"Accept": f"{PB},application/json"}, timeout=5).json()["kind"] == "WidgetList"
+    assert http.get(url, headers={"Accept": f"{PB},application/json"}, timeout=5).json()["kind"] == "WidgetList"

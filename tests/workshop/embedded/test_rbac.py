@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import http.client
 import json
-from urllib.parse import urlparse
 
 import pytest
-import requests
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
@@ -28,8 +25,11 @@ def token_for(core, namespace: str = "team-a", name: str = "deployer") -> str:
     return core.create_namespaced_service_account_token(name, namespace, request).status.token
 
 
-def as_token(url: str, token: str) -> client.ApiClient:
-    cfg = client.Configuration(host=url)
+def as_token(cluster, token: str) -> client.ApiClient:
+    """An official-client ApiClient that authenticates with `token` only (no client certificate)."""
+    cfg = client.Configuration(host=cluster.url)
+    if cluster.pki is not None:
+        cfg.ssl_ca_cert = str(cluster.pki.ca_cert)
     cfg.api_key = {"authorization": token}
     cfg.api_key_prefix = {"authorization": "Bearer"}
     return client.ApiClient(cfg)
@@ -51,7 +51,7 @@ SA_SUBJECT = {"kind": "ServiceAccount", "name": "deployer", "namespace": "team-a
 
 def test_service_account_token_is_denied_until_bound(embedded_cluster, api, team):
     token = token_for(team)
-    with as_token(embedded_cluster.url, token) as as_sa:
+    with as_token(embedded_cluster, token) as as_sa:
         sa_core = client.CoreV1Api(as_sa)
         cm = client.V1ConfigMap(metadata=client.V1ObjectMeta(name="x"), data={"a": "1"})
         with pytest.raises(ApiException) as denied:
@@ -85,7 +85,7 @@ def test_resource_names_subresources_and_missing_roles(embedded_cluster, api, te
     bind(api, "team-a", "ghost", "Role", "ghost", SA_SUBJECT)
     for name in ("allowed", "other"):
         team.create_namespaced_config_map("team-a", client.V1ConfigMap(metadata=client.V1ObjectMeta(name=name)))
-    with as_token(embedded_cluster.url, token_for(team)) as as_sa:
+    with as_token(embedded_cluster, token_for(team)) as as_sa:
         sa_core = client.CoreV1Api(as_sa)
         assert sa_core.read_namespaced_config_map("allowed", "team-a").metadata.name == "allowed"
         with pytest.raises(ApiException) as denied:
@@ -103,26 +103,28 @@ def test_resource_names_subresources_and_missing_roles(embedded_cluster, api, te
 
 def test_non_resource_urls_and_bad_tokens(embedded_cluster, team):
     url = embedded_cluster.url
-    headers = {"Authorization": f"Bearer {token_for(team)}"}
-    assert requests.get(f"{url}/healthz", headers=headers, timeout=5).text == "ok"
-    assert requests.get(f"{url}/apis", headers=headers, timeout=5).status_code == 200  # system:discovery
-    metrics = requests.get(f"{url}/metrics", headers=headers, timeout=5)
-    assert metrics.status_code == 403
-    assert metrics.json()["message"] == f'forbidden: User "{SA}" cannot get path "/metrics"'
-    bad = requests.get(f"{url}/api/v1/namespaces", headers={"Authorization": "Bearer not-a-token"}, timeout=5)
-    assert bad.status_code == 401
-    assert bad.json() == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                          "message": "Unauthorized", "reason": "Unauthorized", "code": 401}
-    team.delete_namespaced_service_account("deployer", "team-a")
-    gone = requests.get(f"{url}/healthz", headers=headers, timeout=5)
-    assert gone.status_code == 401  # a token outlives no ServiceAccount
+    with embedded_cluster.http_session(client_certificate=False) as http:  # the token is the only credential
+        headers = {"Authorization": f"Bearer {token_for(team)}"}
+        assert http.get(f"{url}/healthz", headers=headers, timeout=5).text == "ok"
+        assert http.get(f"{url}/apis", headers=headers, timeout=5).status_code == 200  # system:discovery
+        metrics = http.get(f"{url}/metrics", headers=headers, timeout=5)
+        assert metrics.status_code == 403
+        assert metrics.json()["message"] == f'forbidden: User "{SA}" cannot get path "/metrics"'
+        bad = http.get(f"{url}/api/v1/namespaces", headers={"Authorization": "Bearer not-a-token"}, timeout=5)
+        assert bad.status_code == 401
+        assert bad.json() == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                              "message": "Unauthorized", "reason": "Unauthorized", "code": 401}
+        team.delete_namespaced_service_account("deployer", "team-a")
+        gone = http.get(f"{url}/healthz", headers=headers, timeout=5)
+        assert gone.status_code == 401  # a token outlives no ServiceAccount
 
 
-def _raw(url: str, method: str, path: str, headers: list[tuple[str, str]], body: bytes | None = None) -> tuple[
+def _raw(cluster, method: str, path: str, headers: list[tuple[str, str]], body: bytes | None = None) -> tuple[
         int, dict]:
-    """One request with repeatable headers (Impersonate-Group may appear several times)."""
-    parsed = urlparse(url)
-    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=5)
+    """One request with repeatable headers (Impersonate-Group may appear several times); as the lab's admin
+    unless a bearer token is given (then without the client certificate)."""
+    token = any(k == "Authorization" for k, _ in headers)
+    conn = cluster.http_connection(timeout=5, client_certificate=not token)
     try:
         conn.putrequest(method, path)
         for k, v in headers:
@@ -135,10 +137,9 @@ def _raw(url: str, method: str, path: str, headers: list[tuple[str, str]], body:
 
 
 def test_impersonation(embedded_cluster, api, team):
-    url = embedded_cluster.url
     # the lab's own user (system:masters) may impersonate anyone, with several groups
     body = b'{"apiVersion":"authentication.k8s.io/v1","kind":"SelfSubjectReview"}'
-    status, review = _raw(url, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+    status, review = _raw(embedded_cluster, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
                           [("Impersonate-User", "alice"), ("Impersonate-Group", "devs"), ("Impersonate-Group", "ops"),
                            ("Content-Type", "application/json"), ("Content-Length", str(len(body)))], body)
     assert status == 201
@@ -146,7 +147,7 @@ def test_impersonation(embedded_cluster, api, team):
                                             "groups": ["devs", "ops", "system:authenticated"]}
     # a ServiceAccount may not impersonate until a role grants `impersonate`
     token = token_for(team)
-    status, denied = _raw(url, "GET", "/api/v1/namespaces/team-a/configmaps",
+    status, denied = _raw(embedded_cluster, "GET", "/api/v1/namespaces/team-a/configmaps",
                           [("Authorization", f"Bearer {token}"), ("Impersonate-User", "bob")])
     assert status == 403
     assert denied["message"] == (f'users "bob" is forbidden: User "{SA}" cannot impersonate resource "users" in '
@@ -160,15 +161,15 @@ def test_impersonation(embedded_cluster, api, team):
         "metadata": {"name": "deployer-impersonates-bob"},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "impersonate-bob"},
         "subjects": [SA_SUBJECT]})
-    status, as_bob = _raw(url, "GET", "/api/v1/namespaces/team-a/configmaps",
+    status, as_bob = _raw(embedded_cluster, "GET", "/api/v1/namespaces/team-a/configmaps",
                           [("Authorization", f"Bearer {token}"), ("Impersonate-User", "bob")])
     assert status == 403 and as_bob["message"].startswith('configmaps is forbidden: User "bob" cannot list')
     # impersonating a ServiceAccount gives it its ServiceAccount groups
-    status, sa_review = _raw(url, "GET", "/api/v1/namespaces/team-a/configmaps", [("Impersonate-User", SA)])
+    status, sa_review = _raw(embedded_cluster, "GET", "/api/v1/namespaces/team-a/configmaps", [("Impersonate-User", SA)])
     assert status == 403 and f'User "{SA}"' in sa_review["message"]
 
 
-def test_kubectl_auth_can_i_whoami_and_create_token(kubectl, embedded_cluster):
+def test_kubectl_auth_can_i_whoami_and_create_token(kubectl, embedded_cluster, http):
     kubectl("create", "namespace", "team-a")
     kubectl("create", "serviceaccount", "deployer", "-n", "team-a")
     whoami = kubectl("auth", "whoami").stdout.split()
@@ -188,9 +189,9 @@ def test_kubectl_auth_can_i_whoami_and_create_token(kubectl, embedded_cluster):
     assert json.loads(sa_whoami)["status"]["userInfo"]["groups"] == [
         "system:serviceaccounts", "system:serviceaccounts:team-a", "system:authenticated"]
     token = kubectl("create", "token", "deployer", "-n", "team-a", "--duration=20m").stdout.strip()
-    review = requests.post(f"{embedded_cluster.url}/apis/authentication.k8s.io/v1/tokenreviews",
-                           json={"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview",
-                                 "spec": {"token": token}}, timeout=5).json()
+    review = http.post(f"{embedded_cluster.url}/apis/authentication.k8s.io/v1/tokenreviews",
+                       json={"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview",
+                             "spec": {"token": token}}, timeout=5).json()
     assert review["status"]["authenticated"] is True and review["status"]["user"]["username"] == SA
     short = kubectl("create", "token", "deployer", "-n", "team-a", "--duration=1m", check=False)
     assert "may not specify a duration less than 10 minutes" in short.stderr

@@ -4,25 +4,17 @@ entries of subresource writes."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import threading
 import time
-from urllib.parse import urlparse
 
-import requests
 from kubernetes import client, watch
 
 from workshop.cluster.embedded import server as transport
 
 
-def _connection(url: str) -> http.client.HTTPConnection:
-    parsed = urlparse(url)
-    return http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10)
-
-
 def test_watch_response_keeps_the_connection(embedded_cluster):
-    conn = _connection(embedded_cluster.url)
+    conn = embedded_cluster.http_connection(timeout=10)
     conn.request("GET", "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=1")
     resp = conn.getresponse()
     assert resp.getheader("Connection") is None and resp.getheader("Transfer-Encoding") == "chunked"
@@ -45,7 +37,7 @@ def test_python_watch_stop_ends_the_stream(api):
     assert core.read_namespaced_config_map("w", "default").metadata.name == "w"  # the client's pool still works
 
 
-def test_watch_event_never_arrives_before_the_write_response(embedded_cluster, monkeypatch):
+def test_watch_event_never_arrives_before_the_write_response(embedded_cluster, http, monkeypatch):
     order: list[str] = []
     original = transport._Handler._send
 
@@ -57,7 +49,7 @@ def test_watch_event_never_arrives_before_the_write_response(embedded_cluster, m
             order.append("response sent")
 
     monkeypatch.setattr(transport._Handler, "_send", slow_send)
-    conn = _connection(embedded_cluster.url)
+    conn = embedded_cluster.http_connection(timeout=10)
     conn.request("GET", "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion="
                  f"{embedded_cluster.store.resource_version}&timeoutSeconds=5")
     stream = conn.getresponse()
@@ -70,24 +62,24 @@ def test_watch_event_never_arrives_before_the_write_response(embedded_cluster, m
 
     reader = threading.Thread(target=read_event)
     reader.start()
-    created = requests.post(f"{embedded_cluster.url}/api/v1/namespaces/default/configmaps",
-                            json={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ordered"}},
-                            timeout=10)
+    created = http.post(f"{embedded_cluster.url}/api/v1/namespaces/default/configmaps",
+                        json={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ordered"}},
+                        timeout=10)
     assert created.status_code == 201
     reader.join(timeout=10)
     conn.close()
     assert order == ["response sent", "event:ordered"]
 
 
-def test_status_bodies_as_a_real_server_writes_them(embedded_cluster):
+def test_status_bodies_as_a_real_server_writes_them(embedded_cluster, http):
     url = f"{embedded_cluster.url}/api/v1/namespaces/default/configmaps"
-    requests.post(url, json={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "dup"}}, timeout=5)
-    again = requests.post(url, json={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "dup"}},
-                          timeout=5)
+    http.post(url, json={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "dup"}}, timeout=5)
+    again = http.post(url, json={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "dup"}},
+                      timeout=5)
     assert again.text == ('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":'
                           '"configmaps \\"dup\\" already exists","reason":"AlreadyExists","details":{"name":"dup",'
                           '"kind":"configmaps"},"code":409}\n')
-    assert requests.get(f"{url}/dup", timeout=5).text.endswith("}\n")
+    assert http.get(f"{url}/dup", timeout=5).text.endswith("}\n")
 
 
 def test_scale_writes_are_recorded_with_their_subresource(kubectl, api):
