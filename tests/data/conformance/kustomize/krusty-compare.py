@@ -128,6 +128,10 @@ for f in files:
                     (k, hm.group(2) if p == "\0ARG" else p, c) for k, p, c in helpers.get(hm.group(1), [])
                 ]
         writes += call.findall(body)
+        writes += [
+            (k, path, content.encode().decode("unicode_escape"))
+            for k, path, content in re.findall(r'th\.(WriteF)\(\s*"([^"]*)"\s*,\s*"((?:[^"\\]|\\.)*)"\s*\)', body)
+        ]
         runs = runre.findall(body)
         if not writes or not runs:
             continue
