@@ -98,24 +98,12 @@ class View:
         return f"<{self.kind} {self.key} Ready={status} {reason}: {message}>"
 
 
-class GitRepository(View):
-    kind = "GitRepository"
+class SourceView(View):
+    """What every source kind has: a `url`, a `secretRef`, and the artifact it publishes in its status."""
 
     @property
     def url(self) -> str:
         return self.spec.get("url", "")
-
-    @property
-    def ref(self) -> Obj:
-        return self.spec.get("ref") or {}
-
-    @property
-    def timeout(self) -> float:
-        return parse_duration(self.spec.get("timeout") or "60s")
-
-    @property
-    def ignore(self) -> str | None:
-        return self.spec.get("ignore")
 
     @property
     def secret_ref(self) -> str | None:
@@ -128,6 +116,22 @@ class GitRepository(View):
     @property
     def revision(self) -> str:
         return (self.artifact or {}).get("revision", "")
+
+
+class GitRepository(SourceView):
+    kind = "GitRepository"
+
+    @property
+    def ref(self) -> Obj:
+        return self.spec.get("ref") or {}
+
+    @property
+    def timeout(self) -> float:
+        return parse_duration(self.spec.get("timeout") or "60s")
+
+    @property
+    def ignore(self) -> str | None:
+        return self.spec.get("ignore")
 
 
 class Kustomization(View):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.api.duration import parse_duration
-from engine.api.types import NamespacedName, View
+from engine.api.types import NamespacedName, SourceView, View
 from engine.jsonobj import Obj
 
 #: `reconcile.fluxcd.io/forceAt` / `resetAt`: one-off install/upgrade and failure-counter reset (helm-controller).
@@ -34,22 +34,8 @@ def _seconds(value: Any, default: float) -> float:
     return parse_duration(value) if value else default
 
 
-class _SourceView(View):
-    @property
-    def artifact(self) -> Obj | None:
-        return self.status.get("artifact")
-
-    @property
-    def revision(self) -> str:
-        return (self.artifact or {}).get("revision", "")
-
-
-class HelmRepository(_SourceView):
+class HelmRepository(SourceView):
     kind = "HelmRepository"
-
-    @property
-    def url(self) -> str:
-        return self.spec.get("url", "")
 
     @property
     def type(self) -> str:
@@ -70,10 +56,6 @@ class HelmRepository(_SourceView):
         return _seconds(self.spec.get("timeout"), 60.0)
 
     @property
-    def secret_ref(self) -> str | None:
-        return (self.spec.get("secretRef") or {}).get("name")
-
-    @property
     def cert_secret_ref(self) -> str | None:
         return (self.spec.get("certSecretRef") or {}).get("name")
 
@@ -90,7 +72,7 @@ class HelmRepository(_SourceView):
         return self.spec.get("provider") or "generic"
 
 
-class HelmChart(_SourceView):
+class HelmChart(SourceView):
     kind = "HelmChart"
 
     @property
