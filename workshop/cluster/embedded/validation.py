@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from engine.labels import from_object
 from workshop.cluster.embedded.api import GVR, Obj
 
 Cause = dict[str, str]
@@ -230,22 +231,7 @@ def _metadata(gvr: GVR, obj: Obj) -> list[Cause]:
 
 def selector_matches(selector: dict[str, Any] | None, labels: dict[str, Any] | None) -> bool:
     """Whether a LabelSelector (matchLabels + matchExpressions) selects these labels."""
-    labels = labels or {}
-    selector = selector or {}
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        if op == "In" and labels.get(key) not in values:
-            return False
-        if op == "NotIn" and key in labels and labels[key] in values:
-            return False
-        if op == "Exists" and key not in labels:
-            return False
-        if op == "DoesNotExist" and key in labels:
-            return False
-    return True
+    return from_object(selector).matches(labels)
 
 
 def _label_selector(selector: Any, field: str) -> list[Cause]:
