@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import requests
 
 from engine.api.crds import KUSTOMIZATION, crd_manifest
 from engine.cli import main
@@ -20,9 +19,10 @@ def permissive_cluster(embedded_cluster: Any, monkeypatch: pytest.MonkeyPatch) -
     crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"] = {"type": "object",
                                                                "x-kubernetes-preserve-unknown-fields": True}
     url = embedded_cluster.url
-    assert requests.post(f"{url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions", json=crd,
+    with embedded_cluster.http_session() as http:
+        assert http.post(f"{url}/apis/apiextensions.k8s.io/v1/customresourcedefinitions", json=crd,
                          timeout=5).status_code == 201
-    assert requests.post(f"{url}/api/v1/namespaces", json={"metadata": {"name": "flux-system"}},
+        assert http.post(f"{url}/api/v1/namespaces", json={"metadata": {"name": "flux-system"}},
                          timeout=5).status_code == 201
     monkeypatch.setenv("KUBECONFIG", str(embedded_cluster.kubeconfig_path))
     return embedded_cluster
@@ -34,9 +34,10 @@ def test_get_kustomizations_with_malformed_conditions(permissive_cluster: Any, c
     url = permissive_cluster.url
     body = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": {"name": "odd"},
             "spec": {"interval": "5m", "prune": True, "sourceRef": {"kind": "GitRepository", "name": "x"}}}
-    created = requests.post(url + KS, json=body, timeout=5).json()
-    created["status"] = {"conditions": conditions}
-    assert requests.put(f"{url}{KS}/odd/status", json=created, timeout=5).status_code == 200
+    with permissive_cluster.http_session() as http:
+        created = http.post(url + KS, json=body, timeout=5).json()
+        created["status"] = {"conditions": conditions}
+        assert http.put(f"{url}{KS}/odd/status", json=created, timeout=5).status_code == 200
     code = main(["get", "kustomizations", "-n", "flux-system"])
     out, err = capsys.readouterr()
     assert code == 0 and "Traceback" not in err

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from workshop import cli
+from workshop.cluster.embedded.cluster import tls_default
 from workshop.testing import FakeApiServer, write_kubeconfig
 
 
@@ -156,16 +157,17 @@ def test_embedded_up_status_down(tmp_path: Path) -> None:
     assert up.stdout.strip().splitlines()[-1] == f"export KUBECONFIG={kubeconfig}"
     state = read_state(home)
     assert state["backend"] == "embedded" and cli.pid_alive(state["pid"])
+    server = f"{'https' if tls_default() else 'http'}://127.0.0.1:{state['port']}"  # HTTPS like kind's
     try:
         with k8s_config.new_client_from_config(config_file=str(kubeconfig)) as api:
-            assert api.configuration.host == f"http://127.0.0.1:{state['port']}"
+            assert api.configuration.host == server
             names = {n.metadata.name for n in k8s.CoreV1Api(api).list_namespace().items}
         assert {"default", "kube-system"} <= names
 
         status = workshop(home, "status")
         assert status.returncode == 0
         assert f"embedded cluster 'workshop', pid {state['pid']} (running)" in status.stdout
-        assert f"API http://127.0.0.1:{state['port']}: answering" in status.stdout
+        assert f"API {server}: answering" in status.stdout
         assert f"state {state['state_dir']}: every acknowledged write is journaled before its answer (survives " \
                "kill -9" in status.stdout
 

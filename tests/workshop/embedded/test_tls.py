@@ -109,3 +109,34 @@ def test_approved_csr_issues_a_client_certificate(tls_cluster, tmp_path):
                                                                 "groups": ["devs", "system:authenticated"]}
     denied = kubectl(tls_cluster, tmp_path, "get", "pods", kubeconfig=alice)
     assert 'User "alice" cannot list resource "pods"' in denied.stderr
+
+
+def test_kube_root_ca_configmaps_hold_the_cluster_ca(tls_cluster, tmp_path):
+    ca = tls_cluster.pki.ca_cert.read_text()
+    with tls_cluster.api_client() as api:
+        core = client.CoreV1Api(api)
+        core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="team")))
+        tls_cluster.wait_settled()
+        for ns in ("default", "kube-system", "team"):
+            assert core.read_namespaced_config_map("kube-root-ca.crt", ns).data == {"ca.crt": ca}
+        core.patch_namespaced_config_map("kube-root-ca.crt", "team", {"data": {"ca.crt": "edited"}})
+        tls_cluster.wait_settled()
+        assert core.read_namespaced_config_map("kube-root-ca.crt", "team").data == {"ca.crt": ca}  # put back
+    bundle = tmp_path / "ca.crt"
+    bundle.write_text(ca)  # what a pod reads from the projected volume verifies the API server
+    assert requests.get(f"{tls_cluster.url}/version", verify=str(bundle), timeout=5).status_code == 200
+
+
+def test_a_plain_http_lab_restarted_with_tls_publishes_its_ca(tmp_path):
+    plain = EmbeddedCluster("tls", workdir=tmp_path / "a", state_dir=tmp_path / "state", tls=False)
+    plain.start()
+    plain.stop()
+    again = EmbeddedCluster("tls", workdir=tmp_path / "b", state_dir=tmp_path / "state", tls=True)
+    again.start()
+    try:
+        again.wait_settled()
+        with again.api_client() as api:
+            data = client.CoreV1Api(api).read_namespaced_config_map("kube-root-ca.crt", "default").data
+        assert data == {"ca.crt": again.pki.ca_cert.read_text()}
+    finally:
+        again.stop()

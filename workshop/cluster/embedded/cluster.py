@@ -151,15 +151,16 @@ class EmbeddedCluster(LabCluster):
         self.pki = pki
         self._store, self._http = store, http
         controllers = None
+        ca_bundle = pki.ca_cert.read_text() if pki is not None else None  # what kube-root-ca.crt publishes
         if pki is not None:
             from .simulate.controllers import default_controllers
             from .simulate.csr_signer import CSRSigner
 
-            controllers = [*default_controllers(), CSRSigner(pki)]
+            controllers = [*default_controllers(ca_bundle), CSRSigner(pki)]
         simulation = Simulation(store, image_available=self.image_available, controllers=controllers)
         self._simulation = simulation
         if not restored:
-            bootstrap(store, system_workloads=self.system_pods)
+            bootstrap(store, system_workloads=self.system_pods, ca_bundle=ca_bundle)
         simulation.start()
         if not restored and self.system_pods:
             self.wait_settled(30)  # kube-system up before the first request: a fresh lab starts the same way

@@ -89,7 +89,8 @@ def node(now: str) -> tuple[Obj, dict[str, Any]]:
     return obj, status
 
 
-def bootstrap(store: ObjectStore, *, clock: Clock | None = None, system_workloads: bool = False) -> None:
+def bootstrap(store: ObjectStore, *, clock: Clock | None = None, system_workloads: bool = False,
+              ca_bundle: str | None = None) -> None:
     """Create the namespaces, node, default StorageClass, `kubernetes` Service, default RBAC policy and
     per-namespace defaults; with system_workloads, kind's kube-system pods too (simulate.system)."""
     clock = clock or Clock()
@@ -129,6 +130,6 @@ def bootstrap(store: ObjectStore, *, clock: Clock | None = None, system_workload
 
         bootstrap_system(store)
     ctx = Context(store, clock, lambda image: True, lambda key: None, lambda key, at: None)
-    namespaces = NamespaceDefaults()
+    namespaces = NamespaceDefaults(ca_bundle)
     for ns in store.list(NAMESPACES):
         namespaces.reconcile(ctx, None, ns["metadata"]["name"])

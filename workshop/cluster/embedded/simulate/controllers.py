@@ -18,8 +18,8 @@ from .statefulset import StatefulSetController
 from .volumes import VolumeController
 
 
-def default_controllers() -> list[Controller]:
-    """kube-controller-manager loops, the scheduler and the kubelet."""
-    return [NamespaceDefaults(), DeploymentController(), ReplicaSetController(), StatefulSetController(),
+def default_controllers(ca_bundle: str | None = None) -> list[Controller]:
+    """kube-controller-manager loops, the scheduler and the kubelet (`ca_bundle`: the CA kube-root-ca.crt holds)."""
+    return [NamespaceDefaults(ca_bundle), DeploymentController(), ReplicaSetController(), StatefulSetController(),
             DaemonSetController(), JobController(), CronJobController(), VolumeController(), EndpointsController(), Kubelet(),
             ClusterRoleAggregation(), APIServiceRegistration(), ReplicationControllerController()]
