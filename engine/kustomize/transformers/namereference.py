@@ -165,7 +165,10 @@ def fix_name_references(resmap: ResMap, name_refs: dict[Gvk, list[FieldSpec]]) -
         if pairs is None:
             pairs = [(t, fs) for t, specs in name_refs.items() for fs in specs if fs.applies_to(gvk)]
             per_gvk[gvk] = pairs
-        if not pairs or not any(_has_field(referrer.obj, fs.parts) for _, fs in pairs):
+        if not pairs:
+            continue
+        # kustomize checks a RoleBinding's subjects only when one of its reference fields exists
+        if referrer.kind == "RoleBinding" and not any(_has_field(referrer.obj, fs.parts) for _, fs in pairs):
             continue
         ctx = _Referrer(referrer, by_prev_name)
         for target, fs in pairs:
