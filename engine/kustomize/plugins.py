@@ -403,8 +403,123 @@ def _replacement(cfg: PluginConfig, ldr: Loader) -> Transform:
     return run
 
 
-def _value_add(cfg: PluginConfig, _: Loader) -> Transform:
-    raise KustomizeError("ValueAddTransformer is not supported by this builder")
+def _value_add(cfg: PluginConfig, ldr: Loader) -> Transform:
+    """kustomize's ValueAddTransformer: write `value` (default: the kustomization directory's name) at
+    each target's fieldPath, or insert it as a path segment at filePathPosition."""
+    import os
+
+    from .selector import Selector
+
+    value = cfg.string("value").strip() or os.path.basename(ldr.root)
+    targets = cfg.raw("targets") or []
+    if cfg.string("targetFilePath"):
+        from .yamlio import load_values
+
+        path = cfg.string("targetFilePath")
+        docs = load_values(ldr.load_bytes(path).decode("utf-8", "replace"), source=path)
+        extra = docs[0].get("targets") if docs and isinstance(docs[0], dict) else None
+        targets = [*targets, *(extra if isinstance(extra, list) else [])]
+    if not isinstance(targets, list) or not targets:
+        raise KustomizeError("must specify at least one target")
+    plan: list[tuple[Selector | None, str, int]] = []
+    for target in targets:
+        if not isinstance(target, dict):
+            raise cfg._mismatch(target, "targets", "builtins.Target")
+        field_path = cfg.string("fieldPath", target, "targets.fieldPath")
+        position = cfg.raw("filePathPosition", target) or 0
+        if isinstance(position, bool) or not isinstance(position, int):
+            raise cfg._mismatch(position, "targets.filePathPosition", "int")
+        if not field_path:
+            raise KustomizeError("fieldPath cannot be empty")
+        if position < 0:
+            raise KustomizeError(f"value of FilePathPosition ({position}) cannot be negative")
+        selector = cfg.mapping("selector", target)
+        plan.append((Selector(selector) if selector is not None else None, field_path, position))
+
+    def run(rm: ResMap) -> None:
+        for selector, field_path, position in plan:
+            chosen = rm.resources() if selector is None else selector.select(rm.resources())
+            for res in chosen:
+                if field_path == "metadata/namespace":
+                    _namespace_filter(res, value)
+                else:
+                    _add_value(res, field_path, value, position)
+
+    return run
+
+
+def _namespace_filter(res: Resource, namespace: str) -> None:
+    """kustomize's namespace.Filter with no field specs: metadata.namespace and `default` binding subjects."""
+    if not res.cur_id().cluster_scoped:
+        res.meta["namespace"] = namespace
+    if res.kind in ("RoleBinding", "ClusterRoleBinding"):
+        subjects = res.obj.get("subjects")
+        for subject in subjects if isinstance(subjects, list) else []:
+            if isinstance(subject, dict) and subject.get("name") == "default":
+                subject["namespace"] = namespace
+
+
+def _add_value(res: Resource, field_path: str, value: str, position: int) -> None:
+    fields: list[str] = []
+    for part in field_path.split("/"):
+        if fields and fields[-1].endswith("\\"):
+            fields[-1] = fields[-1][:-1] + "/" + part
+        else:
+            fields.append(part)
+    node: Any = res.obj
+    for name in fields[:-1]:
+        child = node.get(name)
+        if child is None:
+            child = node[name] = {}
+        if not isinstance(child, dict):
+            raise KustomizeError(f"wrong node kind: expected MappingNode but got {_node_kind(child)}")
+        node = child
+    current = node.get(fields[-1])
+    if isinstance(current, (dict, list)):
+        raise KustomizeError(f"wrong node kind: expected ScalarNode but got {_node_kind(current)}")
+    new = value
+    if position > 0:
+        new = _insert_path_part("" if current is None else str(current), position - 1, value)
+    node[fields[-1]] = new
+
+
+def _node_kind(value: Any) -> str:
+    return (
+        "MappingNode"
+        if isinstance(value, dict)
+        else "SequenceNode"
+        if isinstance(value, list)
+        else "ScalarNode"
+    )
+
+
+def _path_split(path: str) -> list[str]:
+    """Go kyaml's filesys.PathSplit ("/a/b" -> ["", "a", "b"])."""
+    if not path:
+        return []
+    cut = path.rfind("/") + 1
+    head, tail = path[:cut], path[cut:]
+    if head == "/":
+        return [""] if tail == "" else ["", tail]
+    head = head[:-1] if head.endswith("/") else head
+    return [tail] if head == "" else [*_path_split(head), tail]
+
+
+def _insert_path_part(path: str, pos: int, part: str) -> str:
+    """Go kyaml's filesys.InsertPathPart: `part` becomes segment `pos` of the path."""
+    import posixpath
+
+    parts = _path_split(path)
+    pos = max(0, min(pos, len(parts)))
+    if parts and parts[0] == "" and pos < len(parts):
+        pos += 1
+    joined = [*parts[:pos], part, *parts[pos:]]
+
+    def go_join(elems: list[str]) -> str:
+        kept = [e for e in elems if e]
+        return posixpath.normpath("/".join(kept)) if kept else ""
+
+    return "/" + go_join(joined[1:]) if joined[0] == "" else go_join(joined)
 
 
 _CONFIGURE: dict[str, Callable[[PluginConfig, Loader], Transform]] = {

@@ -51,6 +51,17 @@ def _inline(kind: str, body: str = "") -> str:
             "must specify the target name",
         ),
         ("generators", _inline("IAMPolicyGenerator", "cloud: aws"), "cloud provider aws not supported yet"),
+        ("transformers", _inline("ValueAddTransformer", "value: v"), "must specify at least one target"),
+        (
+            "transformers",
+            _inline("ValueAddTransformer", "targets: [{fieldPath: a/b, filePathPosition: -1}]"),
+            "value of FilePathPosition (-1) cannot be negative",
+        ),
+        (
+            "transformers",
+            _inline("ValueAddTransformer", "targets: [{selector: {kind: X}}]"),
+            "fieldPath cannot be empty",
+        ),
     ],
 )
 def test_plugin_errors(tmp_path: Path, section: str, config: str, message: str) -> None:
