@@ -140,3 +140,21 @@ def test_a_plain_http_lab_restarted_with_tls_publishes_its_ca(tmp_path):
         assert data == {"ca.crt": again.pki.ca_cert.read_text()}
     finally:
         again.stop()
+
+
+def test_https_is_the_default_and_an_environment_switch_turns_it_off(tmp_path, monkeypatch):
+    from workshop.cluster.embedded.cluster import tls_default
+
+    monkeypatch.delenv("WORKSHOP_EMBEDDED_TLS", raising=False)
+    assert tls_default() and EmbeddedCluster("d", workdir=tmp_path).tls
+    monkeypatch.setenv("WORKSHOP_EMBEDDED_TLS", "0")
+    plain = EmbeddedCluster("d", workdir=tmp_path, system_pods=False)
+    plain.start()
+    try:
+        assert plain.url.startswith("http://") and plain.pki is None
+        user = yaml.safe_load(plain.kubeconfig_path.read_text())["users"][0]["user"]
+        assert user == {}  # plain HTTP: no credentials, every request is the lab's admin
+        assert requests.get(f"{plain.url}/api/v1/namespaces", timeout=5).status_code == 200
+    finally:
+        plain.stop()
+    assert EmbeddedCluster("d", workdir=tmp_path, tls=True).tls  # the argument wins over the environment

@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kubeconfig", type=Path, default=None, help="where to write the kubeconfig")
     parser.add_argument("--tls", action=argparse.BooleanOptionalAction, default=None,
                         help="serve HTTPS with a lab CA and a client-certificate admin, like kind "
-                             "(default: $WORKSHOP_EMBEDDED_TLS, else plain HTTP)")
+                             "(default: on unless $WORKSHOP_EMBEDDED_TLS=0; --no-tls serves plain HTTP)")
     args = parser.parse_args(argv)
     workdir = args.kubeconfig.parent if args.kubeconfig else None
     cluster = EmbeddedCluster(args.name, workdir=workdir, state_dir=args.state, port=args.port,

@@ -53,8 +53,9 @@ def _env_flag(name: str, default: str = "0") -> bool:
 
 
 def tls_default() -> bool:
-    """Whether lab clusters serve HTTPS unless told otherwise ($WORKSHOP_EMBEDDED_TLS=1|0)."""
-    return _env_flag("WORKSHOP_EMBEDDED_TLS")
+    """Whether lab clusters serve HTTPS unless told otherwise: yes, as kind's do; $WORKSHOP_EMBEDDED_TLS=0 (or
+    EmbeddedCluster(tls=False), `--no-tls`) serves plain HTTP without credentials instead."""
+    return _env_flag("WORKSHOP_EMBEDDED_TLS", "1")
 
 
 class EmbeddedCluster(LabCluster):
