@@ -263,13 +263,20 @@ class AtomicRelease:
         action = self.req.status.get("lastAttemptedReleaseAction", "")
         c.mark_stalled(self.req.obj, reasons.RETRIES_EXCEEDED, f"Failed to {action} after {count} attempt(s)")
 
+    def _retry_on_failure(self, names: list[str]) -> LoopResult | None:
+        """The strategy `RetryOnFailure`: no remediation, just the next attempt after the retry interval."""
+        strategy = self.req.hr.active_strategy
+        if strategy is None or not strategy.retry_on_failure:
+            return None
+        c.mark_reconciling(self.req.obj, c.PROGRESSING_WITH_RETRY,
+                           f"retrying after {format_duration(strategy.retry_interval)}")
+        return LoopResult(Outcome.RETRY_AFTER_INTERVAL, retry_after=strategy.retry_interval, steps=tuple(names))
+
     def _stop_before(self, names: list[str]) -> LoopResult:
         obj, hr = self.req.obj, self.req.hr
-        strategy = hr.active_strategy
-        if strategy is not None and strategy.retry_on_failure:
-            c.mark_reconciling(obj, c.PROGRESSING_WITH_RETRY,
-                               f"retrying after {format_duration(strategy.retry_interval)}")
-            return LoopResult(Outcome.RETRY_AFTER_INTERVAL, retry_after=strategy.retry_interval, steps=tuple(names))
+        retry = self._retry_on_failure(names)
+        if retry is not None:
+            return retry
         remediation = hr.active_remediation
         if remediation is None or not remediation.retries_exhausted(self.req.status):
             c.mark_reconciling(obj, c.PROGRESSING_WITH_RETRY, (c.get_condition(obj, c.READY) or {}).get("message", ""))
@@ -279,11 +286,9 @@ class AtomicRelease:
 
     def _stop_after(self, names: list[str]) -> LoopResult:
         obj, hr = self.req.obj, self.req.hr
-        strategy = hr.active_strategy
-        if strategy is not None and strategy.retry_on_failure:
-            c.mark_reconciling(obj, c.PROGRESSING_WITH_RETRY,
-                               f"retrying after {format_duration(strategy.retry_interval)}")
-            return LoopResult(Outcome.RETRY_AFTER_INTERVAL, retry_after=strategy.retry_interval, steps=tuple(names))
+        retry = self._retry_on_failure(names)
+        if retry is not None:
+            return retry
         remediation = hr.active_remediation
         if remediation is None or not remediation.retries_exhausted(self.req.status) or \
                 remediation.uninstall_after_upgrade:
