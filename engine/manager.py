@@ -410,9 +410,9 @@ class Manager:
                 objs = self._snapshot()
                 with self._state:
                     busy = set(self._busy)
-                wanted = {k for k, o in objs.items() if k not in busy and (k in queue or self.is_pending(o))}
-                unsettled = busy | wanted
-                due = [k for k in wanted if not self._waits_for(objs[k]) & (unsettled - {k})]
+                wanted = [k for k, o in objs.items() if k not in busy and (k in queue or self.is_pending(o))]
+                unsettled = busy | set(wanted)
+                due = [k for k in wanted if not self._waits_for(objs[k]) & (unsettled - {k})]  # snapshot order
                 if not due:
                     return
                 key = self._order(due, objs)
