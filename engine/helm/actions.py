@@ -188,14 +188,7 @@ def install(req: Request) -> None:
     req.status["lastAttemptedReleaseActionDuration"] = format_duration(round(time.monotonic() - started, 3))
     new = observe_writes(req, before, action="install")
     if error is not None:
-        message = msg.INSTALL_FAILURE.format(release=f"{req.namespace}/{req.release_name}", chart=req.chart_ref,
-                                           error=error)
-        req.status["failures"] = int(req.status.get("failures") or 0) + 1
-        c.mark_false(req.obj, msg.RELEASED, reasons.INSTALL_FAILED, message)
-        req.event(WARNING, reasons.INSTALL_FAILED, message)
-        if not new:
-            raise ActionError(message)
-        req.status["installFailures"] = int(req.status.get("installFailures") or 0) + 1
+        _release_failure(req, reasons.INSTALL_FAILED, msg.INSTALL_FAILURE, error, new, "installFailures")
         return
     _release_success(req, reasons.INSTALL_SUCCEEDED, msg.INSTALL_SUCCESS, opts.strategy.retry_on_failure)
 
@@ -224,16 +217,21 @@ def upgrade(req: Request) -> None:
     req.status["lastAttemptedReleaseActionDuration"] = format_duration(round(time.monotonic() - started, 3))
     new = observe_writes(req, before, action="upgrade")
     if error is not None:
-        message = msg.UPGRADE_FAILURE.format(release=f"{req.namespace}/{req.release_name}", chart=req.chart_ref,
-                                           error=error)
-        req.status["failures"] = int(req.status.get("failures") or 0) + 1
-        c.mark_false(req.obj, msg.RELEASED, reasons.UPGRADE_FAILED, message)
-        req.event(WARNING, reasons.UPGRADE_FAILED, message)
-        if not new:
-            raise ActionError(message)
-        req.status["upgradeFailures"] = int(req.status.get("upgradeFailures") or 0) + 1
+        _release_failure(req, reasons.UPGRADE_FAILED, msg.UPGRADE_FAILURE, error, new, "upgradeFailures")
         return
     _release_success(req, reasons.UPGRADE_SUCCEEDED, msg.UPGRADE_SUCCESS, opts.strategy.retry_on_failure)
+
+
+def _release_failure(req: Request, reason: str, template: str, error: str, new: list[Obj], counter: str) -> None:
+    """A failed install/upgrade: Released=False, a Warning event, the failure counters; when Helm wrote no new
+    release the action itself failed (ActionError)."""
+    message = template.format(release=f"{req.namespace}/{req.release_name}", chart=req.chart_ref, error=error)
+    req.status["failures"] = int(req.status.get("failures") or 0) + 1
+    c.mark_false(req.obj, msg.RELEASED, reason, message)
+    req.event(WARNING, reason, message)
+    if not new:
+        raise ActionError(message)
+    req.status[counter] = int(req.status.get(counter) or 0) + 1
 
 
 def _manifest_objects(rendered: Rendered) -> list[Obj]:
