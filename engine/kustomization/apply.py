@@ -242,8 +242,9 @@ class Applier:
             if dry is None:
                 existing = None
                 dry = self._dry_run(obj, meta, None, ApplyOptions(force=False), done)
-            elif meta.id in live and (existing is None or drifted(dry, existing)):
-                # the listed copy may be older than the dry-run (e.g. a controller annotated it since): re-read
+            elif meta.id in live and (existing is None and _persisted(dry) or
+                                      existing is not None and drifted(dry, existing)):
+                # the listed copy may be older than the dry-run (created since, or annotated by a controller)
                 existing = self.live(meta)
             return obj, meta, existing, dry
 
@@ -399,6 +400,11 @@ class Applier:
             except ApiError as err:
                 errors.append(f"{meta.subject} delete failed: {err.message}")
         return changes, errors
+
+
+def _persisted(dry_run: Obj) -> bool:
+    """Does a dry-run result describe a stored object? A dry-run create has no resourceVersion."""
+    return bool((dry_run.get("metadata") or {}).get("resourceVersion"))
 
 
 def _merge(a: ChangeSet, b: ChangeSet) -> ChangeSet:

@@ -1,4 +1,5 @@
-"""The API requests of a no-op re-reconcile: one LIST per kind, no dry-run for an object that already holds what
+"""The API requests of a first apply (one LIST per kind, one dry-run and one write per object) and of a no-op
+re-reconcile: one LIST per kind, no dry-run for an object that already holds what
 would be applied (engine.kustomization.unchanged), no writes.
 
 Guards the cost shape measured by bench/reconcile_bench.py: the no-op is the cheap case, and drift is still found
@@ -73,3 +74,11 @@ def test_a_field_removed_from_git_is_not_mistaken_for_a_noop(story: Story, monke
     story.sync()
     assert seen[("PATCH", "dry-run")] == 1 and seen[("PATCH", "write")] == 1
     assert story.obj("ConfigMap", "cm-05").get("data") in (None, {})
+
+
+def test_first_apply_costs_one_dry_run_and_one_write_per_object(story: Story,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = _record(story, monkeypatch)
+    _apply_configmaps(story)
+    # a dry-run create has no resourceVersion: the object is still absent, nothing to re-read
+    assert seen == Counter({("GET", "list"): 1, ("PATCH", "dry-run"): N_CONFIGMAPS, ("PATCH", "write"): N_CONFIGMAPS})

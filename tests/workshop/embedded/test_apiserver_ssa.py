@@ -59,6 +59,7 @@ def test_dry_run_apply_does_not_store(cms):
     result = cms.server_side_apply(_cm({"x": "1"}), name="ssa", namespace="default", field_manager="flux",
                                    dry_run="All")
     assert result.data.x == "1"
+    assert result.metadata.resource_version is None  # nothing was stored: no resourceVersion, as kube-apiserver
     assert "ssa" not in [i.metadata.name for i in cms.get(namespace="default").items]
 
 

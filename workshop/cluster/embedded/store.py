@@ -302,8 +302,7 @@ class Store:
             if manager:
                 obj = self._record_update(info, None, obj, manager, None)
                 m = obj["metadata"]
-            if dry_run:
-                m["resourceVersion"] = str(self._rv)
+            if dry_run:  # nothing was persisted: no resourceVersion (the apiserver's DryRunnableStorage)
                 return obj
             self._rv += 1
             m["resourceVersion"] = str(self._rv)
