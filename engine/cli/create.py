@@ -23,6 +23,8 @@ KUSTOMIZE_API = "kustomize.toolkit.fluxcd.io/v1"
 
 
 def git_repository(s: Session, args: argparse.Namespace) -> dict[str, Any]:
+    from engine.cli.create_git import source_git_spec
+
     if not args.url:
         raise CLIError("url is required")
     if not args.url.startswith(("http://", "https://", "ssh://", "file://")):
@@ -51,6 +53,7 @@ def git_repository(s: Session, args: argparse.Namespace) -> dict[str, Any]:
         spec["sparseCheckout"] = [p for item in args.sparse_checkout_paths for p in item.split(",")]
     if args.recurse_submodules:
         spec["recurseSubmodules"] = True
+    source_git_spec(args, spec)  # --provider, --proxy-secret-ref, --ca-file's scheme check
     return {"apiVersion": SOURCE_API, "kind": "GitRepository",
             "metadata": {"name": args.name, "namespace": s.namespace}, "spec": spec}
 
@@ -169,10 +172,11 @@ def git_credentials(s: Session, args: argparse.Namespace, obj: dict[str, Any]) -
     source and reference it."""
     from engine.cli.create_git import git_secret, upsert_secret
 
-    if args.secret_ref or not (args.username or args.password or args.private_key_file):
+    if args.secret_ref or not (args.username or args.password or args.private_key_file or args.ca_file):
         return
     secret = git_secret(s, args.name, args.url, username=args.username, password=args.password,
-                        private_key_file=args.private_key_file, strict=False)
+                        private_key_file=args.private_key_file, strict=False,
+                        ca_file=args.ca_file if args.url.startswith("https://") else "")  # flux: https only
     if secret is None:
         return
     s.printer.action("applying secret with repository credentials")
@@ -220,7 +224,9 @@ def add_parsers(create: Any, common: argparse.ArgumentParser) -> None:
     git.add_argument("-p", "--password", default="", help="basic authentication password")
     git.add_argument("--private-key-file", default="",
                      help="path to a passwordless private key file used for authenticating to the Git SSH server")
-    from engine.cli import helm_sources
+    from engine.cli import create_git, helm_sources
+
+    create_git.add_source_git_flags(git)
 
     helm_sources.add_create_parsers(ssub, common)
 

@@ -36,9 +36,10 @@ def public_key(private_key: bytes, password: str = "") -> str:
 
 
 def git_secret(s: Session, name: str, url: str, *, username: str = "", password: str = "", bearer_token: str = "",
-               private_key_file: str = "", strict: bool = True) -> Obj | None:
+               private_key_file: str = "", ca_file: str = "", strict: bool = True) -> Obj | None:
     """The credentials Secret for `url`; `strict` (create secret git) requires credentials for http(s). None when
-    there is nothing to store (create source git without credentials)."""
+    there is nothing to store (create source git without credentials). `ca_file` (http(s) only) is stored under
+    `ca.crt`."""
     scheme = urlsplit(url).scheme
     data: dict[str, str] = {}
     if scheme == "ssh":
@@ -68,12 +69,60 @@ def git_secret(s: Session, name: str, url: str, *, username: str = "", password:
             data["password"] = password
         if bearer_token:
             data["bearerToken"] = bearer_token
+        if ca_file:
+            data["ca.crt"] = read_ca_file(ca_file)
     elif strict:
         raise CLIError(f"git URL scheme '{scheme}' not supported, can be: ssh, http and https")
     if not data:
         return None
     return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": s.namespace},
             "stringData": dict(sorted(data.items()))}
+
+
+def read_ca_file(path: str) -> str:
+    """The PEM text of `--ca-file`/`--ca-crt-file` (flux's `unable to read TLS CA file: …`)."""
+    try:
+        return Path(path).read_text()
+    except OSError as err:
+        op = "read" if isinstance(err, IsADirectoryError) else "open"  # Go's os.ReadFile wording
+        raise CLIError(f"unable to read TLS CA file: {op} {path}: {(err.strerror or str(err)).lower()}") from None
+    except UnicodeDecodeError:
+        raise CLIError(f"unable to read TLS CA file: {path} is not a PEM text file") from None
+
+
+# -- create source git: the flags flux has beyond the reference and credentials -------------------------------
+GIT_PROVIDERS = ("generic", "github", "aws", "azure")  # flux2 internal/flags/source_git_provider.go order
+
+
+def git_provider(value: str) -> str:
+    """`--provider` as flux's flags.SourceGitProvider accepts it (checked while the flags are parsed)."""
+    prefix = f'invalid argument "{value}" for "--provider" flag: '
+    if not value.strip():
+        raise CLIError(prefix + "no source Git provider given, please specify the Git provider name")
+    if value not in GIT_PROVIDERS:
+        raise CLIError(prefix + f"source Git provider '{value}' is not supported, must be one of: "
+                       + "|".join(GIT_PROVIDERS))
+    return value
+
+
+def add_source_git_flags(git: argparse.ArgumentParser) -> None:
+    """`--provider`, `--proxy-secret-ref` and `--ca-file` of `create source git`."""
+    git.add_argument("--provider", type=git_provider, default=None,
+                     help="the Git provider name (" + "|".join(GIT_PROVIDERS) + ")")
+    git.add_argument("--proxy-secret-ref", default="",
+                     help="the name of an existing secret containing the proxy address and credentials")
+    git.add_argument("--ca-file", default="", help="path to TLS CA file used for validating self-signed certificates")
+
+
+def source_git_spec(args: argparse.Namespace, spec: Obj) -> None:
+    """Add `--provider` and `--proxy-secret-ref` to the GitRepository spec; `--ca-file` is refused for SSH (flux
+    stores the CA in the credentials Secret, see `git_secret`)."""
+    if args.ca_file and urlsplit(args.url).scheme == "ssh":
+        raise CLIError("specifying a CA file is not supported for Git over SSH")
+    if args.proxy_secret_ref:
+        spec["proxySecretRef"] = {"name": args.proxy_secret_ref}
+    if args.provider:
+        spec["provider"] = args.provider
 
 
 def upsert_secret(s: Session, secret: Obj) -> None:
@@ -92,7 +141,8 @@ def cmd_create_secret_git(s: Session, args: argparse.Namespace) -> int:
     if not args.url:
         raise CLIError("url is required")
     secret = git_secret(s, args.name, args.url, username=args.username, password=args.password,
-                        bearer_token=args.bearer_token, private_key_file=args.private_key_file)
+                        bearer_token=args.bearer_token, private_key_file=args.private_key_file,
+                        ca_file=args.ca_crt_file)
     assert secret is not None
     if args.export:
         print(export([secret]))
@@ -113,6 +163,8 @@ def add_secret_parsers(create_sub: Any, common: argparse.ArgumentParser) -> Any:
     git.add_argument("-u", "--username", default="", help="basic authentication username")
     git.add_argument("-p", "--password", default="", help="basic authentication password")
     git.add_argument("--bearer-token", default="", help="bearer authentication token")
+    git.add_argument("--ca-crt-file", default="",
+                     help="path to TLS CA certificate file used for validating self-signed certificates")
     git.add_argument("--private-key-file", default="",
                      help="path to a passwordless private key file used for authenticating to the Git SSH server")
     git.set_defaults(func=cmd_create_secret_git)
