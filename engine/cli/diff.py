@@ -114,32 +114,16 @@ def _keys_only(obj: Obj) -> Obj:
     return {**obj, "data": {k: SOPS_KEYS_MASK for k in sorted(obj.get("data") or {})}}
 
 
-def local_sources(values: list[str]) -> dict[str, str]:
-    """`--local-sources Kind/namespace/name=path[,…]` as a map."""
-    out: dict[str, str] = {}
-    for value in values:
-        for item in value.split(","):
-            key, sep, path = item.partition("=")
-            if not sep or not key or not path:
-                raise ValueError(f"invalid --local-sources '{item}': must be Kind/namespace/name=path")
-            out[key] = path
-    return out
-
-
 def _child_lines(s: Session, ks: Obj, obj: Obj, sources: dict[str, str], build_child: Any) -> list[str]:
     """flux diff -r for one Kustomization of the build: its own diff under `📁 … changed`, or why not."""
-    import os
+    from engine.cli.buildflags import child_path
 
     meta, parent = obj.get("metadata") or {}, ks.get("metadata") or {}
     if (meta.get("name"), meta.get("namespace")) == (parent.get("name"), parent.get("namespace")):
         return []
     if (obj.get("spec") or {}).get("kubeConfig") is not None:
         return [f"⚠️ {_subject(obj)} skipped: diff not supported for remote clusters"]
-    ref = (obj.get("spec") or {}).get("sourceRef") or {}
-    key = f"{ref.get('kind', '')}/{ref.get('namespace') or meta.get('namespace', '')}/{ref.get('name', '')}"
-    if key not in sources:
-        raise ValueError(f"cannot get local path for {key} of kustomization {meta.get('name', '')}")
-    child_ks, child_objects = build_child(obj, os.path.join(sources[key], (obj.get("spec") or {}).get("path", "")))
+    child_ks, child_objects = build_child(obj, child_path(obj, sources))
     sub = diff_objects(s, child_ks, child_objects, recursive=True, sources=sources, build_child=build_child)
     return [f"📁 {_subject(obj)} changed"] + sub if sub else []
 

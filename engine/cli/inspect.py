@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime as dt
+import os
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -203,33 +206,74 @@ def cmd_events(s: Session, args: argparse.Namespace) -> int:
 
 
 # -- build / diff ----------------------------------------------------------------------------------
-def build_objects(s: Session, name: str, path: str, *, ignore_paths: list[str] | None = None,
-                  kustomization_file: str = "", strict_substitute: bool = False,
-                  fallback: Obj | None = None, namespace: str | None = None) -> tuple[Obj, list[Obj]]:
-    """The in-cluster Kustomization's build over a local directory: the reconciler's own pipeline
-    (engine.kustomization.build), SOPS-encrypted Secret values masked as `flux build` does."""
+@dataclass
+class BuildOptions:
+    """The flags `build` and `diff kustomization` share (flux2 internal/build's Builder options)."""
+
+    ignore_paths: list[str] = field(default_factory=list)
+    kustomization_file: str = ""
+    strict_substitute: bool = False
+    dry_run: bool = False  # build --dry-run: no cluster at all, substituteFrom skipped
+    ignore_not_found: bool = False  # diff --ignore-not-found: the file's Kustomization when the cluster has none
+    sources: dict[str, str] = field(default_factory=dict)  # --local-sources
+
+
+def _resolve_kustomization(s: Session, name: str, namespace: str, opts: BuildOptions,
+                           fallback: Obj | None) -> Obj:
+    """flux's Builder.build + resolveKustomization: the live object (a child's built one, or with
+    --ignore-not-found nothing, when the cluster has none), overridden by --kustomization-file, which keeps the
+    live status (the inventory diff prunes against). --dry-run never asks the cluster."""
+    from engine.cli.buildflags import read_kustomization_file
+
+    live = fallback
+    if not opts.dry_run:
+        found = s.client.get(f"{KS_GROUP}/v1", "Kustomization", name, namespace)
+        if found is None and fallback is None and not opts.ignore_not_found:
+            raise CLIError(f'failed to get kustomization object: kustomizations.{KS_GROUP} "{name}" not found')
+        live = found or fallback
+    if opts.kustomization_file and fallback is None:
+        ks = read_kustomization_file(opts.kustomization_file, name, namespace)
+        if not opts.dry_run and live is not None and ((live.get("status") or {}).get("inventory")) is not None:
+            ks = {**ks, "status": copy.deepcopy(live["status"])}
+        return ks
+    assert live is not None  # the flag checks make sure of it
+    return live
+
+
+def _without_substitute_from(spec: Obj) -> Obj:
+    """--dry-run: flux skips postBuild.substituteFrom (ConfigMaps/Secrets are in the cluster); inline
+    `substitute` still applies."""
+    post = spec.get("postBuild")
+    if not isinstance(post, dict) or "substituteFrom" not in post:
+        return spec
+    return {**spec, "postBuild": {k: v for k, v in post.items() if k != "substituteFrom"}}
+
+
+def build_objects(s: Session, name: str, path: str, opts: BuildOptions, *, fallback: Obj | None = None,
+                  namespace: str | None = None) -> tuple[Obj, list[Obj]]:
+    """A Kustomization's build over a local directory: the reconciler's own pipeline
+    (engine.kustomization.build), SOPS-encrypted Secret values masked as `flux build` does. `fallback`: the built
+    Kustomization object of a child of -r/--recursive (used when the cluster has none, and by --dry-run)."""
+    from engine.cli.buildflags import remove_ignored
     from engine.kustomization.build import BuildError, build_kustomization, mask_sops
 
     local = Path(path)
     if not local.is_dir():
         raise CLIError(f"invalid resource path '{path}'")
-    from engine.cli.buildflags import read_kustomization_file, remove_ignored
-
-    if kustomization_file:
-        ks = read_kustomization_file(kustomization_file, name)
-    elif fallback is not None:  # a child of --recursive: the live object if there is one, else the built one
-        ks = s.client.get(f"{KS_GROUP}/v1", "Kustomization", name, namespace or s.namespace) or fallback
-    else:
-        ks = get_object(s, "Kustomization", name)
+    ks = _resolve_kustomization(s, name, namespace or s.namespace, opts, fallback)
     meta = ks.get("metadata") or {}
+    spec = ks.get("spec") or {}
+    if opts.dry_run and isinstance(spec, dict):
+        spec = _without_substitute_from(spec)
     work = Path(tempfile.mkdtemp(prefix="gitops-build-"))
     try:
         target = work / "src"
         shutil.copytree(local, target, symlinks=True)
-        remove_ignored(target, ignore_paths or [])
-        build = build_kustomization(ks.get("spec") or {}, name, meta.get("namespace") or s.namespace, target,
-                                    target, s.client, reorder="none",  # flux build/diff: kustomize input order
-                                    strict=strict_substitute)
+        remove_ignored(target, opts.ignore_paths)
+        build = build_kustomization(spec, name, meta.get("namespace") or namespace or s.namespace, target, target,
+                                    None if opts.dry_run else s.client,
+                                    reorder="none",  # flux build/diff: kustomize input order
+                                    strict=opts.strict_substitute)
     except BuildError as err:
         raise CLIError(err.message) from None
     finally:
@@ -238,31 +282,78 @@ def build_objects(s: Session, name: str, path: str, *, ignore_paths: list[str] |
     return ks, build.objects
 
 
+def build_recursive(s: Session, ks: Obj, objects: list[Obj], opts: BuildOptions,
+                    seen: set[tuple[str, str]] | None = None) -> list[Obj]:
+    """flux build -r: the build, then each child Kustomization's build (and theirs), from --local-sources."""
+    from engine.cli.buildflags import child_path, is_kustomization
+
+    meta = ks.get("metadata") or {}
+    seen = seen if seen is not None else {(str(meta.get("namespace") or s.namespace), str(meta.get("name")))}
+    out = list(objects)
+    for obj in objects:
+        if not is_kustomization(obj):
+            continue
+        child = obj.get("metadata") or {}
+        key = (str(child.get("namespace") or s.namespace), str(child.get("name", "")))
+        if key in seen:  # the parent itself (flux skips it), or a cycle (flux would never end)
+            continue
+        seen.add(key)
+        child_ks, child_objects = build_objects(s, key[1], child_path(obj, opts.sources), opts, fallback=obj,
+                                                namespace=key[0])
+        out += build_recursive(s, child_ks, child_objects, opts, seen)
+    return out
+
+
+def _check_flags(args: argparse.Namespace, *, build: bool) -> BuildOptions:
+    """flux's checks before building: --path (build: made absolute), --dry-run/--ignore-not-found need
+    --kustomization-file, which must be a file."""
+    from engine.cli.buildflags import check_kustomization_file, go_quote, parse_local_sources
+
+    code = 1 if build else 2  # diff: flux's RequestError{StatusCode: 2}
+    if not args.path:
+        raise CLIError('invalid resource path ""', code=code)
+    path = os.path.abspath(args.path) if build else args.path
+    if not os.path.isdir(path):
+        raise CLIError(f"invalid resource path {go_quote(path)}", code=code)
+    args.path = path
+    dry_run = bool(getattr(args, "dry_run", False))
+    if dry_run and not args.kustomization_file:
+        raise CLIError("dry-run mode requires a kustomization file")
+    check_kustomization_file(args.kustomization_file)
+    ignore_not_found = bool(getattr(args, "ignore_not_found", False))
+    if ignore_not_found and not args.kustomization_file:
+        raise CLIError("kustomization file is required when assuming new kustomizations", code=code)
+    return BuildOptions(ignore_paths=args.ignore_paths, kustomization_file=args.kustomization_file,
+                        strict_substitute=args.strict_substitute, dry_run=dry_run, ignore_not_found=ignore_not_found,
+                        sources=parse_local_sources(args.local_sources))
+
+
 def cmd_build(s: Session, args: argparse.Namespace) -> int:
     from engine import kustomize
 
-    _, objects = build_objects(s, args.name, args.path, ignore_paths=args.ignore_paths,
-                               kustomization_file=args.kustomization_file, strict_substitute=args.strict_substitute)
+    opts = _check_flags(args, build=True)
+    ks, objects = build_objects(s, args.name, args.path, opts)
+    if args.recursive:
+        objects = build_recursive(s, ks, objects, opts)
     print(kustomize.render(objects), end="")
     return 0
 
 
 def cmd_diff(s: Session, args: argparse.Namespace) -> int:
-    from engine.cli.diff import diff_objects, local_sources
+    from engine.cli.diff import diff_objects
 
+    opts = _check_flags(args, build=False)
     try:
-        ks, objects = build_objects(s, args.name, args.path, ignore_paths=args.ignore_paths,
-                                    kustomization_file=args.kustomization_file,
-                                    strict_substitute=args.strict_substitute)
+        ks, objects = build_objects(s, args.name, args.path, opts)
+        child_opts = BuildOptions(ignore_paths=opts.ignore_paths, strict_substitute=opts.strict_substitute,
+                                  sources=opts.sources)
 
         def child(obj: Obj, child_path: str) -> tuple[Obj, list[Obj]]:
             meta = obj.get("metadata") or {}
-            return build_objects(s, str(meta.get("name", "")), child_path, ignore_paths=args.ignore_paths,
-                                 strict_substitute=args.strict_substitute, fallback=obj,
+            return build_objects(s, str(meta.get("name", "")), child_path, child_opts, fallback=obj,
                                  namespace=meta.get("namespace"))
 
-        lines = diff_objects(s, ks, objects, recursive=args.recursive, sources=local_sources(args.local_sources),
-                             build_child=child)
+        lines = diff_objects(s, ks, objects, recursive=args.recursive, sources=opts.sources, build_child=child)
     except CLIError as err:
         raise CLIError(str(err), code=2) from None
     except Exception as err:
@@ -293,19 +384,25 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     tree.set_defaults(func=cmd_tree)
     build = ks_parser("build", "build a Kustomization locally")
     diff = ks_parser("diff", "diff a locally built Kustomization against the cluster")
-    for p, func in ((build, cmd_build), (diff, cmd_diff)):
-        p.add_argument("--path", required=True, help="path to the manifests location")
+    for p, func, verb in ((build, cmd_build, "build"), (diff, cmd_diff, "diff")):
+        p.add_argument("--path", default="", help="path to the manifests location")
         p.add_argument("--ignore-paths", action="append", default=[],
                        help="paths to ignore in .gitignore format (comma-separated or repeated)")
         p.add_argument("--kustomization-file", default="",
                        help="path to the Flux Kustomization YAML file (instead of the one in the cluster)")
         p.add_argument("--strict-substitute", action="store_true",
                        help="fail when a variable without a default value is missing from the input vars")
+        p.add_argument("-r", "--recursive", action="store_true",
+                       help=f"recursively {verb} the Kustomizations the build contains (needs --local-sources)")
+        p.add_argument("--local-sources", action="append", default=[],
+                       help="local paths of the sources of child Kustomizations: Kind/namespace/name=path "
+                            "(comma-separated or repeated)")
         p.set_defaults(func=func)
-    diff.add_argument("-r", "--recursive", action="store_true",
-                      help="recursively diff the Kustomizations the build contains (needs --local-sources)")
-    diff.add_argument("--local-sources", action="append", default=[],
-                      help="local paths of the sources of child Kustomizations: Kind/namespace/name=path (repeatable)")
+    build.add_argument("--dry-run", action="store_true",
+                       help="build without the cluster (needs --kustomization-file; substituteFrom is skipped)")
+    diff.add_argument("--ignore-not-found", action="store_true",
+                      help="diff against an empty cluster when it has no such Kustomization (needs "
+                           "--kustomization-file)")
 
     ev = sub.add_parser("events", parents=[common], help="display Kubernetes events for Flux resources")
     ev.add_argument("--for", dest="for_", default="", help="Kind[/name] of the objects whose events to show")

@@ -80,12 +80,13 @@ def test_build_and_diff_flags_ignore_paths_and_kustomization_file(lab: Lab) -> N
                        "  name: offline\n  namespace: flux-system\nspec:\n  interval: 5m\n  prune: true\n"
                        "  targetNamespace: shop\n  sourceRef:\n    kind: GitRepository\n    name: fleet\n")
     out, _ = lab.ok("build", "ks", "offline", "--path", str(local), "--kustomization-file", str(ks_file),
-                    "--ignore-paths", "drafts")
+                    "--ignore-paths", "drafts", "--dry-run")  # flux: without --dry-run it must exist in the cluster
     doc = yaml.safe_load(out)
     assert doc["metadata"]["namespace"] == "shop"
     assert doc["metadata"]["labels"]["kustomize.toolkit.fluxcd.io/name"] == "offline"
-    assert lab.run("build", "ks", "other", "--path", str(local), "--kustomization-file", str(ks_file))[2] == (
-        f"✗ failed find kustomization with name 'other' in file '{ks_file}'\n")
+    assert lab.run("build", "ks", "other", "--path", str(local), "--kustomization-file", str(ks_file),
+                   "--dry-run")[2] == ("✗ failed to get kustomization object: failed find kustomization with name "
+                                       f"'other' and namespace 'flux-system' in file '{ks_file}'\n")
 
 
 def test_build_substitutes_leniently_unless_strict_substitute(lab: Lab) -> None:
