@@ -159,6 +159,7 @@ class EmbeddedCluster(LabCluster):
 
             controllers = [*default_controllers(ca_bundle), CSRSigner(pki)]
         simulation = Simulation(store, image_available=self.image_available, controllers=controllers)
+        simulation.give_way = http.api.activity.wait_quiet  # in-process controllers yield to API requests
         self._simulation = simulation
         if not restored:
             bootstrap(store, system_workloads=self.system_pods, ca_bundle=ca_bundle)

@@ -7,6 +7,7 @@ import logging
 from engine.jsonobj import Obj
 
 from . import discovery
+from .activity import RequestActivity
 from .errors import (
     ApiError,
     method_not_allowed,
@@ -36,6 +37,8 @@ class ApiServer:
         from .auth import AuthGate
 
         self.auth = AuthGate(store)
+        #: requests being handled now (the simulation gives way to them)
+        self.activity = RequestActivity()
         from .handlers import ResourceHandlers
         from .openapi import OpenAPI
 
@@ -43,6 +46,10 @@ class ApiServer:
         self.resources = ResourceHandlers(store, self.openapi)
 
     def handle(self, req: Request) -> Response:
+        with self.activity.handling():
+            return self._handle(req)
+
+    def _handle(self, req: Request) -> Response:
         from .negotiate import negotiate
 
         try:

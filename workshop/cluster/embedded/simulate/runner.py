@@ -34,6 +34,8 @@ class Simulation:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self.errors: list[str] = []
+        #: called before each reconcile of the background worker: waits while the API server is busy
+        self.give_way: Callable[[], None] | None = None
         self.ctx = Context(store, self.clock, image_available or (lambda image: True), self.enqueue,
                           self.schedule)
         store.subscribe(self._on_event)
@@ -150,6 +152,8 @@ class Simulation:
                     self._cond.wait(wait)
                 if self._stopping:
                     return
+            if self.give_way is not None:
+                self.give_way()
             key = self._next()
             if key is not None:
                 self._process(key)
