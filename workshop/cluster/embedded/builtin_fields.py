@@ -1,29 +1,36 @@
-"""Which fields the built-in kinds have, read from the official client's models, and the walk that finds (and
-prunes) the fields an object carries that its kind does not declare."""
+"""Which fields the built-in kinds have, and the walk that finds (and prunes) the fields an object carries that its
+kind does not declare.
+
+The facts come from the official client's models, through a table generated from them
+(`builtin_fields.json`, `tools/gen_builtin_fields.py`): the lab cluster's schema does not change with the client
+package a learner installs, and no model class is imported on a request.
+"""
 
 from __future__ import annotations
 
 import functools
+import json
 import re
+from pathlib import Path
 from typing import Any
-
-import kubernetes.client.models as models
 
 from engine.jsonobj import Obj
 
-PRIMITIVES = frozenset({"str", "int", "float", "bool", "datetime", "date", "bytearray"})
+TABLE = Path(__file__).with_name("builtin_fields.json")
+PRIMITIVES = frozenset({"str", "int", "float", "bool", "datetime", "date", "bytes", "bytearray"})
 #: the client's type strings for lists and maps: `List[V1Container]`, `Dict[str, str]`
 LIST_TYPE = re.compile(r"^List\[(.+)\]$")
 DICT_TYPE = re.compile(r"^Dict\[str, (.+)\]$")
 
 
 @functools.cache
+def _models() -> dict[str, dict[str, str]]:
+    return json.loads(TABLE.read_text())["models"]  # type: ignore[no-any-return]
+
+
 def model_fields(cls_name: str) -> dict[str, str] | None:
     """JSON field name → client type string for a model class (None if the class does not exist)."""
-    cls = getattr(models, cls_name, None)
-    if cls is None or not hasattr(cls, "openapi_types"):
-        return None
-    return {cls.attribute_map[attr]: type_ for attr, type_ in cls.openapi_types.items()}
+    return _models().get(cls_name)
 
 
 def _join(path: str, key: str) -> str:
