@@ -90,39 +90,38 @@ def _check_value(value: Any, type_: str, struct: str, path: str, key: str, depth
     """Raise TypeMismatch when value cannot be decoded into type_ (field `key` of `struct`, at `path`)."""
     if value is None or type_ == "object" or depth > _MAX_DEPTH:
         return
-    go = _go_type(type_, key)
     if type_ == "str":
         quantity = key in QUANTITY_FIELDS and isinstance(value, int | float) and not isinstance(value, bool)
         if not isinstance(value, str) and not quantity:
-            raise TypeMismatch(_json_kind(value), struct, path, go)
+            raise TypeMismatch(_json_kind(value), struct, path, _go_type(type_, key))
         return
     if type_ in ("datetime", "bytes"):
         if not isinstance(value, str):
-            raise TypeMismatch(_json_kind(value), struct, path, "string" if type_ == "datetime" else go)
+            raise TypeMismatch(_json_kind(value), struct, path, "string" if type_ == "datetime" else _go_type(type_, key))
         return
     if type_ == "bool":
         if not isinstance(value, bool):
-            raise TypeMismatch(_json_kind(value), struct, path, go)
+            raise TypeMismatch(_json_kind(value), struct, path, _go_type(type_, key))
         return
     if type_ in ("int", "float"):
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TypeMismatch(_json_kind(value), struct, path, go)
+            raise TypeMismatch(_json_kind(value), struct, path, _go_type(type_, key))
         if type_ == "int":
-            low, high = INT64 if go == "int64" else INT32
+            low, high = INT64 if key in INT64_FIELDS else INT32
             if isinstance(value, float) or not low <= value <= high:
-                raise TypeMismatch(f"number {_number_text(value)}", struct, path, go)
+                raise TypeMismatch(f"number {_number_text(value)}", struct, path, _go_type(type_, key))
         return
     m = LIST_TYPE.match(type_)
     if m:
         if not isinstance(value, list):
-            raise TypeMismatch(_json_kind(value), struct, path, go)
+            raise TypeMismatch(_json_kind(value), struct, path, _go_type(type_, key))
         for item in value:
             _check_value(item, m.group(1), struct, path, key, depth + 1)
         return
     m = DICT_TYPE.match(type_)
     if m:
         if not isinstance(value, dict):
-            raise TypeMismatch(_json_kind(value), struct, path, go)
+            raise TypeMismatch(_json_kind(value), struct, path, _go_type(type_, key))
         inner = m.group(1)
         for item in value.values():
             if inner == "str" and key in QUANTITY_MAPS and isinstance(item, int | float) \
@@ -131,7 +130,7 @@ def _check_value(value: Any, type_: str, struct: str, path: str, key: str, depth
             _check_value(item, inner, struct, path, "", depth + 1)
         return
     if not isinstance(value, dict):
-        raise TypeMismatch(_json_kind(value), struct, path, go)
+        raise TypeMismatch(_json_kind(value), struct, path, _go_type(type_, key))
     check_model(value, type_, path, depth + 1)
 
 
