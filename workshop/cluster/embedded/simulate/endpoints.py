@@ -1,10 +1,15 @@
-"""The endpoints and endpointslice controllers: a Service's selected pods as addresses and ports."""
+"""The endpoints and endpointslice controllers: a Service's selected pods as addresses and ports.
+
+A Service's own events queue the Service; a Pod event queues a pod key, whose reconcile queues only the
+Services the change concerns (see pod_memberships), as kube-controller-manager's controllers do.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
+from engine.labels import Selector, from_object
 from workshop.cluster.embedded.api import GVR, Obj, ObjectStore, StoreError, WatchEvent
 
 from .common import (
@@ -16,12 +21,13 @@ from .common import (
     owned,
     owner_reference,
     pod_ready,
-    selector_matches,
     stable_name_suffix,
 )
+from .pod_memberships import PodMemberships, fingerprint
 
 ENDPOINTSLICES = GVR("discovery.k8s.io", "v1", "endpointslices")
-ALL_IN_NAMESPACE = "*"
+#: the queue-key prefix of a pod change (a Service name, a DNS-1035 label, cannot contain "/")
+POD_KEY_PREFIX = "pod/"
 SERVICE_NAME_LABEL = "kubernetes.io/service-name"
 MANAGED_BY = "endpointslice.kubernetes.io/managed-by"
 SLICE_CONTROLLER = "endpointslice-controller.k8s.io"
@@ -40,11 +46,15 @@ def _target_port(port: dict[str, Any], pod: Obj) -> int | None:
     return None
 
 
-def _endpoint_of(selector: dict[str, Any], pod: Obj) -> bool:
-    """Whether a Service with this selector lists the pod: selected, has an IP, not terminating or finished."""
+def _serves(pod: Obj) -> bool:
+    """Whether a pod can be an endpoint: it has an IP and is neither terminating nor finished."""
     status = pod.get("status") or {}
-    return (selector_matches(selector, pod["metadata"].get("labels")) and bool(status.get("podIP"))
-            and not deleting(pod) and status.get("phase") not in ("Succeeded", "Failed"))
+    return bool(status.get("podIP")) and not deleting(pod) and status.get("phase") not in ("Succeeded", "Failed")
+
+
+def _endpoint_of(selector: Selector, pod: Obj) -> bool:
+    """Whether a Service with this (parsed) selector lists the pod: selected and serving."""
+    return selector.matches(pod["metadata"].get("labels")) and _serves(pod)
 
 
 def _address(pod: Obj) -> dict[str, Any]:
@@ -89,33 +99,50 @@ class EndpointsController:
 
     def __init__(self) -> None:
         self._slices_served: bool | None = None
+        self._members = PodMemberships()
 
     def keys_for(self, event: WatchEvent) -> Iterable[tuple[str | None, str]]:
         meta = event.obj.get("metadata") or {}
         if event.gvr == SERVICES:
             yield meta.get("namespace"), meta.get("name", "")
         elif event.gvr == PODS:
-            yield meta.get("namespace"), ALL_IN_NAMESPACE
+            yield meta.get("namespace"), POD_KEY_PREFIX + meta.get("name", "")
 
     def resync(self, store: ObjectStore) -> Iterable[tuple[str | None, str]]:
         for svc in store.list(SERVICES):
             yield svc["metadata"]["namespace"], svc["metadata"]["name"]
 
     def reconcile(self, ctx: Any, namespace: str | None, name: str) -> None:
-        if name == ALL_IN_NAMESPACE:
-            for svc in ctx.store.list(SERVICES, namespace, where=lambda s: bool((s.get("spec") or {}).get("selector"))):
-                ctx.enqueue((self.name, namespace, svc["metadata"]["name"]))
+        if name.startswith(POD_KEY_PREFIX):
+            self._pod_changed(ctx, namespace, name[len(POD_KEY_PREFIX):])
             return
         svc = ctx.store.get(SERVICES, namespace, name)
         if svc is None or deleting(svc):
+            self._members.forget(namespace, name)
             self._drop(ctx, namespace, name)
             return
         selector = (svc.get("spec") or {}).get("selector")
         if not selector:
+            self._members.forget(namespace, name)
             return
-        pods = ctx.store.list(PODS, namespace, where=lambda p: _endpoint_of({"matchLabels": selector}, p))
+        self._members.set_selector(namespace, name, selector)
+        selects = from_object({"matchLabels": selector})
+        pods = ctx.store.list(PODS, namespace, where=lambda p: _endpoint_of(selects, p))
+        counted = {p["metadata"]["name"]: fingerprint(p) for p in pods}
+        # until both writes land, every pod listed before or now counts as changed for this Service
+        self._members.set_counted(namespace, name,
+                                  dict.fromkeys(self._members.counted_pods(namespace, name) | counted.keys()))
         self._endpoints(ctx, svc, pods)
         self._slice(ctx, svc, pods)
+        self._members.set_counted(namespace, name, counted)
+
+    def _pod_changed(self, ctx: Any, namespace: str | None, pod_name: str) -> None:
+        """Queue the Services a pod's change concerns: those that listed it and those that select it now."""
+        if not self._members.concerns(namespace):
+            return
+        pod = ctx.store.get(PODS, namespace, pod_name)
+        for service in self._members.to_update(namespace, pod_name, pod, pod is not None and _serves(pod)):
+            ctx.enqueue((self.name, namespace, service))
 
     def _endpoints(self, ctx: Any, svc: Obj, pods: list[Obj]) -> None:
         meta = svc["metadata"]
