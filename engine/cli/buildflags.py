@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -43,6 +44,18 @@ def check_kustomization_file(path: str) -> None:
     """flux's pre-check of `--kustomization-file`: it must exist and not be a directory."""
     if path and (not os.path.exists(path) or os.path.isdir(path)):
         raise CLIError(f"invalid kustomization file {go_quote(path)}")
+
+
+def go_bool(flag: str) -> Any:
+    """An argparse `type` parsing a boolean flag value as Go's strconv.ParseBool (cobra's error on bad input)."""
+    def parse(text: str) -> bool:
+        if text in ("1", "t", "T", "TRUE", "true", "True"):
+            return True
+        if text in ("0", "f", "F", "FALSE", "false", "False"):
+            return False
+        raise CLIError(f'invalid argument {go_quote(text)} for "{flag}" flag: strconv.ParseBool: parsing '
+                       f'{go_quote(text)}: invalid syntax')
+    return parse
 
 
 def go_quote(text: str) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from engine.cli.session import Session
+from engine.cli.spinner import DRY_RUN, Spinner
 from engine.client import ApiError
 from engine.jsonobj import Obj
 
@@ -114,7 +115,8 @@ def _keys_only(obj: Obj) -> Obj:
     return {**obj, "data": {k: SOPS_KEYS_MASK for k in sorted(obj.get("data") or {})}}
 
 
-def _child_lines(s: Session, ks: Obj, obj: Obj, sources: dict[str, str], build_child: Any) -> list[str]:
+def _child_lines(s: Session, ks: Obj, obj: Obj, sources: dict[str, str], build_child: Any,
+                 progress: Spinner | None) -> list[str]:
     """flux diff -r for one Kustomization of the build: its own diff under `📁 … changed`, or why not."""
     from engine.cli.buildflags import child_path
 
@@ -123,15 +125,22 @@ def _child_lines(s: Session, ks: Obj, obj: Obj, sources: dict[str, str], build_c
         return []
     if (obj.get("spec") or {}).get("kubeConfig") is not None:
         return [f"⚠️ {_subject(obj)} skipped: diff not supported for remote clusters"]
+    if progress is not None:
+        progress.suffix = f" {DRY_RUN} in {meta.get('name', '')}"
     child_ks, child_objects = build_child(obj, child_path(obj, sources))
-    sub = diff_objects(s, child_ks, child_objects, recursive=True, sources=sources, build_child=build_child)
+    sub = diff_objects(s, child_ks, child_objects, recursive=True, sources=sources, build_child=build_child,
+                       progress=progress)
+    if progress is not None:  # finished with the child's diff
+        progress.suffix = f" {DRY_RUN}"
     return [f"📁 {_subject(obj)} changed"] + sub if sub else []
 
 
 def diff_objects(s: Session, ks: Obj, objects: list[Obj], *, recursive: bool = False,
-                 sources: dict[str, str] | None = None, build_child: Any = None) -> list[str]:
+                 sources: dict[str, str] | None = None, build_child: Any = None,
+                 progress: Spinner | None = None) -> list[str]:
     """flux diff kustomization's lines for the built `objects` against the cluster (with `recursive`, the child
-    Kustomizations' diffs too, each built from its source's local path in `sources` by `build_child(obj, path)`)."""
+    Kustomizations' diffs too, each built from its source's local path in `sources` by `build_child(obj, path)`);
+    `progress` (--progress-bar) says what is being dry-run."""
     from engine.kustomization.apply import FIELD_MANAGER, _comparable
     from engine.kustomization.inventory import ObjMeta
 
@@ -156,7 +165,7 @@ def diff_objects(s: Session, ks: Obj, objects: list[Obj], *, recursive: bool = F
             continue
         if recursive and build_child is not None and obj.get("kind") == "Kustomization" and \
                 str(obj.get("apiVersion", "")).startswith("kustomize.toolkit.fluxcd.io/"):
-            child = _child_lines(s, ks, obj, sources or {}, build_child)
+            child = _child_lines(s, ks, obj, sources or {}, build_child, progress)
         else:
             child = []
         dry = s.client.apply(obj, field_manager=FIELD_MANAGER, dry_run=True)
@@ -172,6 +181,8 @@ def diff_objects(s: Session, ks: Obj, objects: list[Obj], *, recursive: bool = F
             else:
                 sanitize_secret_data(before, after)
         lines += [f"► {_subject(obj)} drifted", ""] + changes(before, after) + [""] + child
+    if progress is not None:
+        progress.suffix = " processing inventory"
     if (ks.get("spec") or {}).get("prune"):
         for entry in ((ks.get("status") or {}).get("inventory") or {}).get("entries") or []:
             if entry["id"] not in built:

@@ -332,18 +332,29 @@ def cmd_build(s: Session, args: argparse.Namespace) -> int:
     from engine import kustomize
 
     opts = _check_flags(args, build=True)
-    ks, objects = build_objects(s, args.name, args.path, opts)
-    if args.recursive:
-        objects = build_recursive(s, ks, objects, opts)
+    try:
+        ks, objects = build_objects(s, args.name, args.path, opts)
+        if args.recursive:
+            objects = build_recursive(s, ks, objects, opts)
+    except KeyboardInterrupt:
+        print(CANCELLED)
+        return 0
     print(kustomize.render(objects), end="")
     return 0
 
 
+CANCELLED = "Build cancelled... exiting."  # flux build/diff on Ctrl-C (exit status 0)
+
+
 def cmd_diff(s: Session, args: argparse.Namespace) -> int:
     from engine.cli.diff import diff_objects
+    from engine.cli.spinner import diff_spinner
 
     opts = _check_flags(args, build=False)
+    progress = diff_spinner(args.progress_bar)
     try:
+        if progress is not None:
+            progress.start()
         ks, objects = build_objects(s, args.name, args.path, opts)
         child_opts = BuildOptions(ignore_paths=opts.ignore_paths, strict_substitute=opts.strict_substitute,
                                   sources=opts.sources)
@@ -353,11 +364,18 @@ def cmd_diff(s: Session, args: argparse.Namespace) -> int:
             return build_objects(s, str(meta.get("name", "")), child_path, child_opts, fallback=obj,
                                  namespace=meta.get("namespace"))
 
-        lines = diff_objects(s, ks, objects, recursive=args.recursive, sources=opts.sources, build_child=child)
-    except CLIError as err:
+        lines = diff_objects(s, ks, objects, recursive=args.recursive, sources=opts.sources, build_child=child,
+                             progress=progress)
+    except KeyboardInterrupt:
+        if progress is not None:
+            progress.stop()
+        print(CANCELLED)
+        return 0
+    except Exception as err:  # CLIError, API and build errors: flux's RequestError{StatusCode: 2}
         raise CLIError(str(err), code=2) from None
-    except Exception as err:
-        raise CLIError(str(err), code=2) from None
+    finally:
+        if progress is not None:  # erased before anything else is printed
+            progress.stop()
     if lines:
         print("\n".join(lines))
         raise CLIError("identified at least one change, exiting with non-zero exit code", code=1)
@@ -371,6 +389,8 @@ def cmd_kustomize(s: Session, args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    from engine.cli.buildflags import go_bool
+
     def ks_parser(verb: str, help_: str) -> argparse.ArgumentParser:
         top = sub.add_parser(verb, parents=[common], help=help_)
         tsub = top.add_subparsers(dest=f"{verb}_kind", required=True, metavar="{kustomization}")
@@ -400,6 +420,8 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         p.set_defaults(func=func)
     build.add_argument("--dry-run", action="store_true",
                        help="build without the cluster (needs --kustomization-file; substituteFrom is skipped)")
+    diff.add_argument("--progress-bar", type=go_bool("--progress-bar"), nargs="?", const=True, default=True,
+                      help="show a progress bar while dry-running (only on a terminal; default true)")
     diff.add_argument("--ignore-not-found", action="store_true",
                       help="diff against an empty cluster when it has no such Kustomization (needs "
                            "--kustomization-file)")
