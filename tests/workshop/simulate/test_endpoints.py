@@ -257,3 +257,11 @@ def test_memberships_due_services_for_each_kind_of_pod_change() -> None:
     members.set_counted("ns", "a", {})
     assert members.counted_in("ns", "p") == set()
     assert members.to_update("ns", "p", None, False) == []
+
+
+def test_service_without_a_map_selector_is_left_alone(store: FakeStore, sim: Simulation) -> None:
+    store.create(SERVICES, {**_service("odd", None), "spec": {"selector": "app=a", "ports": [{"port": 80}]}})
+    store.create(PODS, _pod("pod-a", {"app": "a"}))
+    sim.run_until_idle()
+    assert sim.errors == []
+    assert store.get(ENDPOINTS, "default", "odd") is None

@@ -122,7 +122,7 @@ class EndpointsController:
             self._drop(ctx, namespace, name)
             return
         selector = (svc.get("spec") or {}).get("selector")
-        if not selector:
+        if not selector or not isinstance(selector, dict):  # no selector: the Endpoints are the user's
             self._members.forget(namespace, name)
             return
         self._members.set_selector(namespace, name, selector)
