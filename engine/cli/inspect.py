@@ -339,7 +339,7 @@ def cmd_build(s: Session, args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(CANCELLED)
         return 0
-    print(kustomize.render(objects), end="")
+    print(kustomize.render(objects) + ("---\n" if objects else ""), end="")  # ssautil.ObjectsToYAML: `---` after each
     return 0
 
 

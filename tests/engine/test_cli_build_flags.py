@@ -48,7 +48,7 @@ def test_dry_run_builds_without_a_cluster_and_skips_substitute_from(capsys: pyte
     code, out, err = run(capsys, "build", "ks", "apps", "--path", str(root / "apps"), "--kustomization-file",
                          str(ks_file), "--dry-run", *nowhere)
     assert (code, err) == (0, "")
-    docs = list(yaml.safe_load_all(out))
+    docs = [d for d in yaml.safe_load_all(out) if d]
     assert [(d["kind"], d["metadata"]["name"]) for d in docs] == [("ConfigMap", "a"), ("Kustomization", "child")]
     assert docs[0]["data"]["k"] == "yes-"  # inline substitute applied, the ConfigMap's variable is not loaded
     assert docs[0]["metadata"]["labels"] == {"kustomize.toolkit.fluxcd.io/name": "apps",
@@ -65,7 +65,7 @@ def test_dry_run_recursive_builds_children_from_local_sources(capsys: pytest.Cap
             "--kubeconfig", str(tmp_path / "no-kubeconfig")]
     code, out, err = run(capsys, *base, "-r", "--local-sources", f"GitRepository/flux-system/fleet={root}")
     assert (code, err) == (0, "")
-    docs = list(yaml.safe_load_all(out))
+    docs = [d for d in yaml.safe_load_all(out) if d]
     assert [(d["kind"], d["metadata"]["name"], d["metadata"]["labels"]["kustomize.toolkit.fluxcd.io/name"])
             for d in docs] == [("ConfigMap", "a", "apps"), ("Kustomization", "child", "apps"),
                                ("ConfigMap", "c", "child")]
@@ -81,7 +81,7 @@ def test_recursive_build_stops_at_a_cycle(capsys: pytest.CaptureFixture[str], tm
                        str(ks_file), "--dry-run", "-r", "--local-sources", f"GitRepository/flux-system/fleet={root}",
                        "--kubeconfig", str(tmp_path / "no-kubeconfig"))
     assert code == 0
-    assert [d["metadata"]["name"] for d in yaml.safe_load_all(out)] == ["a", "child", "apps", "c"]
+    assert [d["metadata"]["name"] for d in yaml.safe_load_all(out) if d] == ["a", "child", "apps", "c"]
 
 
 @pytest.mark.parametrize("verb", ["build", "diff"])
@@ -164,6 +164,64 @@ def test_recursive_build_uses_the_live_child_when_there_is_one(lab: Lab) -> None
     root, _ = _tree(lab.tmp / "local")
     out, _ = lab.ok("build", "ks", "apps", "--path", str(root / "apps"), "-r", "--local-sources",
                     f"GitRepository/flux-system/fleet={root}")
-    docs = list(yaml.safe_load_all(out))
+    docs = [d for d in yaml.safe_load_all(out) if d]
     assert [(d["kind"], d["metadata"]["name"], d["metadata"].get("namespace")) for d in docs] == [
         ("ConfigMap", "a", "default"), ("Kustomization", "child", "flux-system"), ("ConfigMap", "c", "live-ns")]
+
+
+def test_recursive_dry_run_matches_flux_golden(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """flux2 cmd/flux/build_kustomization_test.go "build with recursive in dry-run mode" and its golden
+    (testdata/build-kustomization/podinfo-with-my-app-result.yaml): every object is followed by `---`."""
+    src = tmp_path / "src"
+    (src / "podinfo-with-my-app").mkdir(parents=True)
+    (src / "my-app").mkdir()
+    (src / "podinfo-with-my-app" / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ./my-app.yaml\n")
+    (src / "podinfo-with-my-app" / "my-app.yaml").write_text(
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: my-app\nspec:\n"
+        "  interval: 5m0s\n  path: ./my-app\n  force: true\n  prune: true\n  sourceRef:\n    kind: GitRepository\n"
+        "    name: podinfo\n  targetNamespace: default\n")
+    (src / "my-app" / "configmap.yaml").write_text(
+        "apiVersion: v1\ndata:\n  var: test\nkind: ConfigMap\nmetadata:\n  name: my-app\n")
+    ks_file = tmp_path / "podinfo.yaml"
+    ks_file.write_text(
+        "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: podinfo\n"
+        "  namespace: flux-system\nspec:\n  interval: 5m0s\n  path: ./kustomize\n  force: true\n  prune: true\n"
+        "  sourceRef:\n    kind: GitRepository\n    name: podinfo\n  targetNamespace: default\n  postBuild:\n"
+        "    substitute:\n      cluster_env: \"prod\"\n      cluster_region: \"eu-central-1\"\n")
+    code, out, err = run(capsys, "build", "kustomization", "podinfo", "--kustomization-file", str(ks_file), "--path",
+                         str(src / "podinfo-with-my-app"), "--recursive", "--local-sources",
+                         f"GitRepository/default/podinfo={src}", "--dry-run",
+                         "--kubeconfig", str(tmp_path / "no-kubeconfig"))
+    assert (code, err) == (0, "")
+    assert out == """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  labels:
+    kustomize.toolkit.fluxcd.io/name: podinfo
+    kustomize.toolkit.fluxcd.io/namespace: flux-system
+  name: my-app
+  namespace: default
+spec:
+  force: true
+  interval: 5m0s
+  path: ./my-app
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: podinfo
+  targetNamespace: default
+---
+apiVersion: v1
+data:
+  var: test
+kind: ConfigMap
+metadata:
+  labels:
+    kustomize.toolkit.fluxcd.io/name: my-app
+    kustomize.toolkit.fluxcd.io/namespace: default
+  name: my-app
+  namespace: default
+---
+"""

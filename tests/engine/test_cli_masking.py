@@ -50,7 +50,7 @@ def test_build_masks_sops_data_and_keeps_kustomize_order(lab: Lab) -> None:
     (local / "a.yaml").write_text(CM.format(name="a", value="v"))
     (local / "sealed.yaml").write_text(SOPS)
     out, _ = lab.ok("build", "ks", "apps", "--path", str(local))
-    docs = list(yaml.safe_load_all(out))
+    docs = [d for d in yaml.safe_load_all(out) if d]  # flux build ends every object with ---
     assert [d["metadata"]["name"] for d in docs] == ["z", "sealed", "a"]  # flux build: the kustomization's order
     sealed = docs[1]
     assert "sops" not in sealed and sealed["stringData"] == {"token": "**SOPS**"}
@@ -68,9 +68,9 @@ def test_build_and_diff_flags_ignore_paths_and_kustomization_file(lab: Lab) -> N
     (local / "a.yaml").write_text(CM.format(name="a", value="v"))
     (local / "drafts" / "b.yaml").write_text(CM.format(name="b", value="v"))
     out, _ = lab.ok("build", "ks", "apps", "--path", str(local))
-    assert [d["metadata"]["name"] for d in yaml.safe_load_all(out)] == ["a", "b"]
+    assert [d["metadata"]["name"] for d in yaml.safe_load_all(out) if d] == ["a", "b"]
     out, _ = lab.ok("build", "ks", "apps", "--path", str(local), "--ignore-paths", "drafts/")
-    assert [d["metadata"]["name"] for d in yaml.safe_load_all(out)] == ["a"]
+    assert [d["metadata"]["name"] for d in yaml.safe_load_all(out) if d] == ["a"]
     assert (local / "drafts" / "b.yaml").exists()  # the user's tree is untouched
     code, out, _ = lab.run("diff", "ks", "apps", "--path", str(local), "--ignore-paths", "drafts/")
     assert code == 0 and out == ""
@@ -81,7 +81,7 @@ def test_build_and_diff_flags_ignore_paths_and_kustomization_file(lab: Lab) -> N
                        "  targetNamespace: shop\n  sourceRef:\n    kind: GitRepository\n    name: fleet\n")
     out, _ = lab.ok("build", "ks", "offline", "--path", str(local), "--kustomization-file", str(ks_file),
                     "--ignore-paths", "drafts", "--dry-run")  # flux: without --dry-run it must exist in the cluster
-    doc = yaml.safe_load(out)
+    doc = next(yaml.safe_load_all(out))
     assert doc["metadata"]["namespace"] == "shop"
     assert doc["metadata"]["labels"]["kustomize.toolkit.fluxcd.io/name"] == "offline"
     assert lab.run("build", "ks", "other", "--path", str(local), "--kustomization-file", str(ks_file),
@@ -98,7 +98,7 @@ def test_build_substitutes_leniently_unless_strict_substitute(lab: Lab) -> None:
     local.mkdir()
     (local / "a.yaml").write_text(CM.format(name="a", value="${known}-${unknown}"))
     out, _ = lab.ok("build", "ks", "apps", "--path", str(local))
-    assert yaml.safe_load(out)["data"]["k"] == "yes-"  # flux build: missing variables become empty
+    assert next(yaml.safe_load_all(out))["data"]["k"] == "yes-"  # flux build: missing variables become empty
     code, _, err = lab.run("build", "ks", "apps", "--path", str(local), "--strict-substitute")
     assert code == 1 and "variable not set (strict mode): \"unknown\"" in err
 
