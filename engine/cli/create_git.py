@@ -63,9 +63,8 @@ def git_secret(s: Session, name: str, url: str, *, username: str = "", password:
             raise CLIError("user credentials and bearer token cannot be used together")
         if scheme == "http" and not strict and (username or password):
             s.printer.warning("insecure configuration: credentials configured for an HTTP URL")
-        if username:
+        if username and password:  # flux's buildGitSecret stores basic auth only as a pair
             data["username"] = username
-        if password:
             data["password"] = password
         if bearer_token:
             data["bearerToken"] = bearer_token

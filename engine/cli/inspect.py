@@ -417,6 +417,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
         p.add_argument("--local-sources", action="append", default=[],
                        help="local paths of the sources of child Kustomizations: Kind/namespace/name=path "
                             "(comma-separated or repeated)")
+        p.add_argument("--in-memory-build", type=go_bool("--in-memory-build"), nargs="?", const=True, default=False,
+                       help="use in-memory filesystem during build (the kit always builds on a temporary copy and "
+                            "never writes to --path, so this changes nothing)")
         p.set_defaults(func=func)
     build.add_argument("--dry-run", action="store_true",
                        help="build without the cluster (needs --kustomization-file; substituteFrom is skipped)")

@@ -225,3 +225,14 @@ metadata:
   namespace: default
 ---
 """
+
+
+@pytest.mark.parametrize("flag", ["--in-memory-build", "--in-memory-build=true", "--in-memory-build=false"])
+def test_in_memory_build_is_accepted_and_the_tree_stays_untouched(capsys: pytest.CaptureFixture[str],
+                                                                   tmp_path: Path, flag: str) -> None:
+    root, ks_file = _tree(tmp_path)
+    before = sorted(p.name for p in (root / "apps").iterdir())
+    code, out, err = run(capsys, "build", "ks", "apps", "--path", str(root / "apps"), "--kustomization-file",
+                         str(ks_file), "--dry-run", flag, "--kubeconfig", str(tmp_path / "no-kubeconfig"))
+    assert (code, err) == (0, "") and "name: child" in out
+    assert sorted(p.name for p in (root / "apps").iterdir()) == before  # no kustomization.yaml left behind

@@ -133,3 +133,15 @@ def test_ca_file_is_ignored_for_plain_http(lab: Lab) -> None:
                            "--branch=main", f"--ca-file={lab.tmp / 'nope.pem'}", "--timeout=3s")
     assert code == 1 and "authentication configured" not in err
     assert _secret_data(lab, "plain") is None
+
+
+def test_basic_auth_is_stored_only_as_a_pair(lab: Lab) -> None:
+    """flux's buildGitSecret keeps username and password only together: a lone -u makes no Secret."""
+    lab.ok("install")
+    code, _, err = lab.run("create", "source", "git", "half", "--url=https://127.0.0.1:9/org/app.git",
+                           "--branch=main", "-u", "me", "--timeout=3s")
+    assert code == 1 and "authentication configured" not in err
+    assert _secret_data(lab, "half") is None
+    code, out, _ = lab.run("create", "secret", "git", "token", "--url=https://h/r", "-u", "me", "--bearer-token=t",
+                           "--export")
+    assert code == 0 and yaml.safe_load(out)["stringData"] == {"bearerToken": "t"}
