@@ -110,3 +110,58 @@ def test_connections_over_the_cap_are_refused_with_429(server: HttpServer) -> No
     assert body["reason"] == "TooManyRequests" and body["details"] == {"retryAfterSeconds": 1}
     for sock in held:
         sock.close()
+
+
+def _exchange(server: HttpServer, raw: bytes) -> tuple[int, dict[str, str], Any]:
+    sock = connect(server)
+    sock.sendall(raw)
+    return read_response(sock)
+
+
+@pytest.mark.parametrize(("head", "code", "message"), [
+    (b"GET /version HTTP/1.1\r\nHost x\r\n\r\n", 400, "malformed header line"),
+    (b"GET /version HTTP/1.1\r\n folded\r\n\r\n", 400, "continuation line"),
+    (b"GET /version HTTP/1.1\r\nX-Long: " + b"a" * 70000 + b"\r\n\r\n", 431, "Line too long"),
+    (b"GET /version HTTP/1.1\r\n" + b"".join(b"X-%d: 1\r\n" % i for i in range(101)) + b"\r\n", 431,
+     "Too many headers"),
+    (b"GET /version HTTP/2.0\r\nHost: x\r\n\r\n", 505, "Invalid HTTP version (2.0)"),
+    (b"GET /version HTTX/1.1\r\nHost: x\r\n\r\n", 400, "Bad request version ('HTTX/1.1')"),
+    (b"POST /version\r\n\r\n", 400, "Bad request syntax"),
+])
+def test_a_malformed_request_head_is_a_status_body(server: HttpServer, head: bytes, code: int, message: str) -> None:
+    status, headers, body = _exchange(server, head)
+    assert status == code and headers["connection"] == "close"
+    assert body["kind"] == "Status" and message in body["message"]
+
+
+def test_header_fields_are_read_as_sent(server: HttpServer) -> None:
+    # a folded value is joined with a space; names are case-insensitive; the last of a repeated header counts
+    status, headers, body = _exchange(server, b"GET /version HTTP/1.1\r\nhost: x\r\nACCEPT: application/json,\r\n"
+                                              b"  */*\r\nconnection: Close\r\n\r\n")
+    assert status == 200 and body["major"] == "1"
+
+
+def test_expect_100_continue_is_answered_before_the_body(server: HttpServer) -> None:
+    sock = connect(server)
+    body = b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"expect"}}'
+    sock.sendall(b"POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                 b"Content-Type: application/json\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body))
+    assert sock.recv(64).startswith(b"HTTP/1.1 100 Continue")
+    sock.sendall(body)
+    status, _, created = read_response(sock)
+    assert status == 201 and created["metadata"]["name"] == "expect"
+
+
+def test_keep_alive_serves_several_requests_on_one_connection(server: HttpServer) -> None:
+    sock = connect(server)
+    for _ in range(3):
+        sock.sendall(b"GET /version HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = b""
+        while b"\r\n\r\n" not in head:
+            head += sock.recv(65536)
+        assert head.startswith(b"HTTP/1.1 200")
+        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+        rest = head.partition(b"\r\n\r\n")[2]
+        while len(rest) < length:
+            rest += sock.recv(65536)
+    sock.close()

@@ -11,6 +11,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .exchange import Request, Response
+from .request_head import RequestHeadMixin
 from .rest import ApiServer
 from .transport import (
     BODY_TIMEOUT,
@@ -30,7 +31,7 @@ _REASONS = {200: "OK", 201: "Created", 202: "Accepted", 400: "Bad Request", 403:
             422: "Unprocessable Entity", 500: "Internal Server Error"}
 
 
-class _Handler(StatusErrorsMixin, BaseHTTPRequestHandler):
+class _Handler(RequestHeadMixin, StatusErrorsMixin, BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "embedded-apiserver"
     sys_version = ""
