@@ -2,6 +2,7 @@
 
 Credentials never reach a command line or an error message: http(s) auth goes through GIT_CONFIG_* env
 (`http.extraHeader`), SSH keys through temporary files, and every message is scrubbed of secret values.
+A `spec.proxySecretRef` proxy reaches git the same way (`http.proxy`, for that one command only).
 """
 
 from __future__ import annotations
@@ -69,6 +70,20 @@ class Credentials:
 
 
 @dataclass(frozen=True)
+class Proxy:
+    """`spec.proxySecretRef` resolved: the proxy URL (with its credentials) and the values to hide in messages."""
+
+    url: str
+    secrets: tuple[str, ...] = ()
+
+    def scrub(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+
+@dataclass(frozen=True)
 class Resolved:
     """A ref resolved on the remote: the named pointer (`main`, `v1.0.0`, `refs/pull/1/head`, or None) and sha."""
 
@@ -83,13 +98,17 @@ class Resolved:
 
 
 @contextmanager
-def git_env(url: str, creds: Credentials | None) -> Iterator[dict[str, str]]:
-    """Environment for git commands carrying the credentials; temp files are removed afterwards."""
+def git_env(url: str, creds: Credentials | None, proxy: Proxy | None = None) -> Iterator[dict[str, str]]:
+    """Environment for git commands carrying the credentials and the proxy; temp files are removed afterwards.
+    With a proxy, NO_PROXY is cleared: like source-controller's explicit proxy option it applies to every host."""
     env = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "GIT_CONFIG_NOSYSTEM": "1",
            "LC_ALL": "C", "GIT_SSH_COMMAND": "ssh -o BatchMode=yes"}
     tmp = tempfile.mkdtemp(prefix="gitops-auth-")
     try:
         configs: list[tuple[str, str]] = [("protocol.file.allow", "always")]
+        if proxy is not None:
+            configs.append(("http.proxy", proxy.url))
+            env["NO_PROXY"] = env["no_proxy"] = ""
         if creds:
             scheme = urlparse(url).scheme
             if scheme in ("http", "https"):
@@ -120,7 +139,7 @@ def git_env(url: str, creds: Credentials | None) -> Iterator[dict[str, str]]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _failure(url: str, exc: Exception, creds: Credentials | None) -> GitError:
+def _failure(url: str, exc: Exception, creds: Credentials | None, proxy: Proxy | None = None) -> GitError:
     text = getattr(exc, "stderr", "") or str(exc)
     text = " ".join(line.strip() for line in str(text).splitlines() if line.strip())
     text = text.replace("stderr: ", "").strip("' ")
@@ -133,17 +152,20 @@ def _failure(url: str, exc: Exception, creds: Credentials | None) -> GitError:
         text = "repository not found: " + text
     if creds:
         text = creds.scrub(text)
+    if proxy:
+        text = proxy.scrub(text)
     return GitError(reason, f"failed to checkout and determine revision: unable to clone '{url}': {text}")
 
 
-def remote_refs(url: str, creds: Credentials | None, timeout: float) -> dict[str, str]:
-    """`git ls-remote`: ref name -> commit sha (annotated tags peeled)."""
-    with git_env(url, creds) as env:
+def remote_refs(url: str, creds: Credentials | None, timeout: float,
+                proxy: Proxy | None = None) -> dict[str, str]:
+    """`git ls-remote` (through `proxy` when given): ref name -> commit sha (annotated tags peeled)."""
+    with git_env(url, creds, proxy) as env:
         try:
             out = git.cmd.Git().execute(["git", "ls-remote", url], env={**os.environ, **env},
                                         kill_after_timeout=timeout)
         except git.GitCommandError as exc:
-            raise _failure(url, exc, creds) from None
+            raise _failure(url, exc, creds, proxy) from None
     refs: dict[str, str] = {}
     for line in str(out).splitlines():
         sha, _, name = line.partition("\t")
@@ -198,9 +220,11 @@ def _missing(url: str, ref: str) -> GitError:
                     f"'{url}': couldn't find remote ref \"{ref}\"")
 
 
-def checkout(url: str, resolved: Resolved, dest: Path, creds: Credentials | None, timeout: float) -> str:
-    """Fetch the resolved commit into `dest` (shallow unless a bare commit is asked for); returns its subject."""
-    with git_env(url, creds) as env:
+def checkout(url: str, resolved: Resolved, dest: Path, creds: Credentials | None, timeout: float,
+             proxy: Proxy | None = None) -> str:
+    """Fetch the resolved commit into `dest` (shallow unless a bare commit is asked for, through `proxy` when
+    given); returns its subject."""
+    with git_env(url, creds, proxy) as env:
         full_env = {**os.environ, **env}
         try:
             repo = git.Repo.init(dest)
@@ -218,7 +242,7 @@ def checkout(url: str, resolved: Resolved, dest: Path, creds: Credentials | None
                     or "unable to read tree" in str(exc):
                 raise GitError("GitOperationFailed", f"failed to checkout and determine revision: unable to "
                                f"clone '{url}': commit '{resolved.sha}' not found") from None
-            raise _failure(url, exc, creds) from None
+            raise _failure(url, exc, creds, proxy) from None
         if head != resolved.sha:
             raise GitError("GitOperationFailed", f"failed to checkout and determine revision: fetched "
                            f"'{head}' but expected '{resolved.sha}'")

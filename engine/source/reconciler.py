@@ -18,7 +18,8 @@ from engine.api.types import GitRepository
 from engine.client import Client
 from engine.events import NORMAL, TRACE, EventRecorder, Logger
 from engine.source.artifact import Storage, StorageError, archive_tree, default_storage_root
-from engine.source.git import Credentials, GitError, Resolved, checkout, remote_refs, resolve_ref
+from engine.source.git import GitError, Resolved, checkout, remote_refs, resolve_ref
+from engine.source.git_auth import GitAuthError, repository_access
 from engine.source.ignore import matcher_for
 from engine.source.stored import check_stored_artifact
 from engine.source.verify import verify_source
@@ -96,23 +97,20 @@ class GitRepositoryReconciler(PhasedReconciler[GitRepositoryRun]):
         return None
 
     def phase_source(self, run: GitRepositoryRun) -> Result | None:
-        """Resolve the ref on the remote; clone only when the revision (or the ignore rules) changed."""
+        """Proxy and credentials first (proxySecretRef, secretRef, provider), then resolve the ref on the remote;
+        clone only when the revision (or the ignore rules) changed."""
         repo = GitRepository(run.obj)
-        creds = None
         try:
-            if repo.secret_ref:
-                secret = self.client.get("v1", "Secret", repo.secret_ref, repo.namespace)
-                if secret is None:
-                    raise GitError("AuthenticationFailed", f"failed to get secret '{repo.namespace}/"
-                                   f"{repo.secret_ref}': secrets \"{repo.secret_ref}\" not found")
-                creds = Credentials.from_secret(secret)
-                creds.validate(repo.url)
-            refs = remote_refs(repo.url, creds, repo.timeout)
+            access = repository_access(self.client, run.obj)
+            creds, proxy = access.creds, access.proxy
+            refs = remote_refs(repo.url, creds, repo.timeout, proxy)
             resolved = resolve_ref(repo.url, repo.ref, refs)
         except GitError as err:
             raise _fetch_failed(err) from None
         run.resolved = resolved
         run.revision = resolved.revision
+        if proxy is not None:
+            run.did("remote reached through the proxy of spec.proxySecretRef")
         tag = resolved.pointer if (resolved.fetch_ref or "").startswith("refs/tags/") else None
         verify_source(self.client, run.obj, resolved.sha, tag)  # spec.verify: no artifact unless verified
         artifact = repo.artifact
@@ -131,7 +129,7 @@ class GitRepositoryReconciler(PhasedReconciler[GitRepositoryRun]):
         self.patch_status(run)  # a clone can take a while: show Reconciling with what is being built
         run.workdir = Path(tempfile.mkdtemp(prefix="gitrepository-"))
         try:
-            run.subject = checkout(repo.url, resolved, run.workdir / "repo", creds, repo.timeout)
+            run.subject = checkout(repo.url, resolved, run.workdir / "repo", creds, repo.timeout, proxy)
         except GitError as err:
             shutil.rmtree(run.workdir, ignore_errors=True)
             run.workdir = None
@@ -200,7 +198,10 @@ class GitRepositoryReconciler(PhasedReconciler[GitRepositoryRun]):
         if run.suspended:
             return
         obj = run.obj
-        if not c.is_true(obj, c.STALLED):
+        stalled = c.get_condition(obj, c.STALLED)
+        if stalled and stalled.get("status") == c.TRUE:  # Stalled carries the failure that stopped the retries
+            c.mark_false(obj, c.READY, stalled["reason"], stalled["message"])
+        else:
             for cond_type in NEGATIVE:
                 cond = c.get_condition(obj, cond_type)
                 if cond and cond.get("status") == c.TRUE:
@@ -218,4 +219,5 @@ class GitRepositoryReconciler(PhasedReconciler[GitRepositoryRun]):
 
 def _fetch_failed(err: GitError) -> ReconcileError:
     """A git failure is recorded on FetchFailed (negative polarity); the summary copies it to Ready."""
-    return ReconcileError(err.reason, err.message, condition=c.FETCH_FAILED)
+    return ReconcileError(err.reason, err.message, condition=c.FETCH_FAILED,
+                          stalled=isinstance(err, GitAuthError) and err.stalled)

@@ -1,0 +1,238 @@
+"""Loopback servers for GitRepository access stories: a smart-HTTP git server (`git http-backend`), a forward
+proxy that records what passed through it, and a GitHub API that issues App installation tokens."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+
+def _body(handler: BaseHTTPRequestHandler) -> bytes:
+    """The request body, Content-Length or chunked."""
+    if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        out = b""
+        while True:
+            size = int(handler.rfile.readline().strip().split(b";")[0], 16)
+            if size == 0:
+                handler.rfile.readline()
+                return out
+            out += handler.rfile.read(size)
+            handler.rfile.readline()
+    return handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+
+
+def _reply(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], body: bytes) -> None:
+    handler.send_response(status)
+    for key, value in headers.items():
+        handler.send_header(key, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
+
+
+@contextmanager
+def _serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+class _Quiet(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class names it so
+        pass
+
+
+# -- git over smart HTTP --------------------------------------------------------------------------
+@dataclass
+class GitServer:
+    """Serves the bare repositories under `root` at http://127.0.0.1:<port>/<name>.git; with `basic_auth`
+    (user, password) every request must carry it."""
+
+    root: Path
+    basic_auth: tuple[str, str] | None = None
+    port: int = 0
+    requests: list[tuple[str, str]] = field(default_factory=list)
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{name}.git"
+
+
+@contextmanager
+def git_server(root: Path, basic_auth: tuple[str, str] | None = None) -> Iterator[GitServer]:
+    state = GitServer(root, basic_auth)
+
+    class Handler(_Quiet):
+        def handle_git(self) -> None:
+            parts = urlsplit(self.path)
+            state.requests.append((self.command, parts.path))
+            if state.basic_auth is not None:
+                token = base64.b64encode(":".join(state.basic_auth).encode()).decode()
+                if self.headers.get("Authorization") != f"Basic {token}":
+                    _reply(self, 401, {"WWW-Authenticate": 'Basic realm="git"'}, b"authentication required\n")
+                    return
+            body = _body(self)
+            env = {**os.environ, "GIT_PROJECT_ROOT": str(state.root), "GIT_HTTP_EXPORT_ALL": "1",
+                   "REQUEST_METHOD": self.command, "PATH_INFO": parts.path, "QUERY_STRING": parts.query,
+                   "CONTENT_TYPE": self.headers.get("Content-Type", ""), "CONTENT_LENGTH": str(len(body)),
+                   "REMOTE_ADDR": "127.0.0.1", "GIT_PROTOCOL": self.headers.get("Git-Protocol", ""),
+                   "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", "")}
+            out = subprocess.run(["git", "http-backend"], input=body, env=env, capture_output=True,
+                                 check=False).stdout
+            head, _, payload = out.partition(b"\r\n\r\n")
+            if not _:
+                head, _, payload = out.partition(b"\n\n")
+            status, headers = 200, {}
+            for line in head.decode().splitlines():
+                key, _, value = line.partition(":")
+                if key.lower() == "status":
+                    status = int(value.strip().split()[0])
+                elif key:
+                    headers[key] = value.strip()
+            _reply(self, status, headers, payload)
+
+        do_GET = do_POST = handle_git
+
+    with _serve(Handler) as server:
+        state.port = server.server_address[1]
+        yield state
+
+
+# -- forward proxy --------------------------------------------------------------------------------
+@dataclass
+class ForwardProxy:
+    """An HTTP forward proxy (absolute-form requests); with `basic_auth` it answers 407 until the client sends
+    Proxy-Authorization. `requests` records (method, absolute URL) of what it forwarded."""
+
+    basic_auth: tuple[str, str] | None = None
+    port: int = 0
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    refused: int = 0
+
+    @property
+    def address(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@contextmanager
+def forward_proxy(basic_auth: tuple[str, str] | None = None) -> Iterator[ForwardProxy]:
+    state = ForwardProxy(basic_auth)
+
+    class Handler(_Quiet):
+        def forward(self) -> None:
+            if state.basic_auth is not None:
+                token = base64.b64encode(":".join(state.basic_auth).encode()).decode()
+                if self.headers.get("Proxy-Authorization") != f"Basic {token}":
+                    state.refused += 1
+                    _reply(self, 407, {"Proxy-Authenticate": 'Basic realm="proxy"'}, b"proxy auth required\n")
+                    return
+            target = urlsplit(self.path)
+            if target.scheme != "http" or not target.hostname:
+                _reply(self, 400, {}, b"absolute http URL expected\n")
+                return
+            state.requests.append((self.command, self.path))
+            body = _body(self) if self.command == "POST" else None
+            headers = {k: v for k, v in self.headers.items()
+                       if k.lower() not in ("proxy-authorization", "proxy-connection", "connection",
+                                            "transfer-encoding", "content-length")}
+            conn = http.client.HTTPConnection(target.hostname, target.port or 80, timeout=30)
+            try:
+                path = target.path + (f"?{target.query}" if target.query else "")
+                conn.request(self.command, path, body=body, headers=headers)
+                response = conn.getresponse()
+                payload = response.read()
+                passed = {k: v for k, v in response.getheaders()
+                          if k.lower() not in ("transfer-encoding", "content-length", "connection")}
+                _reply(self, response.status, passed, payload)
+            finally:
+                conn.close()
+
+        do_GET = do_POST = forward
+
+    with _serve(Handler) as server:
+        state.port = server.server_address[1]
+        yield state
+
+
+# -- GitHub API (App installation tokens) ---------------------------------------------------------
+@dataclass
+class GitHubApi:
+    """Issues `token` for installation `installation_id` of app `app_id` when the request's JWT verifies with
+    the app's public key; `owners` maps installation owners to the installation ID for the lookup calls."""
+
+    app_id: int
+    installation_id: int
+    key: rsa.RSAPrivateKey
+    token: str = "ghs_lab_installation_token"
+    owners: dict[str, int] = field(default_factory=dict)
+    port: int = 0
+    requests: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def verify(self, authorization: str | None) -> bool:
+        """The JWT is RS256-signed by the app's key and names the app as its issuer."""
+        if not authorization or not authorization.startswith("Bearer "):
+            return False
+        header, claims, signature = authorization.removeprefix("Bearer ").split(".")
+        pad = lambda s: s + "=" * (-len(s) % 4)  # noqa: E731
+        try:
+            self.key.public_key().verify(base64.urlsafe_b64decode(pad(signature)), f"{header}.{claims}".encode(),
+                                         padding.PKCS1v15(), hashes.SHA256())
+        except Exception:
+            return False
+        decoded = json.loads(base64.urlsafe_b64decode(pad(claims)))
+        return bool(decoded.get("iss") == str(self.app_id) and decoded["exp"] - decoded["iat"] == 120)
+
+
+@contextmanager
+def github_api(app_id: int, installation_id: int, key: rsa.RSAPrivateKey,
+               owners: dict[str, int] | None = None) -> Iterator[GitHubApi]:
+    state = GitHubApi(app_id, installation_id, key, owners=dict(owners or {}))
+
+    class Handler(_Quiet):
+        def answer(self) -> None:
+            state.requests.append((self.command, self.path))
+            if not state.verify(self.headers.get("Authorization")):
+                _reply(self, 401, {"Content-Type": "application/json"},
+                       json.dumps({"message": "A JSON web token could not be decoded"}).encode())
+                return
+            parts = self.path.strip("/").split("/")
+            if self.command == "POST" and parts == ["app", "installations", str(state.installation_id),
+                                                    "access_tokens"]:
+                _reply(self, 201, {"Content-Type": "application/json"},
+                       json.dumps({"token": state.token, "expires_at": "2030-01-01T00:00:00Z"}).encode())
+            elif self.command == "GET" and len(parts) == 3 and parts[2] == "installation" \
+                    and parts[0] == "users" and parts[1] in state.owners:
+                _reply(self, 200, {"Content-Type": "application/json"},
+                       json.dumps({"id": state.owners[parts[1]]}).encode())
+            else:
+                _reply(self, 404, {"Content-Type": "application/json"}, json.dumps({"message": "Not Found"}).encode())
+
+        do_GET = do_POST = answer
+
+    with _serve(Handler) as server:
+        state.port = server.server_address[1]
+        yield state
