@@ -2,14 +2,17 @@
 
 Credentials never reach a command line or an error message: http(s) auth goes through GIT_CONFIG_* env
 (`http.extraHeader`), SSH keys through temporary files, and every message is scrubbed of secret values.
-A `spec.proxySecretRef` proxy reaches git the same way (`http.proxy`, for that one command only).
+A `spec.proxySecretRef` proxy reaches git the same way, for that one command only: `http.proxy` for http(s)
+remotes, an ssh ProxyCommand through a SOCKS5 proxy (engine.source.socks_tunnel) for SSH remotes.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import shlex
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +23,9 @@ from urllib.parse import urlparse
 import git
 
 from engine.source.semverrange import ConstraintError, highest_match
+from engine.source.socks_tunnel import ENV as SOCKS_ENV
+
+SOCKS_TUNNEL = Path(__file__).with_name("socks_tunnel.py")
 
 
 class GitError(Exception):
@@ -106,8 +112,10 @@ def git_env(url: str, creds: Credentials | None, proxy: Proxy | None = None) -> 
     tmp = tempfile.mkdtemp(prefix="gitops-auth-")
     try:
         configs: list[tuple[str, str]] = [("protocol.file.allow", "always")]
-        if proxy is not None:
-            configs.append(("http.proxy", proxy.url))
+        if proxy is not None and urlparse(url).scheme in ("http", "https"):
+            # socks5h: the proxy resolves the host name, as Go's SOCKS5 dialer in source-controller does
+            via = "socks5h" + proxy.url[len("socks5"):] if proxy.url.startswith("socks5://") else proxy.url
+            configs.append(("http.proxy", via))
             env["NO_PROXY"] = env["no_proxy"] = ""
         if creds:
             scheme = urlparse(url).scheme
@@ -130,6 +138,10 @@ def git_env(url: str, creds: Credentials | None, proxy: Proxy | None = None) -> 
                 hosts.write_text(creds.known_hosts or "")
                 env["GIT_SSH_COMMAND"] = (f"ssh -o BatchMode=yes -o IdentitiesOnly=yes -i {key} "
                                           f"-o UserKnownHostsFile={hosts} -o StrictHostKeyChecking=yes")
+        if proxy is not None and urlparse(url).scheme == "ssh":  # SSH goes through a SOCKS5 proxy (see git_auth)
+            tunnel = f"{shlex.quote(sys.executable)} {shlex.quote(str(SOCKS_TUNNEL))} %h %p"
+            env["GIT_SSH_COMMAND"] += " -o " + shlex.quote(f"ProxyCommand={tunnel}")
+            env[SOCKS_ENV] = proxy.url
         env["GIT_CONFIG_COUNT"] = str(len(configs))
         for i, (k, v) in enumerate(configs):
             env[f"GIT_CONFIG_KEY_{i}"] = k

@@ -3,6 +3,8 @@ order and with the failures of source-controller's reconcileSource/getAuthOpts.
 
 - proxy: the Secret's `address` (http, https or socks5; ≤ 2048 characters) with optional `username`/`password`
   (runtime/secrets.ProxyURLFromSecret); failures are `AuthenticationFailed`, `failed to configure proxy options: …`.
+  http(s) remotes use it as git's `http.proxy`; SSH remotes go through a socks5 proxy (engine.source.socks_tunnel);
+  a file:// lab remote cannot use a proxy and says so.
 - generic: the secretRef keys (`username`/`password`, `bearerToken`, `identity`/`known_hosts`, `ca.crt`); a Secret
   holding GitHub App keys is refused (`InvalidProviderConfiguration`).
 - github: a GitHub App installation token (engine.source.github_app) used as `x-access-token:<token>`.
@@ -95,9 +97,9 @@ def _proxy(client: Client, obj: Obj, repo: GitRepository) -> Proxy | None:
     if scheme == "file":
         raise _proxy_error("a file:// remote is read from the local disk and cannot go through a proxy; remove "
                            "spec.proxySecretRef for lab remotes (the proxy applies to http(s) URLs)")
-    if scheme == "ssh":
-        raise _proxy_error("the workshop kit cannot tunnel SSH through a proxy (Flux can, with a socks5 proxy); "
-                           "use the https URL of the repository")
+    if scheme == "ssh" and not proxy.url.startswith("socks5://"):
+        raise _proxy_error(f"the kit tunnels SSH remotes through socks5 proxies only, got "
+                           f"'{urlsplit(proxy.url).scheme}'")
     return proxy
 
 

@@ -1,5 +1,6 @@
-"""Loopback servers for GitRepository access stories: a smart-HTTP git server (`git http-backend`), a forward
-proxy that records what passed through it, and a GitHub API that issues App installation tokens."""
+"""Loopback servers for GitRepository access stories: a smart-HTTP git server (`git http-backend`), an HTTP
+forward proxy and a SOCKS5 proxy that record what passed through them, and a GitHub API that issues App
+installation tokens."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import base64
 import http.client
 import json
 import os
+import socket
+import socketserver
+import struct
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -236,3 +240,94 @@ def github_api(app_id: int, installation_id: int, key: rsa.RSAPrivateKey,
     with _serve(Handler) as server:
         state.port = server.server_address[1]
         yield state
+
+
+# -- SOCKS5 proxy ---------------------------------------------------------------------------------
+@dataclass
+class Socks5Proxy:
+    """A SOCKS5 proxy (CONNECT only; username/password auth when `basic_auth` is set) that relays to the target
+    it is asked for, answering 'connection refused' when that cannot be reached. `connects` records
+    (host as the client sent it, port, username)."""
+
+    basic_auth: tuple[str, str] | None = None
+    port: int = 0
+    connects: list[tuple[str, int, str]] = field(default_factory=list)
+
+    @property
+    def address(self) -> str:
+        return f"socks5://127.0.0.1:{self.port}"
+
+
+def _pump(src: socket.socket, dst: socket.socket) -> None:
+    try:
+        while chunk := src.recv(65536):
+            dst.sendall(chunk)
+    except OSError:
+        pass
+    finally:
+        try:
+            dst.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+@contextmanager
+def socks5_proxy(basic_auth: tuple[str, str] | None = None,
+                 resolve: dict[str, str] | None = None) -> Iterator[Socks5Proxy]:
+    """`resolve` maps host names only the proxy knows to addresses (as a proxy's own DNS would)."""
+    state = Socks5Proxy(basic_auth)
+    names = dict(resolve or {})
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            conn: socket.socket = self.request
+            _, count = conn.recv(2)
+            methods = conn.recv(count)
+            user = ""
+            if state.basic_auth is not None:
+                if 2 not in methods:
+                    conn.sendall(b"\x05\xff")
+                    return
+                conn.sendall(b"\x05\x02")
+                _, ulen = conn.recv(2)
+                user = conn.recv(ulen).decode()
+                (plen,) = conn.recv(1)
+                password = conn.recv(plen).decode()
+                ok = (user, password) == state.basic_auth
+                conn.sendall(b"\x01" + (b"\x00" if ok else b"\x01"))
+                if not ok:
+                    return
+            else:
+                conn.sendall(b"\x05\x00")
+            _, command, _, kind = conn.recv(4)
+            if kind == 1:
+                host = socket.inet_ntoa(conn.recv(4))
+            else:
+                (length,) = conn.recv(1)
+                host = conn.recv(length).decode()
+            (port,) = struct.unpack(">H", conn.recv(2))
+            state.connects.append((host, port, user))
+            try:
+                upstream = socket.create_connection((names.get(host, host), port), timeout=5)
+            except OSError:
+                conn.sendall(b"\x05\x05\x00\x01" + bytes(6))
+                return
+            conn.sendall(b"\x05\x00\x00\x01" + bytes(6))
+            upstream.settimeout(None)
+            thread = threading.Thread(target=_pump, args=(upstream, conn), daemon=True)
+            thread.start()
+            _pump(conn, upstream)
+            thread.join(30)
+            upstream.close()
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.port = server.server_address[1]
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)

@@ -17,7 +17,7 @@ from kustomization.story import Story
 from engine.client import ApiError
 from engine.source.git_auth import GITHUB_NEEDS_SECRET, proxy_from_secret
 from engine.source.github_app import LAB_NOTE
-from source.http_servers import forward_proxy, git_server, github_api
+from source.http_servers import forward_proxy, git_server, github_api, socks5_proxy
 
 APP_ID, INSTALLATION = 1234, 42
 TOKEN_USER = "x-access-token"
@@ -88,6 +88,29 @@ def test_a_proxy_nothing_listens_on_fails_the_fetch_naming_it(story: Story) -> N
     assert story.gitrepo("fleet").artifact is None
 
 
+def test_socks5_proxy_resolves_the_host_and_carries_https_and_ssh_remotes(story: Story) -> None:
+    sha = story.commit("one", {"a.yaml": story.configmap("a")})
+    ssh_port = closed_port()
+    with git_server(story.repo.remote_path.parent) as git, \
+            socks5_proxy(("mando", "gr0gu"), resolve={"git.lab.internal": "127.0.0.1"}) as socks:
+        secret(story, "socks", address=socks.address, username="mando", password="gr0gu")
+        # a host name only the proxy can resolve: the clone works only through it (as Go's dialer, unresolved)
+        story.git_repository("http", url=f"http://git.lab.internal:{git.port}/fleet.git",
+                             proxySecretRef={"name": "socks"})
+        story.git_repository("ssh", url=f"ssh://git@git.lab.internal:{ssh_port}/fleet.git",
+                             proxySecretRef={"name": "socks"})
+        story.sync()
+    assert story.ready("GitRepository", "http") == ("True", "Succeeded", f"stored artifact for revision "
+                                                    f"'main@sha1:{sha}'")
+    assert ("git.lab.internal", git.port, "mando") in socks.connects
+    # no SSH server listens behind the proxy: the failure names the proxy's answer, not the password
+    status, reason, message = story.ready("GitRepository", "ssh")
+    assert (status, reason) == ("False", "GitOperationFailed")
+    assert ("git.lab.internal", ssh_port, "mando") in socks.connects
+    assert f"socks5 proxy 127.0.0.1:{socks.port} could not connect to git.lab.internal:{ssh_port}: connection " \
+           "refused" in message and "gr0gu" not in message
+
+
 def test_proxy_secret_failures_are_flux_messages(story: Story) -> None:
     story.commit("one", {"a.yaml": story.configmap("a")})
     url = "http://127.0.0.1:9/fleet.git"  # never contacted: the proxy Secret fails first
@@ -100,6 +123,7 @@ def test_proxy_secret_failures_are_flux_messages(story: Story) -> None:
     story.git_repository("ftp", url=url, proxySecretRef={"name": "ftp-proxy"})
     story.git_repository("host-port", url=url, proxySecretRef={"name": "host-port"})
     story.git_repository("lab-remote", proxySecretRef={"name": "good-proxy"})  # the lab's file:// remote
+    story.git_repository("ssh-http", url="ssh://git@127.0.0.1:9/fleet.git", proxySecretRef={"name": "good-proxy"})
     story.sync()
     prefix = "failed to configure proxy options: "
     assert story.ready("GitRepository", "absent") == (
@@ -115,7 +139,9 @@ def test_proxy_secret_failures_are_flux_messages(story: Story) -> None:
     status, reason, message = story.ready("GitRepository", "lab-remote")
     assert (status, reason) == ("False", "AuthenticationFailed")
     assert message.startswith(prefix) and "file://" in message and "cannot go through a proxy" in message
-    for name in ("absent", "no-address", "ftp", "host-port", "lab-remote"):
+    assert story.ready("GitRepository", "ssh-http")[2] == (
+        f"{prefix}the kit tunnels SSH remotes through socks5 proxies only, got 'http'")
+    for name in ("absent", "no-address", "ftp", "host-port", "lab-remote", "ssh-http"):
         assert fetch_failed(story, name) == ("True", "AuthenticationFailed")
         assert story.gitrepo(name).artifact is None
 
