@@ -130,6 +130,7 @@ def git_env(url: str, creds: Credentials | None, proxy: Proxy | None = None) -> 
                     ca = Path(tmp, "ca.crt")
                     ca.write_text(creds.ca)
                     configs.append(("http.sslCAInfo", str(ca)))
+                    env["GIT_SSL_CAINFO"] = str(ca)  # git lets this variable win over http.sslCAInfo
             elif scheme == "ssh" and creds.identity:
                 key = Path(tmp, "identity")
                 key.write_text(creds.identity if creds.identity.endswith("\n") else creds.identity + "\n")

@@ -5,11 +5,14 @@ installation tokens."""
 from __future__ import annotations
 
 import base64
+import datetime
 import http.client
+import ipaddress
 import json
 import os
 import socket
 import socketserver
+import ssl
 import struct
 import subprocess
 import threading
@@ -21,8 +24,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.x509.oid import NameOID
 
 
 def _body(handler: BaseHTTPRequestHandler) -> bytes:
@@ -48,10 +53,42 @@ def _reply(handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str]
     handler.wfile.write(body)
 
 
+@dataclass(frozen=True)
+class Tls:
+    """A self-signed certificate for 127.0.0.1 (`ca_pem` is what a client trusts) and its key, as files."""
+
+    cert_file: Path
+    key_file: Path
+    ca_pem: str
+
+
+def self_signed(directory: Path) -> Tls:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "lab git server")])
+    now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=3650))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.IPv4Address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    directory.mkdir(parents=True, exist_ok=True)
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    (directory / "tls.crt").write_text(pem)
+    (directory / "tls.key").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                           serialization.PrivateFormat.PKCS8,
+                                                           serialization.NoEncryption()))
+    return Tls(directory / "tls.crt", directory / "tls.key", pem)
+
+
 @contextmanager
-def _serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServer]:
+def _serve(handler: type[BaseHTTPRequestHandler], tls: Tls | None = None) -> Iterator[ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls.cert_file, tls.key_file)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -75,16 +112,18 @@ class GitServer:
 
     root: Path
     basic_auth: tuple[str, str] | None = None
+    tls: Tls | None = None
     port: int = 0
     requests: list[tuple[str, str]] = field(default_factory=list)
 
     def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{name}.git"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/{name}.git"
 
 
 @contextmanager
-def git_server(root: Path, basic_auth: tuple[str, str] | None = None) -> Iterator[GitServer]:
-    state = GitServer(root, basic_auth)
+def git_server(root: Path, basic_auth: tuple[str, str] | None = None, tls: Tls | None = None) -> Iterator[GitServer]:
+    """Smart HTTP (HTTPS with `tls`) for the bare repositories under `root`."""
+    state = GitServer(root, basic_auth, tls)
 
     class Handler(_Quiet):
         def handle_git(self) -> None:
@@ -117,7 +156,7 @@ def git_server(root: Path, basic_auth: tuple[str, str] | None = None) -> Iterato
 
         do_GET = do_POST = handle_git
 
-    with _serve(Handler) as server:
+    with _serve(Handler, tls) as server:
         state.port = server.server_address[1]
         yield state
 
@@ -125,8 +164,9 @@ def git_server(root: Path, basic_auth: tuple[str, str] | None = None) -> Iterato
 # -- forward proxy --------------------------------------------------------------------------------
 @dataclass
 class ForwardProxy:
-    """An HTTP forward proxy (absolute-form requests); with `basic_auth` it answers 407 until the client sends
-    Proxy-Authorization. `requests` records (method, absolute URL) of what it forwarded."""
+    """An HTTP forward proxy (absolute-form requests, and CONNECT tunnels for https); with `basic_auth` it
+    answers 407 until the client sends Proxy-Authorization. `requests` records (method, absolute URL or
+    host:port) of what it forwarded."""
 
     basic_auth: tuple[str, str] | None = None
     port: int = 0
@@ -143,19 +183,46 @@ def forward_proxy(basic_auth: tuple[str, str] | None = None) -> Iterator[Forward
     state = ForwardProxy(basic_auth)
 
     class Handler(_Quiet):
-        def forward(self) -> None:
+        protocol_version = "HTTP/1.1"  # keep-alive: curl answers a 407 on the same connection (CONNECT too)
+
+        def authorized(self) -> bool:
             if state.basic_auth is not None:
                 token = base64.b64encode(":".join(state.basic_auth).encode()).decode()
                 if self.headers.get("Proxy-Authorization") != f"Basic {token}":
                     state.refused += 1
                     _reply(self, 407, {"Proxy-Authenticate": 'Basic realm="proxy"'}, b"proxy auth required\n")
-                    return
+                    return False
+            return True
+
+        def do_CONNECT(self) -> None:
+            if not self.authorized():
+                return
+            host, _, port = self.path.rpartition(":")
+            state.requests.append(("CONNECT", self.path))
+            try:
+                upstream = socket.create_connection((host, int(port)), timeout=5)
+            except (OSError, ValueError):
+                _reply(self, 502, {}, b"cannot reach the target\n")
+                return
+            self.send_response(200, "Connection established")
+            self.end_headers()
+            self.close_connection = True
+            upstream.settimeout(None)
+            thread = threading.Thread(target=_pump, args=(upstream, self.connection), daemon=True)
+            thread.start()
+            _pump(self.connection, upstream)
+            thread.join(30)
+            upstream.close()
+
+        def forward(self) -> None:
+            body = _body(self) if self.command == "POST" else None  # read even when refused (keep-alive)
+            if not self.authorized():
+                return
             target = urlsplit(self.path)
             if target.scheme != "http" or not target.hostname:
                 _reply(self, 400, {}, b"absolute http URL expected\n")
                 return
             state.requests.append((self.command, self.path))
-            body = _body(self) if self.command == "POST" else None
             headers = {k: v for k, v in self.headers.items()
                        if k.lower() not in ("proxy-authorization", "proxy-connection", "connection",
                                             "transfer-encoding", "content-length")}

@@ -17,7 +17,7 @@ from kustomization.story import Story
 from engine.client import ApiError
 from engine.source.git_auth import GITHUB_NEEDS_SECRET, proxy_from_secret
 from engine.source.github_app import LAB_NOTE
-from source.http_servers import forward_proxy, git_server, github_api, socks5_proxy
+from source.http_servers import forward_proxy, git_server, github_api, self_signed, socks5_proxy
 
 APP_ID, INSTALLATION = 1234, 42
 TOKEN_USER = "x-access-token"
@@ -69,6 +69,20 @@ def test_clone_goes_through_the_proxy_with_its_credentials(story: Story) -> None
         assert [(m, urlsplit(u).path) for m, u in proxy.requests] == git.requests
         assert ("POST", f"{git.url('fleet')}/git-upload-pack") in proxy.requests
         assert any(u.startswith(f"{git.url('fleet')}/info/refs?service=git-upload-pack") for _, u in proxy.requests)
+
+
+def test_https_remote_is_tunnelled_through_the_proxy_with_connect(story: Story, tmp_path: Path) -> None:
+    sha = story.commit("one", {"a.yaml": story.configmap("a")})
+    tls = self_signed(tmp_path / "tls")
+    with git_server(story.repo.remote_path.parent, basic_auth=("git", "token"), tls=tls) as git, \
+            forward_proxy(("mando", "pw")) as proxy:
+        secret(story, "proxy", address=proxy.address, username="mando", password="pw")
+        secret(story, "https-creds", username="git", password="token", **{"ca.crt": tls.ca_pem})
+        story.git_repository(url=git.url("fleet"), secretRef={"name": "https-creds"}, proxySecretRef={"name": "proxy"})
+        story.sync()
+    assert story.ready("GitRepository", "fleet") == ("True", "Succeeded", f"stored artifact for revision "
+                                                     f"'main@sha1:{sha}'")
+    assert set(proxy.requests) == {("CONNECT", f"127.0.0.1:{git.port}")} and git.requests
 
 
 def test_a_proxy_nothing_listens_on_fails_the_fetch_naming_it(story: Story) -> None:
