@@ -4,14 +4,18 @@ The Secret names the app (`githubAppID`, `githubAppPrivateKey`, one of `githubAp
 `githubAppInstallationOwner`, optional `githubAppBaseURL` for GitHub Enterprise). The app signs a short RS256 JWT
 with its private key and trades it at the GitHub API for an installation token; git then authenticates as
 `x-access-token:<token>`. The kit does the same exchange; in an offline lab the API cannot be reached and the
-failure says so.
+failure says so. Tokens are cached as source-controller's token cache does (default on, 100 entries): reused until
+80% of their lifetime has passed, at most one hour.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime
+import hashlib
 import json
 import ssl
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -31,6 +35,10 @@ DEFAULT_API = "https://api.github.com"
 ACCESS_TOKEN_USERNAME = "x-access-token"
 LAB_NOTE = ("the kit's lab cannot reach the GitHub API to obtain a GitHub App installation token "
             "(use provider 'generic' with a token in spec.secretRef, or set githubAppBaseURL to a reachable API)")
+
+
+CACHE_SIZE = 100
+CACHE_MAX_SECONDS = 3600.0
 
 
 class GitHubAppError(Exception):
@@ -131,9 +139,48 @@ class _Api:
         return body
 
 
+class _TokenCache:
+    """Installation tokens by app data (fluxcd/pkg/cache.TokenCache): kept until 80% of their lifetime, ≤ 1 h."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[str, tuple[AppToken, float]] = {}
+
+    @staticmethod
+    def key(app: Mapping[str, str]) -> str:
+        return hashlib.sha256(json.dumps(sorted(app.items())).encode()).hexdigest()
+
+    def get(self, key: str) -> AppToken | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or item[1] <= time.monotonic():
+                self._items.pop(key, None)
+                return None
+            return item[0]
+
+    def put(self, key: str, token: AppToken) -> None:
+        try:
+            expires = datetime.datetime.fromisoformat(token.expires_at.replace("Z", "+00:00"))
+        except ValueError:
+            return  # no expiry known: not cached
+        lifetime = (expires - datetime.datetime.now(datetime.UTC)).total_seconds()
+        keep = min(lifetime * 0.8, CACHE_MAX_SECONDS)
+        if keep <= 0:
+            return
+        with self._lock:
+            self._items.pop(key, None)
+            if len(self._items) >= CACHE_SIZE:
+                self._items.pop(next(iter(self._items)))
+            self._items[key] = (token, time.monotonic() + keep)
+
+
+TOKENS = _TokenCache()
+
+
 def installation_token(app: Mapping[str, str], *, proxy: str | None = None, ca: str | None = None,
                        timeout: float = 60.0) -> AppToken:
-    """Validate the app data as githubapp.New does, then trade the app JWT for an installation token."""
+    """Validate the app data as githubapp.New does, then trade the app JWT for an installation token (or reuse
+    the cached one)."""
     app_id = _int(app.get(KEY_APP_ID))
     if app_id == 0:
         raise GitHubAppError("app ID must be provided to use github app authentication")
@@ -149,6 +196,10 @@ def installation_token(app: Mapping[str, str], *, proxy: str | None = None, ca: 
     if proxy and proxy.startswith("socks5"):
         raise GitHubAppError(f"the kit cannot send GitHub API requests through a socks5 proxy: {LAB_NOTE}")
     key = _private_key(app[KEY_PRIVATE_KEY])
+    cache_key = TOKENS.key(app)
+    cached = TOKENS.get(cache_key)
+    if cached is not None:
+        return cached
     api = _Api(app.get(KEY_BASE_URL) or DEFAULT_API, app_jwt(app_id, key), proxy, ca, timeout)
     if installation_id == 0:
         installation_id = _installation_of(api, owner)
@@ -157,7 +208,9 @@ def installation_token(app: Mapping[str, str], *, proxy: str | None = None, ca: 
     if not isinstance(token, str) or not token:
         raise GitHubAppError(f"POST {api.base}app/installations/{installation_id}/access_tokens: no token in the "
                              f"response")
-    return AppToken(token, str(body.get("expires_at") or ""))
+    issued = AppToken(token, str(body.get("expires_at") or ""))
+    TOKENS.put(cache_key, issued)
+    return issued
 
 
 def _installation_of(api: _Api, owner: str) -> int:

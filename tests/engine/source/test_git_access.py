@@ -216,10 +216,16 @@ def test_github_app_token_authenticates_the_clone(story: Story, app_key: rsa.RSA
                                  secretRef={"name": "app-by-owner"})
             story.git_repository("generic", url=git.url("fleet"), secretRef={"name": "no-auth"})
             story.sync()
+            # a second repository of the same app reuses the cached installation token (as Flux's token cache)
+            story.git_repository("same-app", url=git.url("fleet"), provider="github",
+                                 secretRef={"name": "app-by-id"})
+            story.sync()
     ok = ("True", "Succeeded", f"stored artifact for revision 'main@sha1:{sha}'")
     assert story.ready("GitRepository", "by-id") == ok
     assert story.ready("GitRepository", "by-owner") == ok
-    assert ("POST", f"/app/installations/{INSTALLATION}/access_tokens") in api.requests
+    assert story.ready("GitRepository", "same-app") == ok
+    # one token per app data: by-id and same-app share one, by-owner (other keys) has its own
+    assert api.requests.count(("POST", f"/app/installations/{INSTALLATION}/access_tokens")) == 2
     # the owner is tried as an organization first (404 here), then as a user
     assert ("GET", "/orgs/lab-user/installation") in api.requests
     assert ("GET", "/users/lab-user/installation") in api.requests
