@@ -125,14 +125,14 @@ def proxy_from_secret(data: Mapping[str, str], ref: str) -> Proxy:
                            f"({', '.join(PROXY_SCHEMES)}), got '{parts.scheme}'")
     host = parts.netloc.rpartition("@")[2]
     username, password = data.get("username"), data.get("password")
-    secrets: tuple[str, ...] = ()
+    hidden = {parts.password or ""}  # a password written into the address itself
     if username is not None:
         userinfo = quote(username, safe="")
         if password is not None:
             userinfo += ":" + quote(password, safe="")
-            secrets = tuple(s for s in {password, quote(password, safe="")} if s)
+            hidden |= {password, quote(password, safe="")}
         address = parts._replace(netloc=f"{userinfo}@{host}").geturl()
-    return Proxy(address, secrets)
+    return Proxy(address, tuple(sorted(s for s in hidden if s)))
 
 
 # -- spec.secretRef and spec.provider -------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import ipaddress
 import json
 import ssl
 import threading
@@ -21,7 +22,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -101,6 +102,40 @@ def app_jwt(app_id: int, key: rsa.RSAPrivateKey, now: float | None = None) -> st
     return f"{header}.{claims}.{_b64(signature)}"
 
 
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _ExplicitProxy(urllib.request.BaseHandler):
+    """Every request goes through `proxy` (an http(s) proxy; credentials as Proxy-Authorization), except to a
+    loopback host: Go's httpproxy.Config, which githubapp builds from the proxy URL, never proxies those."""
+
+    handler_order = 100  # before the HTTP(S) handlers open the connection
+
+    def __init__(self, proxy: str) -> None:
+        parts = urlsplit(proxy)
+        self.hostport = parts.netloc.rpartition("@")[2]
+        self.auth = None
+        if parts.username is not None:
+            userinfo = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            self.auth = "Basic " + base64.b64encode(userinfo.encode()).decode()
+
+    def _through_proxy(self, request: urllib.request.Request) -> None:
+        if _loopback(urlsplit(request.full_url).hostname or ""):
+            return None
+        if self.auth:
+            request.add_header("Proxy-Authorization", self.auth)
+        request.set_proxy(self.hostport, "http")  # https requests keep their scheme and tunnel with CONNECT
+        return None
+
+    http_open = https_open = _through_proxy
+
+
 class _Api:
     """A tiny GitHub REST client: JSON over urllib, through the proxy and CA when given."""
 
@@ -109,8 +144,8 @@ class _Api:
         self.jwt = jwt
         self.timeout = timeout
         handlers: list[urllib.request.BaseHandler] = []
-        if proxy:
-            handlers.append(urllib.request.ProxyHandler({"http": proxy, "https": proxy}))
+        if proxy:  # the Secret's proxy replaces the environment's
+            handlers += [urllib.request.ProxyHandler({}), _ExplicitProxy(proxy)]
         context = ssl.create_default_context(cadata=ca) if ca else None
         handlers.append(urllib.request.HTTPSHandler(context=context))
         self.opener = urllib.request.build_opener(*handlers)

@@ -179,8 +179,11 @@ class ForwardProxy:
 
 
 @contextmanager
-def forward_proxy(basic_auth: tuple[str, str] | None = None) -> Iterator[ForwardProxy]:
+def forward_proxy(basic_auth: tuple[str, str] | None = None,
+                  resolve: dict[str, str] | None = None) -> Iterator[ForwardProxy]:
+    """`resolve` maps host names only the proxy knows to addresses (as a proxy's own DNS would)."""
     state = ForwardProxy(basic_auth)
+    names = dict(resolve or {})
 
     class Handler(_Quiet):
         protocol_version = "HTTP/1.1"  # keep-alive: curl answers a 407 on the same connection (CONNECT too)
@@ -200,7 +203,7 @@ def forward_proxy(basic_auth: tuple[str, str] | None = None) -> Iterator[Forward
             host, _, port = self.path.rpartition(":")
             state.requests.append(("CONNECT", self.path))
             try:
-                upstream = socket.create_connection((host, int(port)), timeout=5)
+                upstream = socket.create_connection((names.get(host, host), int(port)), timeout=5)
             except (OSError, ValueError):
                 _reply(self, 502, {}, b"cannot reach the target\n")
                 return
@@ -226,7 +229,8 @@ def forward_proxy(basic_auth: tuple[str, str] | None = None) -> Iterator[Forward
             headers = {k: v for k, v in self.headers.items()
                        if k.lower() not in ("proxy-authorization", "proxy-connection", "connection",
                                             "transfer-encoding", "content-length")}
-            conn = http.client.HTTPConnection(target.hostname, target.port or 80, timeout=30)
+            conn = http.client.HTTPConnection(names.get(target.hostname, target.hostname), target.port or 80,
+                                              timeout=30)
             try:
                 path = target.path + (f"?{target.query}" if target.query else "")
                 conn.request(self.command, path, body=body, headers=headers)

@@ -167,6 +167,8 @@ def test_proxy_url_carries_escaped_credentials_and_keeps_them_out_of_messages() 
     assert proxy.scrub(f"error via {proxy.url} (p@ss:w/rd)") == "error via socks5://a%20b:***@proxy.lab:1080 (***)"
     assert proxy_from_secret({"address": "http://proxy.lab", "username": "only"}, "ns/p").url == \
         "http://only@proxy.lab"
+    inline = proxy_from_secret({"address": "http://u:inl1ne@proxy.lab:3128"}, "ns/p")
+    assert inline.url == "http://u:inl1ne@proxy.lab:3128" and inline.scrub("via inl1ne") == "via ***"
 
 
 # -- spec.provider ----------------------------------------------------------------------------------
@@ -235,16 +237,20 @@ def test_github_app_token_authenticates_the_clone(story: Story, app_key: rsa.RSA
 
 def test_github_app_token_request_goes_through_the_proxy(story: Story, app_key: rsa.RSAPrivateKey) -> None:
     story.commit("one", {"a.yaml": story.configmap("a")})
-    with github_api(APP_ID, INSTALLATION, app_key) as api, forward_proxy() as proxy, \
+    with github_api(APP_ID, INSTALLATION, app_key) as api, \
+            forward_proxy(("mando", "pw"), resolve={"api.lab.internal": "127.0.0.1"}) as proxy, \
             git_server(story.repo.remote_path.parent, basic_auth=(TOKEN_USER, api.token)) as git:
-        secret(story, "proxy", address=proxy.address)
+        # the API host is known to the proxy only (a loopback API would be reached directly, as Go's client does)
+        api_url = f"http://api.lab.internal:{api.port}"
+        secret(story, "proxy", address=proxy.address, username="mando", password="pw")
         secret(story, "app", githubAppID=str(APP_ID), githubAppInstallationID=str(INSTALLATION),
-               githubAppPrivateKey=pem(app_key), githubAppBaseURL=api.url)
+               githubAppPrivateKey=pem(app_key), githubAppBaseURL=api_url)
         story.git_repository(url=git.url("fleet"), provider="github", secretRef={"name": "app"},
                              proxySecretRef={"name": "proxy"})
         story.sync()
     assert story.ready("GitRepository", "fleet")[:2] == ("True", "Succeeded")
-    assert ("POST", f"{api.url}/app/installations/{INSTALLATION}/access_tokens") in proxy.requests
+    assert ("POST", f"{api_url}/app/installations/{INSTALLATION}/access_tokens") in proxy.requests
+    assert ("POST", f"/app/installations/{INSTALLATION}/access_tokens") in api.requests
     assert ("POST", f"{git.url('fleet')}/git-upload-pack") in proxy.requests
 
 
