@@ -17,6 +17,7 @@ from kustomization.story import Story
 from engine.client import ApiError
 from engine.source.git_auth import GITHUB_NEEDS_SECRET, proxy_from_secret
 from engine.source.github_app import LAB_NOTE
+from engine.source.socks_tunnel import TunnelError, open_tunnel
 from source.http_servers import forward_proxy, git_server, github_api, self_signed, socks5_proxy
 
 APP_ID, INSTALLATION = 1234, 42
@@ -324,3 +325,15 @@ def test_generic_provider_is_the_default(story: Story, tmp_path: Path) -> None:
     story.sync()
     assert story.ready("GitRepository", "explicit") == (
         "True", "Succeeded", f"stored artifact for revision 'main@sha1:{sha}'")
+
+
+def test_socks_tunnel_names_what_the_proxy_refused() -> None:
+    with socks5_proxy(("mando", "right")) as socks:
+        with pytest.raises(TunnelError, match=f"socks5 proxy 127.0.0.1:{socks.port}: username/password "
+                                              "authentication failed"):
+            open_tunnel(f"socks5://mando:wrong@127.0.0.1:{socks.port}", "git.lab.internal", 22)
+        with pytest.raises(TunnelError, match="no acceptable authentication method"):
+            open_tunnel(f"socks5://127.0.0.1:{socks.port}", "git.lab.internal", 22)
+    port = closed_port()
+    with pytest.raises(TunnelError, match=f"dial tcp 127.0.0.1:{port}: "):
+        open_tunnel(f"socks5://127.0.0.1:{port}", "git.lab.internal", 22)
