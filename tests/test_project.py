@@ -53,7 +53,7 @@ def test_import_contracts_hold() -> None:
 
 
 def test_layer_contracts_are_declared() -> None:
-    """cli > manager > controllers > api > events > client; kustomize/patch and the embedded server stand apart."""
+    """cli > manager > controllers > git access > api > events > client; kustomize/patch and the embedded server stand apart."""
     contracts = {c["name"]: c for c in PYPROJECT["tool"]["importlinter"]["contracts"]}
     layers = [c for c in contracts.values() if c["type"] == "layers"]
     assert layers and layers[0]["layers"][0] == "engine.cli" and layers[0]["layers"][-1] == "engine.client"

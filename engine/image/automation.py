@@ -129,6 +129,7 @@ def _clone(req: UpdateRequest, dest: Path) -> git.Repo:
         detail = (err.stderr or str(err)).strip().replace("stderr: ", "").strip("'\n ")
         raise AutomationError("GitOperationFailed", f"failed to checkout source: unable to clone '{req.url}': "
                               f"{detail}") from err
+    repo.git.update_environment(**req.git_env)  # the push authenticates (and goes through the proxy) as the clone
     return repo
 
 

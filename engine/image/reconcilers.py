@@ -11,6 +11,8 @@ from engine.api.duration import spec_interval
 from engine.api.reconcile import PhasedReconciler, ReconcileError, Result, Run
 from engine.api.types import View
 from engine.events import NORMAL
+from engine.gitaccess.auth import GitAuthError, repository_access
+from engine.gitaccess.remote import GitError, git_env
 from engine.image.automation import AutomationError, NamespacedName, UpdateRequest, run_update
 from engine.image.kinds import IMAGE_POLICY, IMAGE_REPOSITORY, IMAGE_UPDATE_AUTOMATION
 from engine.image.policy import PolicyError, select_latest
@@ -193,6 +195,11 @@ class ImageUpdateAutomationReconciler(_ImageReconciler):
             raise self.error("SourceManagerFailed", "failed configuring source manager: unable to get source "
                              f"'GitRepository/{source.get('namespace') or namespace}/{source.get('name', '')}': "
                              "not found")
+        try:  # the GitRepository's proxySecretRef, secretRef and provider, as its own clone uses them
+            access = repository_access(self.client, repo)
+        except GitError as err:
+            raise self.error("SourceManagerFailed", f"failed configuring source manager: {err.message}",
+                             stalled=isinstance(err, GitAuthError) and err.stalled) from None
         git_spec = spec.get("git") or {}
         checkout_ref = (git_spec.get("checkout") or {}).get("ref") or (repo.get("spec") or {}).get("ref") or {}
         branch = checkout_ref.get("branch") or ("" if checkout_ref else "master")
@@ -206,15 +213,18 @@ class ImageUpdateAutomationReconciler(_ImageReconciler):
         commit = git_spec.get("commit") or {}
         author = commit.get("author") or {}
         push = git_spec.get("push") or {}
+        url = str((repo.get("spec") or {}).get("url", ""))
         request = UpdateRequest(
-            url=str((repo.get("spec") or {}).get("url", "")), checkout_branch=branch,
+            url=url, checkout_branch=branch,
             automation=NamespacedName(namespace, meta["name"]), policies=policies,
             author_name=author.get("name", ""), author_email=author.get("email", ""),
             message_template=commit.get("messageTemplate"), template_values=commit.get("messageTemplateValues") or {},
             push_branch=push.get("branch"), refspec=push.get("refspec"), update_path=update.get("path") or ".",
             commit_date=self.commit_date() if callable(self.commit_date) else self.commit_date)
         try:
-            outcome = run_update(request, self.workdir)
+            with git_env(url, access.creds, access.proxy) as env:
+                request.git_env = env
+                outcome = run_update(request, self.workdir)
         except AutomationError as err:
             raise self.error(err.reason, err.message, stalled=err.stalled) from None
         run.status["observedPolicies"] = observed

@@ -17,9 +17,9 @@ from engine.api.reconcile import PhasedReconciler, ReconcileError, Result, Run
 from engine.api.types import GitRepository
 from engine.client import Client
 from engine.events import NORMAL, TRACE, EventRecorder, Logger
+from engine.gitaccess.auth import GitAuthError, repository_access
+from engine.gitaccess.remote import GitError, Resolved, checkout, remote_refs, resolve_ref
 from engine.source.artifact import Storage, StorageError, archive_tree, default_storage_root
-from engine.source.git import GitError, Resolved, checkout, remote_refs, resolve_ref
-from engine.source.git_auth import GitAuthError, repository_access
 from engine.source.ignore import matcher_for
 from engine.source.stored import check_stored_artifact
 from engine.source.verify import verify_source

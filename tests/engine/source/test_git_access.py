@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from kustomization.story import Story
 
 from engine.client import ApiError
-from engine.source.git_auth import GITHUB_NEEDS_SECRET, proxy_from_secret
-from engine.source.github_app import LAB_NOTE
-from engine.source.socks_tunnel import TunnelError, open_tunnel
+from engine.gitaccess.auth import GITHUB_NEEDS_SECRET, proxy_from_secret
+from engine.gitaccess.github_app import LAB_NOTE
+from engine.gitaccess.socks_tunnel import TunnelError, open_tunnel
 from source.http_servers import forward_proxy, git_server, github_api, self_signed, socks5_proxy
 
 APP_ID, INSTALLATION = 1234, 42

@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from engine.source.git import Credentials, GitError, resolve_ref
-from engine.source.semverrange import highest_match
+from engine.gitaccess.remote import Credentials, GitError, resolve_ref
+from engine.gitaccess.semverrange import highest_match
 
 REFS = {
     "HEAD": "a" * 40, "refs/heads/main": "a" * 40, "refs/heads/master": "b" * 40,

@@ -3,11 +3,11 @@ order and with the failures of source-controller's reconcileSource/getAuthOpts.
 
 - proxy: the Secret's `address` (http, https or socks5; ≤ 2048 characters) with optional `username`/`password`
   (runtime/secrets.ProxyURLFromSecret); failures are `AuthenticationFailed`, `failed to configure proxy options: …`.
-  http(s) remotes use it as git's `http.proxy`; SSH remotes go through a socks5 proxy (engine.source.socks_tunnel);
+  http(s) remotes use it as git's `http.proxy`; SSH remotes go through a socks5 proxy (engine.gitaccess.socks_tunnel);
   a file:// lab remote cannot use a proxy and says so.
 - generic: the secretRef keys (`username`/`password`, `bearerToken`, `identity`/`known_hosts`, `ca.crt`); a Secret
   holding GitHub App keys is refused (`InvalidProviderConfiguration`).
-- github: a GitHub App installation token (engine.source.github_app) used as `x-access-token:<token>`.
+- github: a GitHub App installation token (engine.gitaccess.github_app) used as `x-access-token:<token>`.
 - azure, aws: Flux asks the cloud for a workload-identity token; the kit's lab has no cloud identity, so these fail
   as Flux fails when it cannot obtain one, and the message says so.
 """
@@ -23,15 +23,15 @@ from urllib.parse import quote, urlsplit
 from engine import reasons
 from engine.api.types import GitRepository
 from engine.client import Client
-from engine.jsonobj import Obj
-from engine.source.git import Credentials, GitError, Proxy
-from engine.source.github_app import (
+from engine.gitaccess.github_app import (
     ACCESS_TOKEN_USERNAME,
     KEY_APP_ID,
     GitHubAppError,
     app_data,
     installation_token,
 )
+from engine.gitaccess.remote import Credentials, GitError, Proxy
+from engine.jsonobj import Obj
 
 PROVIDERS = ("generic", "aws", "azure", "github")
 PROXY_SCHEMES = ("http", "https", "socks5")

@@ -3,7 +3,7 @@
 Credentials never reach a command line or an error message: http(s) auth goes through GIT_CONFIG_* env
 (`http.extraHeader`), SSH keys through temporary files, and every message is scrubbed of secret values.
 A `spec.proxySecretRef` proxy reaches git the same way, for that one command only: `http.proxy` for http(s)
-remotes, an ssh ProxyCommand through a SOCKS5 proxy (engine.source.socks_tunnel) for SSH remotes.
+remotes, an ssh ProxyCommand through a SOCKS5 proxy (engine.gitaccess.socks_tunnel) for SSH remotes.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from urllib.parse import urlparse
 
 import git
 
-from engine.source.semverrange import ConstraintError, highest_match
-from engine.source.socks_tunnel import ENV as SOCKS_ENV
+from engine.gitaccess.semverrange import ConstraintError, highest_match
+from engine.gitaccess.socks_tunnel import ENV as SOCKS_ENV
 
 SOCKS_TUNNEL = Path(__file__).with_name("socks_tunnel.py")
 
