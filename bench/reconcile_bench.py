@@ -73,8 +73,9 @@ def run() -> list[dict[str, Any]]:
                 repo.write(rel, text)
             repo.write("small/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: small\n")
             repo.commit("1,000 objects")
+            # as a lab runs the engine beside its embedded cluster: one dry-run in flight (workshop.lab._new_manager)
             manager = Manager(cluster.api_client(), storage_dir=root / "artifacts", logger=Logger(),
-                              poll_interval=0.02)
+                              poll_interval=0.02, concurrent_ssa=1 if cluster.in_process else None)
             manager.install_crds()
             _create(manager.client, "GitRepository", "fleet", {"url": repo.url, "interval": "10m",
                                                                "ref": {"branch": "main"}})

@@ -88,25 +88,26 @@ class SyncReport:
 
 def new_manager(api_client: ApiClient | Client, *, storage_dir: str | Path | None = None,
                 log_file: str | Path | None = None, watch_namespace: str | None = None,
-                concurrent: int = DEFAULT_CONCURRENT) -> Manager:
+                concurrent: int = DEFAULT_CONCURRENT, concurrent_ssa: int | None = None) -> Manager:
     """The one way the kit builds a manager for a cluster (CLI, lab, tests): the default reconcilers with the
     engine's health-poll setting, logging JSON lines to `log_file` (where `gitops logs` reads) or stderr."""
     logger = Logger(stream=AppendFile(Path(log_file))) if log_file is not None else Logger()
     return Manager(api_client, storage_dir=storage_dir, logger=logger, watch_namespace=watch_namespace,
-                   concurrent=concurrent)
+                   concurrent=concurrent, concurrent_ssa=concurrent_ssa)
 
 
 class Manager:
     """Registry of reconcilers by kind plus the loop that drives them.
 
     `watch_namespace` limits the loop to the objects of one namespace (flux's `--watch-all-namespaces=false`);
-    by default it reconciles every namespace. `concurrent` is the number of workers per controller.
+    by default it reconciles every namespace. `concurrent` is the number of workers per controller;
+    `concurrent_ssa` the dry-runs a Kustomization has in flight at once (flux's `--concurrent-ssa`, default 4).
     """
 
     def __init__(self, api_client: ApiClient | Client, *, storage_dir: str | Path | None = None,
                  logger: Logger | None = None, health_poll: float | None = None, poll_interval: float = 0.1,
                  register_defaults: bool = True, watch_namespace: str | None = None,
-                 concurrent: int = DEFAULT_CONCURRENT) -> None:
+                 concurrent: int = DEFAULT_CONCURRENT, concurrent_ssa: int | None = None) -> None:
         self.watch_namespace = watch_namespace
         self.client = api_client if isinstance(api_client, Client) else Client(api_client)
         self.logger = logger or Logger()
@@ -140,8 +141,9 @@ class Manager:
             self.register(GitRepositoryReconciler(self.client, self.recorder, self.logger, self.storage))
             self.register(HelmRepositoryReconciler(self.client, self.recorder, self.logger, self.storage))
             self.register(HelmChartReconciler(self.client, self.recorder, self.logger, self.storage))
+            options = {} if concurrent_ssa is None else {"concurrent_ssa": concurrent_ssa}
             self.register(KustomizationReconciler(self.client, self.recorder, self.logger,
-                                                  health_poll=health_poll or HEALTH_POLL))
+                                                  health_poll=health_poll or HEALTH_POLL, **options))
             from engine.helm.reconciler import HelmReleaseReconciler
 
             self.register(HelmReleaseReconciler(self.client, self.recorder, self.logger))

@@ -341,8 +341,10 @@ def _new_manager(cluster: LabCluster, root: Path, storage: Path | None = None) -
     from engine.paths import artifacts_root, log_file
 
     api = cluster.api_client()
+    # an API server in this process shares its interpreter lock: dry-runs in flight at once would only wait for it
     return new_manager(api, storage_dir=storage or artifacts_root(root),
-                       log_file=log_file(api.configuration.host, root))
+                       log_file=log_file(api.configuration.host, root),
+                       concurrent_ssa=1 if cluster.in_process else None)
 
 
 def _put_kit_bin_on_path() -> None:

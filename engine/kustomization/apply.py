@@ -1,8 +1,9 @@
 """Staged server-side apply, drift detection, change sets and garbage collection (fluxcd/pkg/ssa).
 
 Stage 1 (CRDs, Namespaces, ClusterRoles) and stage 2 (`*Class` kinds) are applied and waited for before the
-rest is dry-run. Within a stage every object is dry-run first; one failure means nothing in that stage is
-written. Objects are written only when the dry-run result differs from the live object.
+rest is dry-run. Within a stage every object is dry-run first (`concurrency` at a time, kustomize-controller's
+--concurrent-ssa); one failure means nothing in that stage is written. Objects are written only when the dry-run
+result differs from the live object, one by one in apply order.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from engine.kustomization.inventory import ObjMeta
 from engine.kustomization.unchanged import already_applied
 
 FIELD_MANAGER = "kustomize-controller"
+#: dry-runs in flight at once (kustomize-controller's --concurrent-ssa default)
+DEFAULT_CONCURRENT_SSA = 4
 HEALTH_POLL_MAX = 0.25  # a health check polls quickly at first, then at most every quarter second
 GROUP = "kustomize.toolkit.fluxcd.io"
 NAME_LABEL = f"{GROUP}/name"
@@ -196,7 +199,8 @@ Plan = tuple[Obj, ObjMeta, "Obj | None", "Obj | None"]  # desired, identity, liv
 class Applier:
     """Applies objects the way kustomize-controller does (fluxcd/pkg/ssa's ResourceManager)."""
 
-    def __init__(self, client: Client, *, field_manager: str = FIELD_MANAGER, concurrency: int = 4) -> None:
+    def __init__(self, client: Client, *, field_manager: str = FIELD_MANAGER,
+                 concurrency: int = DEFAULT_CONCURRENT_SSA) -> None:
         self.client = client
         self.concurrency = concurrency
         self.field_manager = field_manager
@@ -283,28 +287,14 @@ class Applier:
                 actions.append(CREATED if existing is None else CONFIGURED)
                 to_write.append((len(actions) - 1, obj))
 
-        def write(obj: Obj) -> ApiError | None:
+        written: set[int] = set()
+        for index, obj in to_write:  # one by one, as ApplyAll applies: the first failure stops the stage
             try:
                 self.client.apply(obj, field_manager=self.field_manager, force=True)
             except ApiError as err:
-                return err
-            return None
-
-        written: set[int] = set()
-        if len(to_write) < 2 * self.concurrency:  # few writes: one by one, stopping at the first failure
-            for index, obj in to_write:
-                error = write(obj)
-                if error is not None:
-                    actions[index] = error
-                    break
-                written.add(index)
-        else:  # many writes (a first apply): the API server takes them concurrently
-            with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-                for (index, _), error in zip(to_write, pool.map(write, [o for _, o in to_write]), strict=True):
-                    if error is not None:
-                        actions[index] = error
-                    else:
-                        written.add(index)
+                actions[index] = err
+                break
+            written.add(index)
         pending = {index for index, _ in to_write}
         out, failure = ChangeSet(), None
         for index, ((_, meta, _, _), action) in enumerate(zip(plans, actions, strict=True)):

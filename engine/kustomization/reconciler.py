@@ -37,6 +37,7 @@ from engine.events import NORMAL, WARNING, EventRecorder, Logger
 from engine.jsonobj import Obj
 from engine.kustomization import inventory as inv
 from engine.kustomization.apply import (
+    DEFAULT_CONCURRENT_SSA,
     Action,
     Applier,
     ApplyError,
@@ -97,11 +98,12 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
     corrects_drift = True
 
     def __init__(self, client: Client, recorder: EventRecorder, logger: Logger, *,
-                 health_poll: float = HEALTH_POLL, stage_wait_timeout: float = 60.0) -> None:
+                 health_poll: float = HEALTH_POLL, stage_wait_timeout: float = 60.0,
+                 concurrent_ssa: int = DEFAULT_CONCURRENT_SSA) -> None:
         super().__init__(client, recorder, logger)
         self.health_poll = health_poll
         self.stage_wait_timeout = stage_wait_timeout
-        self.applier = Applier(client)
+        self.applier = Applier(client, concurrency=max(1, concurrent_ssa))
 
     def phases(self) -> list[tuple[str, Any]]:
         return [
@@ -324,7 +326,7 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
         """The applier of the run's target (the lab cluster unless kubeConfig/serviceAccountName say otherwise)."""
         if run.target is None or run.target is self.client:
             return self.applier
-        return Applier(run.target)
+        return Applier(run.target, concurrency=self.applier.concurrency)
 
     def _default_namespaces(self, objects: list[Obj], client: Client | None = None) -> None:
         """Namespaced objects without a namespace go to `default` (as the API server's client would)."""

@@ -17,6 +17,8 @@ class LabCluster(abc.ABC):
     """A Kubernetes API a lab talks to. Subclasses: EmbeddedCluster, KindLabCluster, KubeconfigCluster."""
 
     backend: str = ""
+    #: the API server runs in this Python process (and shares its interpreter lock)
+    in_process: bool = False
 
     def __init__(self, name: str) -> None:
         self.name = name

@@ -62,6 +62,7 @@ class EmbeddedCluster(LabCluster):
     """A Kubernetes API on 127.0.0.1 served from this process, with simulated controllers and kubelet."""
 
     backend = "embedded"
+    in_process = True
 
     def __init__(self, name: str = "lab", *, workdir: Path | None = None, state_dir: Path | None = None,
                  port: int = 0, image_available: Callable[[str], bool] | None = None,
