@@ -264,7 +264,7 @@ class Applier:
             else:
                 planned.append(None)
         slow = [obj for obj, p in zip(batch, planned, strict=True) if p is None]
-        if len(slow) < 2 * self.concurrency:
+        if self.concurrency == 1 or len(slow) < 2 * self.concurrency:
             done_slow = [plan(obj) for obj in slow]
         else:
             with ThreadPoolExecutor(max_workers=self.concurrency) as pool:

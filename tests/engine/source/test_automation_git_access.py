@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -67,42 +69,40 @@ def _objects(manager: Manager, registry: LabRegistry, url: str, secret_ref: str)
                      "update": {"path": "./apps", "strategy": "Setters"}}})
 
 
-def test_the_automation_pushes_with_the_git_repositorys_credentials(embedded_cluster: Any, tmp_path: Path) -> None:
-    registry = LabRegistry(tmp_path / "registry", kind=available_kinds()[0]).start()
+@contextmanager
+def _lab(cluster: Any, tmp: Path, secret_ref: str, tags: tuple[str, ...]) -> Iterator[tuple[Manager, Any, Path, str]]:
+    """A registry with `tags` of team/web, an authenticated git server with fleet.git (web at the first tag)
+    and the image automation objects; yields (manager, server, bare repository, image of the last tag)."""
+    registry = LabRegistry(tmp / "registry", kind=available_kinds()[0]).start()
     try:
-        registry.publish("team/web", "1.0.0")
-        registry.publish("team/web", "1.1.0")
-        bare = _bare_repo(tmp_path / "git", registry.image("team/web", "1.0.0"))
-        with git_server(tmp_path / "git", basic_auth=(USER, PASSWORD)) as server:
-            manager = Manager(embedded_cluster.api_client(), storage_dir=tmp_path / "store")
-            register_image_reconcilers(manager, commit_date=datetime(2026, 1, 2, tzinfo=UTC), workdir=tmp_path)
+        for tag in tags:
+            registry.publish("team/web", tag)
+        bare = _bare_repo(tmp / "git", registry.image("team/web", tags[0]))
+        with git_server(tmp / "git", basic_auth=(USER, PASSWORD)) as server:
+            manager = Manager(cluster.api_client(), storage_dir=tmp / "store")
+            register_image_reconcilers(manager, commit_date=datetime(2026, 1, 2, tzinfo=UTC), workdir=tmp)
             manager.install_crds()
-            _objects(manager, registry, server.url("fleet"), "https-creds")
-            manager.sync()
-            manager.sync()
-            assert _ready(manager, "ImageUpdateAutomation", "auto")[:2] == ("True", "Succeeded")
-            head = git.Repo(bare).commit("main")
-            assert head.author.name == "fluxbot"
-            assert registry.image("team/web", "1.1.0") in head.tree["apps/web.yaml"].data_stream.read().decode()
-            assert ("POST", "/fleet.git/git-receive-pack") in server.requests  # pushed over HTTP, authenticated
+            _objects(manager, registry, server.url("fleet"), secret_ref)
+            yield manager, server, bare, registry.image("team/web", tags[-1])
     finally:
         registry.stop()
+
+
+def test_the_automation_pushes_with_the_git_repositorys_credentials(embedded_cluster: Any, tmp_path: Path) -> None:
+    with _lab(embedded_cluster, tmp_path, "https-creds", ("1.0.0", "1.1.0")) as (manager, server, bare, latest):
+        manager.sync()
+        manager.sync()
+        assert _ready(manager, "ImageUpdateAutomation", "auto")[:2] == ("True", "Succeeded")
+        head = git.Repo(bare).commit("main")
+        assert head.author.name == "fluxbot"
+        assert latest in head.tree["apps/web.yaml"].data_stream.read().decode()
+        assert ("POST", "/fleet.git/git-receive-pack") in server.requests  # pushed over HTTP, authenticated
 
 
 def test_a_missing_credentials_secret_is_source_manager_failed(embedded_cluster: Any, tmp_path: Path) -> None:
-    registry = LabRegistry(tmp_path / "registry", kind=available_kinds()[0]).start()
-    try:
-        registry.publish("team/web", "1.0.0")
-        _bare_repo(tmp_path / "git", registry.image("team/web", "1.0.0"))
-        with git_server(tmp_path / "git", basic_auth=(USER, PASSWORD)) as server:
-            manager = Manager(embedded_cluster.api_client(), storage_dir=tmp_path / "store")
-            register_image_reconcilers(manager, commit_date=datetime(2026, 1, 2, tzinfo=UTC), workdir=tmp_path)
-            manager.install_crds()
-            _objects(manager, registry, server.url("fleet"), "missing")
-            manager.sync()
-            status, reason, message = _ready(manager, "ImageUpdateAutomation", "auto")
-            assert (status, reason) == ("False", "SourceManagerFailed")
-            assert message.startswith("failed configuring source manager: ") and "'default/missing'" in message
-            assert not any(path.endswith("git-receive-pack") for _, path in server.requests)
-    finally:
-        registry.stop()
+    with _lab(embedded_cluster, tmp_path, "missing", ("1.0.0",)) as (manager, server, _, _):
+        manager.sync()
+        status, reason, message = _ready(manager, "ImageUpdateAutomation", "auto")
+        assert (status, reason) == ("False", "SourceManagerFailed")
+        assert message.startswith("failed configuring source manager: ") and "'default/missing'" in message
+        assert not any(path.endswith("git-receive-pack") for _, path in server.requests)
