@@ -135,6 +135,8 @@ def sanitize(text: str) -> str:
     ("<Lab at 0x7f3a2b1c4d50>", "<Lab at 0x7f00aa00bb11>"),
     ("Applied revision: main@sha1:ddc68a95 (Add web)", "Applied revision: main@sha1:0e1f2a3b (Add web)"),
     ("ok\n[main 1a2b3c4] Add web", "ok\n[main 9f8e7d6] Add web"),
+    ("[main 1a2b3c4] web chart 0.2.x", "[main 123456d] web chart 0.2.x"),  # a SHA that reads as a duration
+    ("main@sha1:ddc68a95 (Add web)", "main@sha1:1234567d (Add web)"),
 ])
 def test_sanitizer_hides_what_changes_between_runs(first: str, second: str) -> None:
     assert sanitize(first) == sanitize(second)
