@@ -19,6 +19,8 @@ from typing import Any
 from engine.cli.output import CLIError
 from engine.cli.session import Session
 from engine.client import ApiError
+from engine.kustomization.apply import DEFAULT_CONCURRENT_SSA
+from engine.manager import DEFAULT_CONCURRENT
 
 LEASE_API = "coordination.k8s.io/v1"
 LEASE_NAME = "gitops-manager"
@@ -69,6 +71,9 @@ def cmd_run(s: Session, args: argparse.Namespace) -> int:
     from engine.cli.controllers import register_installed
 
     manager = register_installed(s)
+    manager.concurrent = args.concurrent
+    if "Kustomization" in manager.reconcilers:
+        manager.reconciler("Kustomization").concurrent_ssa = args.concurrent_ssa  # type: ignore[attr-defined]
     if not args.watch_all_namespaces:
         manager.watch_namespace = s.namespace
     p.action(f"starting controllers: {', '.join(manager.reconcilers)}")
@@ -132,8 +137,19 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
                    help="serve Receiver webhooks on 127.0.0.1:PORT (0 picks a free port)")
     r.add_argument("--watch-all-namespaces", type=_flag, default=True, metavar="true|false",
                    help="reconcile objects in every namespace (default true); false: only in --namespace")
+    r.add_argument("--concurrent", type=_positive, default=DEFAULT_CONCURRENT, metavar="N",
+                   help=f"the number of concurrent reconciles per controller (default {DEFAULT_CONCURRENT})")
+    r.add_argument("--concurrent-ssa", type=_positive, default=DEFAULT_CONCURRENT_SSA, metavar="N",
+                   help="the number of concurrent server-side apply operations of a Kustomization "
+                        f"(default {DEFAULT_CONCURRENT_SSA})")
     r.add_argument("--exit-after", type=float, default=None, help=argparse.SUPPRESS)
     r.set_defaults(func=cmd_run)
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"invalid value '{value}': use a whole number of at least 1")
+    return int(value)
 
 
 def _flag(value: str) -> bool:

@@ -105,6 +105,15 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
         self.stage_wait_timeout = stage_wait_timeout
         self.applier = Applier(client, concurrency=max(1, concurrent_ssa))
 
+    @property
+    def concurrent_ssa(self) -> int:
+        """Dry-runs in flight at once during an apply (flux's --concurrent-ssa)."""
+        return self.applier.concurrency
+
+    @concurrent_ssa.setter
+    def concurrent_ssa(self, value: int) -> None:
+        self.applier.concurrency = max(1, value)
+
     def phases(self) -> list[tuple[str, Any]]:
         return [
             ("finalize", self.phase_finalize), ("source", self.phase_source),

@@ -6,6 +6,9 @@ import base64
 import socket
 import time
 import urllib.request
+from typing import Any
+
+import pytest
 
 from engine.api import conditions
 from engine.cli.session import Session
@@ -85,3 +88,27 @@ def test_watch_all_namespaces_false_limits_the_controllers_to_the_namespace(lab:
     code, _out, err = lab.run("run", "--exit-after", "0.1", "--watch-all-namespaces=maybe")
     assert code == 1
     assert err.splitlines()[-1] == ("✗ argument --watch-all-namespaces: invalid value 'maybe': use true or false")
+
+
+def test_concurrency_flags_reach_the_controllers(lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.cli.controllers as controllers
+
+    built: list[Any] = []
+    real = controllers.register_installed
+
+    def capture(session: Session) -> Any:
+        manager = real(session)
+        built.append(manager)
+        return manager
+
+    monkeypatch.setattr(controllers, "register_installed", capture)
+    lab.ok("install")
+    code, _out, _err = lab.run("run", "--exit-after", "0.1", "--concurrent", "2", "--concurrent-ssa", "1")
+    assert code == 0
+    assert built[-1].concurrent == 2 and built[-1].reconciler("Kustomization").concurrent_ssa == 1
+    code, _out, _err = lab.run("run", "--exit-after", "0.1")
+    assert (built[-1].concurrent, built[-1].reconciler("Kustomization").concurrent_ssa) == (4, 4)  # flux's defaults
+    code, _out, err = lab.run("run", "--exit-after", "0.1", "--concurrent-ssa", "0")
+    assert code == 1
+    assert err.splitlines()[-1] == ("✗ argument --concurrent-ssa: invalid value '0': use a whole number of at "
+                                    "least 1")
