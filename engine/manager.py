@@ -141,9 +141,9 @@ class Manager:
             self.register(GitRepositoryReconciler(self.client, self.recorder, self.logger, self.storage))
             self.register(HelmRepositoryReconciler(self.client, self.recorder, self.logger, self.storage))
             self.register(HelmChartReconciler(self.client, self.recorder, self.logger, self.storage))
-            options = {} if concurrent_ssa is None else {"concurrent_ssa": concurrent_ssa}
             self.register(KustomizationReconciler(self.client, self.recorder, self.logger,
-                                                  health_poll=health_poll or HEALTH_POLL, **options))
+                                                  health_poll=health_poll or HEALTH_POLL,
+                                                  concurrent_ssa=concurrent_ssa))
             from engine.helm.reconciler import HelmReleaseReconciler
 
             self.register(HelmReleaseReconciler(self.client, self.recorder, self.logger))

@@ -94,23 +94,34 @@ def cmd_create_source_helm(s: Session, args: argparse.Namespace) -> int:
         if args.pass_credentials:
             obj["spec"]["passCredentials"] = True
         p.success("authentication configured")
-    p.action("applying HelmRepository source")
-    try:
-        created = apply_object(s, obj)
-    except NoMatchError as err:
-        raise CLIError(f"{err}: the HelmRepository CRD is not installed, run `gitops install`") from None
-    p.success(f"source {'created' if created else 'updated'}")
-    p.waiting("waiting for HelmRepository source reconciliation")
+    _apply_source(s, obj)
     if obj["spec"].get("type") == "oci":
         _reconcile_static(s)
         p.success("HelmRepository source reconciliation completed")
         return 0
-    live = reconcile_and_wait(s, "HelmRepository", args.name, quote=True)
-    p.success("HelmRepository source reconciliation completed")
+    return _fetched(s, "HelmRepository", args.name, quote=True)
+
+
+def _apply_source(s: Session, obj: Obj) -> None:
+    """Apply a Helm source as flux's create commands do, saying whether it was created or updated."""
+    p, kind = s.printer, obj["kind"]
+    p.action(f"applying {kind} source")
+    try:
+        created = apply_object(s, obj)
+    except NoMatchError as err:
+        raise CLIError(f"{err}: the {kind} CRD is not installed, run `gitops install`") from None
+    p.success(f"source {'created' if created else 'updated'}")
+    p.waiting(f"waiting for {kind} source reconciliation")
+
+
+def _fetched(s: Session, kind: str, name: str, *, quote: bool = False) -> int:
+    """Wait for the source's artifact and print its revision (an error when it has none)."""
+    live = reconcile_and_wait(s, kind, name, quote=quote)
+    s.printer.success(f"{kind} source reconciliation completed")
     revision = artifact_revision(live)
     if not revision:
-        raise CLIError("HelmRepository source reconciliation completed but no artifact was found")
-    p.success(f"fetched revision: {revision}")
+        raise CLIError(f"{kind} source reconciliation completed but no artifact was found")
+    s.printer.success(f"fetched revision: {revision}")
     return 0
 
 
@@ -169,20 +180,8 @@ def cmd_create_source_chart(s: Session, args: argparse.Namespace) -> int:
     if args.export:
         print(export([obj]), end="")
         return 0
-    p.action("applying HelmChart source")
-    try:
-        created = apply_object(s, obj)
-    except NoMatchError as err:
-        raise CLIError(f"{err}: the HelmChart CRD is not installed, run `gitops install`") from None
-    p.success(f"source {'created' if created else 'updated'}")
-    p.waiting("waiting for HelmChart source reconciliation")
-    live = reconcile_and_wait(s, "HelmChart", args.name)
-    p.success("HelmChart source reconciliation completed")
-    revision = artifact_revision(live)
-    if not revision:
-        raise CLIError("HelmChart source reconciliation completed but no artifact was found")
-    p.success(f"fetched revision: {revision}")
-    return 0
+    _apply_source(s, obj)
+    return _fetched(s, "HelmChart", args.name)
 
 
 def add_create_parsers(ssub: Any, common: argparse.ArgumentParser) -> None:

@@ -272,39 +272,27 @@ class Applier:
             done_slow = [f.result() for f in futures]  # the first failure in apply order is raised
         rest = iter(done_slow)
         plans = [p if p is not None else next(rest) for p in planned]
-        writes = [meta for _, meta, existing, dry in plans
-                  if dry is not None and dry is not existing and (existing is None or drifted(dry, existing))]
-        if writes and before_write is not None:
-            before_write(writes)
-        actions: list[Action | ApiError] = []
-        to_write: list[tuple[int, Obj]] = []
-        for obj, _meta, existing, dry in plans:
+        actions: list[Action] = []
+        to_write: list[int] = []
+        for index, (_, _, existing, dry) in enumerate(plans):
             if dry is None:
                 actions.append(SKIPPED)
             elif dry is existing or existing is not None and not drifted(dry, existing):
                 actions.append(UNCHANGED)
             else:
                 actions.append(CREATED if existing is None else CONFIGURED)
-                to_write.append((len(actions) - 1, obj))
-
-        written: set[int] = set()
-        for index, obj in to_write:  # one by one, as ApplyAll applies: the first failure stops the stage
+                to_write.append(index)
+        if to_write and before_write is not None:
+            before_write([plans[i][1] for i in to_write])
+        for position, index in enumerate(to_write):  # one by one, as ApplyAll applies: the first failure stops
+            obj, meta = plans[index][0], plans[index][1]
             try:
                 self.client.apply(obj, field_manager=self.field_manager, force=True)
-            except ApiError as err:
-                actions[index] = err
-                break
-            written.add(index)
-        pending = {index for index, _ in to_write}
-        out, failure = ChangeSet(), None
-        for index, ((_, meta, _, _), action) in enumerate(zip(plans, actions, strict=True)):
-            if isinstance(action, ApiError):
-                failure = failure or f"{meta.subject} apply failed ({action.reason}): {action.message}"
-            elif index not in pending or index in written:
-                out.add(meta, action)
-        if failure is not None:  # the change set lists what was written, for the event and the inventory
-            raise ApplyError(failure, _merge(done, ChangeSet([e for e in out if e.action in (CREATED, CONFIGURED)])))
-        return out
+            except ApiError as err:  # the change set lists what was written, for the event and the inventory
+                written = ChangeSet([Change(plans[i][1], actions[i]) for i in to_write[:position]])
+                raise ApplyError(f"{meta.subject} apply failed ({err.reason}): {err.message}",
+                                 _merge(done, written)) from None
+        return ChangeSet([Change(meta, action) for (_, meta, _, _), action in zip(plans, actions, strict=True)])
 
     def _prefetch(self, batch: list[Obj]) -> dict[str, Obj | None]:
         """Live objects by inventory id, one LIST per kind and namespace for larger groups (None: absent)."""

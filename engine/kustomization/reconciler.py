@@ -99,11 +99,11 @@ class KustomizationReconciler(PhasedReconciler[KustomizationRun]):
 
     def __init__(self, client: Client, recorder: EventRecorder, logger: Logger, *,
                  health_poll: float = HEALTH_POLL, stage_wait_timeout: float = 60.0,
-                 concurrent_ssa: int = DEFAULT_CONCURRENT_SSA) -> None:
+                 concurrent_ssa: int | None = None) -> None:
         super().__init__(client, recorder, logger)
         self.health_poll = health_poll
         self.stage_wait_timeout = stage_wait_timeout
-        self.applier = Applier(client, concurrency=max(1, concurrent_ssa))
+        self.applier = Applier(client, concurrency=max(1, concurrent_ssa or DEFAULT_CONCURRENT_SSA))
 
     @property
     def concurrent_ssa(self) -> int:

@@ -65,7 +65,7 @@ from engine.source.helm_oci import (
     resolve_chart,
     secret_oci_auth,
 )
-from engine.source.stored import check_stored_artifact
+from engine.source.stored import reconcile_storage
 
 BUILD_FAILED = "BuildFailed"
 REVISION_KEY = "source.toolkit.fluxcd.io/revision"
@@ -179,16 +179,8 @@ class HelmRepositoryReconciler(PhasedReconciler[HelmRepositoryRun]):
     def phase_storage(self, run: HelmRepositoryRun) -> Result | None:
         """Garbage-collect old indexes; check the advertised artifact still exists with its digest."""
         repo = HelmRepository(run.obj)
-        missing = check_stored_artifact(self, run, self.storage, "HelmRepository", repo.namespace, repo.name) is not None
-        if missing:
-            run.status.pop("url", None)
-        if run.status.get("artifact") is None:
-            self.progressing(run, "building artifact" + (": disappeared from storage" if missing else ""))
-            c.delete_condition(run.obj, c.ARTIFACT_IN_STORAGE)
-            self.patch_status(run)
-            run.did("stored index missing: it will be fetched" if missing else "no artifact yet")
-        else:
-            run.did("stored index present and verified")
+        reconcile_storage(self, run, self.storage, "HelmRepository", repo.namespace, repo.name,
+                          stored="index", missing="it will be fetched")
         return None
 
     def phase_source(self, run: HelmRepositoryRun) -> Result | None:
@@ -340,16 +332,8 @@ class HelmChartReconciler(PhasedReconciler[HelmChartRun]):
     def phase_storage(self, run: HelmChartRun) -> Result | None:
         """Garbage-collect old charts; check the advertised artifact still exists with its digest."""
         chart = HelmChart(run.obj)
-        missing = check_stored_artifact(self, run, self.storage, "HelmChart", chart.namespace, chart.name) is not None
-        if missing:
-            run.status.pop("url", None)
-        if run.status.get("artifact") is None:
-            self.progressing(run, "building artifact" + (": disappeared from storage" if missing else ""))
-            c.delete_condition(run.obj, c.ARTIFACT_IN_STORAGE)
-            self.patch_status(run)
-            run.did("stored chart missing: it will be rebuilt" if missing else "no artifact yet")
-        else:
-            run.did("stored chart present and verified")
+        reconcile_storage(self, run, self.storage, "HelmChart", chart.namespace, chart.name,
+                          stored="chart", missing="it will be rebuilt")
         return None
 
     def phase_source(self, run: HelmChartRun) -> Result | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine import reasons
+from engine.api import conditions as c
 from engine.api.reconcile import PhasedReconciler, Run
 from engine.events import WARNING
 from engine.source.artifact import Storage
@@ -27,3 +28,20 @@ def check_stored_artifact(reconciler: PhasedReconciler[Any], run: Run, storage: 
                              f"failed to verify integrity of artifact: digest mismatch for '{artifact['path']}'")
         run.status.pop("artifact", None)
     return problem
+
+
+def reconcile_storage(reconciler: PhasedReconciler[Any], run: Run, storage: Storage, kind: str, namespace: str,
+                      name: str, *, stored: str, missing: str) -> None:
+    """The Helm sources' storage phase (source-controller's reconcileStorage): check the stored artifact; when there
+    is none (any more), drop the status URL and ArtifactInStorage and say "building artifact" at once. `stored`
+    names what is stored (index, chart) and `missing` what happens when it is gone."""
+    gone = check_stored_artifact(reconciler, run, storage, kind, namespace, name) is not None
+    if gone:
+        run.status.pop("url", None)
+    if run.status.get("artifact") is None:
+        reconciler.progressing(run, "building artifact" + (": disappeared from storage" if gone else ""))
+        c.delete_condition(run.obj, c.ARTIFACT_IN_STORAGE)
+        reconciler.patch_status(run)
+        run.did(f"stored {stored} missing: {missing}" if gone else "no artifact yet")
+    else:
+        run.did(f"stored {stored} present and verified")
