@@ -14,13 +14,12 @@ order and with the failures of source-controller's reconcileSource/getAuthOpts.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from engine import reasons
+from engine.api.secrets import decode_secret
 from engine.api.types import GitRepository
 from engine.client import Client
 from engine.gitaccess.github_app import (
@@ -61,18 +60,6 @@ class Access:
 
     creds: Credentials | None
     proxy: Proxy | None
-
-
-def decode_secret(secret: Obj) -> dict[str, str]:
-    """The Secret's `data`, base64-decoded (a `stringData` the server has not merged yet is added)."""
-    out: dict[str, str] = {}
-    for key, value in (secret.get("data") or {}).items():
-        try:
-            out[key] = base64.b64decode(str(value or "")).decode(errors="replace")
-        except (binascii.Error, ValueError):
-            out[key] = ""
-    out.update({k: str(v) for k, v in (secret.get("stringData") or {}).items()})
-    return out
 
 
 def repository_access(client: Client, obj: Obj) -> Access:

@@ -139,7 +139,7 @@ def git_env(url: str, creds: Credentials | None, proxy: Proxy | None = None) -> 
                 hosts.write_text(creds.known_hosts or "")
                 env["GIT_SSH_COMMAND"] = (f"ssh -o BatchMode=yes -o IdentitiesOnly=yes -i {key} "
                                           f"-o UserKnownHostsFile={hosts} -o StrictHostKeyChecking=yes")
-        if proxy is not None and urlparse(url).scheme == "ssh":  # SSH goes through a SOCKS5 proxy (see git_auth)
+        if proxy is not None and urlparse(url).scheme == "ssh":  # SSH goes through a SOCKS5 proxy (see engine.gitaccess.auth)
             tunnel = f"{shlex.quote(sys.executable)} {shlex.quote(str(SOCKS_TUNNEL))} %h %p"
             env["GIT_SSH_COMMAND"] += " -o " + shlex.quote(f"ProxyCommand={tunnel}")
             env[SOCKS_ENV] = proxy.url

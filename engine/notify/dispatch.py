@@ -6,7 +6,6 @@ workshop); other types are accepted but never called. Secret values (token, addr
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -20,6 +19,7 @@ from typing import Any
 import yaml
 
 from engine.api.duration import parse_duration
+from engine.api.secrets import decode_secret
 from engine.client import ApiError, Client
 from engine.events import EVENT_ANNOTATION_PREFIX, WARNING, EventRecord, EventRecorder, Logger
 from engine.jsonobj import Obj
@@ -44,9 +44,7 @@ def secret_data(client: Client, name: str, namespace: str) -> dict[str, str]:
     secret = client.get("v1", "Secret", name, namespace)
     if secret is None:
         raise ProviderError(f"secrets \"{name}\" not found")
-    out = {k: base64.b64decode(v).decode(errors="replace") for k, v in (secret.get("data") or {}).items()}
-    out.update(secret.get("stringData") or {})
-    return out
+    return decode_secret(secret)
 
 
 # -- matching -------------------------------------------------------------------------------------
